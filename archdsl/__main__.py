@@ -1,0 +1,5 @@
+"""`python -m archdsl` runs the command line."""
+
+from archdsl.cli import main
+
+main()

@@ -1,0 +1,32 @@
+"""The `archdsl` command line. Each command lives in its own module and imports
+what it needs (torch included) only when it runs, so `archdsl check` stays fast."""
+
+from __future__ import annotations
+
+import os
+
+import typer
+
+from archdsl.cli.check import check
+
+app = typer.Typer(
+    name="archdsl",
+    help="Check, build, train and export neural-network architectures written in .arch.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+app.command()(check)
+
+
+@app.callback()
+def _root() -> None:
+    """archdsl: neural-network architectures as checked, readable specs."""
+
+
+def main() -> None:
+    # The CLI loads no pydantic plugins: scanning every installed package's
+    # entry points would cost `check` a good part of its time budget.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    app()

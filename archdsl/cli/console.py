@@ -1,0 +1,42 @@
+"""Terminal output shared by the commands: consoles and coloured diagnostics."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.text import Text
+
+from archdsl.diagnostics import Diagnostic
+from archdsl.diagnostics.render import layout, summary_line
+
+STYLES = {
+    "location": "bold",
+    "error": "bold red",
+    "warning": "bold yellow",
+    "message": "bold",
+    "gutter": "blue",
+    "note": "bold cyan",
+    "help": "bold green",
+    "source": "",
+    "": "",
+}
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+def print_diagnostics(diags: list[Diagnostic], sources: dict[str, str]) -> None:
+    for diag in diags:
+        for line in layout(diag, sources):
+            text = Text()
+            for segment, style in line:
+                text.append(segment, style=STYLES.get(style, ""))
+            err.print(text, soft_wrap=True)
+        err.print()
+    if summary_line(diags):
+        err.print(Text(summary_line(diags), style="bold red"))
+
+
+def fail(message: str, code: int) -> None:
+    """Print an error that has no source location and exit."""
+    err.print(Text.assemble(("error:", "bold red"), f" {message}"), soft_wrap=True)
+    raise SystemExit(code)

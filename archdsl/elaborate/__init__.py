@@ -1,0 +1,1 @@
+"""AST to IR: evaluate, expand blocks and repeats, infer shapes and counts."""

@@ -1,0 +1,631 @@
+"""Expand a model's steps into IR nodes, inferring every shape and count.
+
+Errors never stop elaboration: the step at fault is reported and its output
+shape becomes unknown (None). Later steps still have their arguments checked,
+but their shape rules are skipped, so each root cause is reported once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from archdsl.diagnostics import Diagnostic, Note, Span
+from archdsl.elaborate.expr import Env, evaluate, require
+from archdsl.elaborate.op_args import bind, validate
+from archdsl.elaborate.static import StaticChecker
+from archdsl.elaborate.values import EvalError, Poisoned, Symbol, Value, show, type_name
+from archdsl.ir import (
+    BlockNode,
+    GroupNode,
+    Node,
+    OpNode,
+    ParallelNode,
+    RepeatNode,
+    ResidualNode,
+)
+from archdsl.ops import OPS, ShapeError
+from archdsl.ops.shape_math import Shape, fmt_hw, fmt_shape
+from archdsl.syntax import ast
+from archdsl.syntax.limits import MAX_LAYERS
+
+# Bound to a `let` whose value could not be computed: uses of it stay silent.
+POISON = Symbol("<poison>", Span("", 0, 0, 0, 0))
+
+
+class LimitExceeded(Exception):
+    """The model would expand past MAX_LAYERS; elaboration stops at once."""
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """Where elaboration is: the block calls above, and how many copies repeats make."""
+
+    chain: tuple[tuple[str, Span], ...] = ()
+    copies: int = 1
+
+
+def join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+def _totals(nodes: list[Node]) -> tuple[int, int, int]:
+    params = buffers = macs = 0
+    for n in nodes:
+        params += n.params
+        buffers += n.buffers
+        macs += n.macs
+    return params, buffers, macs
+
+
+class Elaborator:
+    def __init__(self, blocks: dict[str, ast.BlockDef], static: StaticChecker):
+        self.blocks = blocks
+        self.static = static
+        self.diagnostics: list[Diagnostic] = []
+        self._seen: set[tuple[str, str, Span | None]] = set()
+        self.layers = 0
+
+    # ---- reporting --------------------------------------------------------------
+    def report(self, diag: Diagnostic, frame: Frame, shape: Shape | None = None) -> None:
+        key = (diag.code, diag.message, diag.span)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        notes: list[Note] = []
+        if shape is not None:
+            notes.append(Note(f"the input here is {fmt_shape(shape)}"))
+        for block, span in reversed(frame.chain):
+            notes.append(Note(f"in block `{block}` called", span))
+        self.diagnostics.append(diag.with_notes(*notes) if notes else diag)
+
+    # ---- sequences ----------------------------------------------------------------
+    def seq(
+        self,
+        stmts: tuple[ast.Stmt, ...],
+        shape: Shape | None,
+        scope: dict[str, Value],
+        out: list[Node],
+        prefix: str,
+        frame: Frame,
+    ) -> Shape | None:
+        """Elaborate statements in order, appending nodes to `out`; the final shape."""
+        for stmt in stmts:
+            if isinstance(stmt, ast.Chain):
+                shape = self.chain(stmt, shape, scope, out, prefix, frame)
+            elif isinstance(stmt, ast.Let):
+                try:
+                    scope[stmt.name] = require(
+                        evaluate(stmt.value, Env(scope, shape)), stmt.value.span, Env(scope)
+                    )
+                except EvalError as err:
+                    self.report(err.diagnostic, frame)
+                    scope[stmt.name] = POISON
+                except Poisoned:
+                    scope[stmt.name] = POISON
+            else:
+                keyword = "input" if isinstance(stmt, ast.InputStmt) else "expect"
+                self.report(
+                    Diagnostic(
+                        "placement",
+                        f"`{keyword}` belongs at the top of a model",
+                        stmt.span,
+                        help="move it into the model's body, before its steps",
+                    ),
+                    frame,
+                )
+        return shape
+
+    def chain(
+        self,
+        chain: ast.Chain,
+        shape: Shape | None,
+        scope: dict[str, Value],
+        out: list[Node],
+        prefix: str,
+        frame: Frame,
+    ) -> Shape | None:
+        if chain.label is None:
+            for step in chain.steps:
+                shape = self.step(step, shape, scope, out, prefix, frame)
+            return shape
+        label = chain.label
+        if any(n.name == label for n in out):
+            self.report(
+                Diagnostic("duplicate", f"label `{label}` is used twice here", chain.label_span),
+                frame,
+            )
+            return None
+        single = chain.steps[0] if len(chain.steps) == 1 else None
+        if isinstance(single, ast.Call | ast.Residual | ast.Parallel | ast.Repeat):
+            return self.step(single, shape, scope, out, prefix, frame, name=label)
+        inner: list[Node] = []
+        path = join(prefix, label)
+        start = shape
+        for step in chain.steps:
+            shape = self.step(step, shape, scope, inner, path, frame)
+        if start is None or shape is None:
+            return None
+        out.append(self.group(label, path, chain.span, start, shape, inner))
+        return shape
+
+    @staticmethod
+    def group(
+        name: str, path: str, span: Span, start: Shape, end: Shape, children: list[Node]
+    ) -> GroupNode:
+        params, buffers, macs = _totals(children)
+        return GroupNode.model_construct(
+            name=name,
+            path=path,
+            span=span,
+            in_shape=start,
+            out_shape=end,
+            params=params,
+            buffers=buffers,
+            macs=macs,
+            children=children,
+        )
+
+    # ---- steps ----------------------------------------------------------------------
+    def step(
+        self,
+        step: ast.Step,
+        shape: Shape | None,
+        scope: dict[str, Value],
+        out: list[Node],
+        prefix: str,
+        frame: Frame,
+        name: str | None = None,
+    ) -> Shape | None:
+        name = name if name is not None else str(len(out))
+        if isinstance(step, ast.Call):
+            if step.name in OPS:
+                return self.op_call(step, shape, scope, out, join(prefix, name), name, frame)
+            if step.name in self.blocks:
+                return self.block_call(step, shape, scope, out, join(prefix, name), name, frame)
+            return None  # reported by the static pass
+        if isinstance(step, ast.Residual):
+            return self.residual(step, shape, scope, out, join(prefix, name), name, frame)
+        if isinstance(step, ast.Parallel):
+            return self.parallel(step, shape, scope, out, join(prefix, name), name, frame)
+        if isinstance(step, ast.Repeat):
+            return self.repeat(step, shape, scope, out, join(prefix, name), name, frame)
+        if isinstance(step, ast.If):
+            return self.if_step(step, shape, scope, out, prefix, frame)
+        return self.seq(step.body.stmts, shape, dict(scope), out, prefix, frame)
+
+    def op_call(
+        self,
+        call: ast.Call,
+        shape: Shape | None,
+        scope: dict[str, Value],
+        out: list[Node],
+        path: str,
+        name: str,
+        frame: Frame,
+    ) -> Shape | None:
+        cls = OPS[call.name]
+        errors: list[Diagnostic] = []
+        bound = bind(cls, call, Env(scope, shape), errors)
+        op = None
+        if bound is not None:
+            op, errors = validate(cls, call, bound)
+        for diag in errors:
+            self.report(diag, frame)
+        if op is None or shape is None:
+            return None
+        try:
+            out_shape = op.output_shape(shape)
+        except ShapeError as err:
+            span = bound.spans.get(err.arg, call.span) if bound and err.arg else call.span
+            self.report(
+                Diagnostic("shape", f"{op.summary()} {err.message}", span, help=err.help),
+                frame,
+                shape,
+            )
+            return None
+        if min(out_shape) < 1:
+            self.report(
+                Diagnostic(
+                    "shape",
+                    f"{op.summary()} gives an empty output {fmt_shape(out_shape)}",
+                    call.span,
+                    help="start from a larger input or downsample less",
+                ),
+                frame,
+                shape,
+            )
+            return None
+        self.layers += 1
+        if self.layers > MAX_LAYERS:
+            self.report(
+                Diagnostic(
+                    "limit",
+                    f"the model expands to more than {MAX_LAYERS:,} layers",
+                    call.span,
+                ),
+                frame,
+            )
+            raise LimitExceeded()
+        out.append(
+            OpNode.model_construct(
+                name=name,
+                path=path,
+                span=call.span,
+                in_shape=shape,
+                out_shape=out_shape,
+                params=op.params(shape),
+                buffers=op.buffers(shape),
+                macs=op.macs(shape, out_shape),
+                op=op,
+            )
+        )
+        return out_shape
+
+    def block_call(
+        self,
+        call: ast.Call,
+        shape: Shape | None,
+        scope: dict[str, Value],
+        out: list[Node],
+        path: str,
+        name: str,
+        frame: Frame,
+    ) -> Shape | None:
+        block = self.blocks[call.name]
+        if call.name in self.static.recursive or self.static.too_deep:
+            return None  # reported by the static pass
+        self.within_limit(self.static.min_sizes.get(call.name, 0) * frame.copies, call.span, frame)
+        inner_scope = self.bind_block(block, call, Env(scope, shape), frame)
+        if inner_scope is None:
+            return None
+        children: list[Node] = []
+        inner = Frame((*frame.chain, (call.name, call.span)), frame.copies)
+        end = self.seq(block.body.stmts, shape, inner_scope, children, path, inner)
+        if shape is None or end is None:
+            return None
+        args = {p.name: _plain(inner_scope[p.name]) for p in block.params}
+        params, buffers, macs = _totals(children)
+        out.append(
+            BlockNode.model_construct(
+                name=name,
+                path=path,
+                span=call.span,
+                in_shape=shape,
+                out_shape=end,
+                params=params,
+                buffers=buffers,
+                macs=macs,
+                block=call.name,
+                args=args,
+                children=children,
+            )
+        )
+        return end
+
+    def bind_block(
+        self, block: ast.BlockDef, call: ast.Call, env: Env, frame: Frame
+    ) -> dict[str, Value] | None:
+        """The block's scope: its parameters bound to the call's arguments or defaults."""
+        params = [p.name for p in block.params]
+        given: dict[str, Value] = {}
+        ok = True
+        for i, arg in enumerate(call.args):
+            key = arg.name if arg.name is not None else (params[i] if i < len(params) else None)
+            if key is None or key not in params or key in given:
+                return None  # reported by the static pass
+            try:
+                given[key] = evaluate(arg.value, env)
+            except EvalError as err:
+                self.report(err.diagnostic, frame)
+                ok = False
+            except Poisoned:
+                ok = False
+        if not ok:
+            return None
+        scope: dict[str, Value] = {}
+        for param in block.params:
+            if param.name in given:
+                scope[param.name] = given[param.name]
+            elif param.default is not None:
+                try:
+                    scope[param.name] = evaluate(param.default, Env(dict(scope), env.shape))
+                except EvalError as err:
+                    self.report(err.diagnostic, frame)
+                    return None
+                except Poisoned:
+                    return None
+            else:
+                self.report(
+                    Diagnostic(
+                        "arity",
+                        f"block `{block.name}` needs `{param.name}`",
+                        call.span,
+                        notes=(Note(f"block `{block.name}` defined", block.name_span),),
+                        help=f"usage: {block.name}({', '.join(params)})",
+                    ),
+                    frame,
+                )
+                return None
+        return scope
+
+    def within_limit(self, total: int, span: Span, frame: Frame) -> None:
+        """Refuse, before expanding anything, what would make over MAX_LAYERS copies."""
+        if total <= MAX_LAYERS:
+            return
+        self.report(
+            Diagnostic(
+                "limit",
+                f"this expands to at least {total:,} layers; the limit is {MAX_LAYERS:,}",
+                span,
+                help="a model this large cannot be built; check the repeat counts",
+            ),
+            frame,
+        )
+        raise LimitExceeded()
+
+    # ---- composites ---------------------------------------------------------------
+    def residual(
+        self,
+        res: ast.Residual,
+        shape: Shape | None,
+        scope: dict[str, Value],
+        out: list[Node],
+        path: str,
+        name: str,
+        frame: Frame,
+    ) -> Shape | None:
+        body_nodes: list[Node] = []
+        body_path = join(path, "body")
+        end = self.seq(res.body.stmts, shape, dict(scope), body_nodes, body_path, frame)
+        if shape is None or end is None:
+            return None
+        body = self.group("body", body_path, res.body.span, shape, end, body_nodes)
+        project = None
+        if end != shape:
+            if res.project is None:
+                self.report(
+                    Diagnostic(
+                        "shape",
+                        f"the residual body changes the shape from {fmt_shape(shape)} to "
+                        f"{fmt_shape(end)}, and there is no `project` for the shortcut",
+                        res.keyword_span,
+                        help="add `project { ... }` after the body to map the input to "
+                        f"{fmt_shape(end)}",
+                    ),
+                    frame,
+                )
+                return None
+            proj_nodes: list[Node] = []
+            proj_path = join(path, "project")
+            proj_end = self.seq(res.project.stmts, shape, dict(scope), proj_nodes, proj_path, frame)
+            if proj_end is None:
+                return None
+            if proj_end != end:
+                self.report(
+                    Diagnostic(
+                        "shape",
+                        f"the projection gives {fmt_shape(proj_end)} but the residual body "
+                        f"gives {fmt_shape(end)}",
+                        res.project.span,
+                        help="make the projection's output match the body's",
+                    ),
+                    frame,
+                    shape,
+                )
+                return None
+            project = self.group("project", proj_path, res.project.span, shape, end, proj_nodes)
+        parts = [body] if project is None else [body, project]
+        params, buffers, macs = _totals(parts)  # type: ignore[arg-type]
+        out.append(
+            ResidualNode.model_construct(
+                name=name,
+                path=path,
+                span=res.span,
+                in_shape=shape,
+                out_shape=end,
+                params=params,
+                buffers=buffers,
+                macs=macs,
+                body=body,
+                project=project,
+            )
+        )
+        return end
+
+    def parallel(
+        self,
+        par: ast.Parallel,
+        shape: Shape | None,
+        scope: dict[str, Value],
+        out: list[Node],
+        path: str,
+        name: str,
+        frame: Frame,
+    ) -> Shape | None:
+        branches: list[GroupNode] = []
+        ends: list[Shape | None] = []
+        for i, branch in enumerate(par.branches):
+            nodes: list[Node] = []
+            bpath = join(path, str(i))
+            end = self.seq(branch.stmts, shape, dict(scope), nodes, bpath, frame)
+            ends.append(end)
+            if shape is not None and end is not None:
+                branches.append(self.group(str(i), bpath, branch.span, shape, end, nodes))
+        if shape is None or any(e is None for e in ends):
+            return None
+        shapes: list[Shape] = [e for e in ends if e is not None]
+        merged = self.merge(par, shapes, frame)
+        if merged is None:
+            return None
+        params, buffers, macs = _totals(branches)  # type: ignore[arg-type]
+        out.append(
+            ParallelNode.model_construct(
+                name=name,
+                path=path,
+                span=par.span,
+                in_shape=shape,
+                out_shape=merged,
+                params=params,
+                buffers=buffers,
+                macs=macs,
+                merge=par.merge,  # type: ignore[arg-type]
+                children=branches,
+            )
+        )
+        return merged
+
+    def merge(self, par: ast.Parallel, shapes: list[Shape], frame: Frame) -> Shape | None:
+        notes = tuple(
+            Note(f"branch {i + 1} gives {fmt_shape(s)}", b.span)
+            for i, (s, b) in enumerate(zip(shapes, par.branches, strict=True))
+        )
+        first = shapes[0]
+        if par.merge == "add":
+            if all(s == first for s in shapes):
+                return first
+            self.report(
+                Diagnostic(
+                    "shape",
+                    "`add` needs every branch to give the same shape",
+                    par.keyword_span,
+                    notes=notes,
+                    help="use `concat` to stack channels, or match the branches' outputs",
+                ),
+                frame,
+            )
+            return None
+        ranks = {len(s) for s in shapes}
+        if len(ranks) != 1:
+            message = "`concat` branches give outputs of different ranks"
+        elif len(first) == 1:
+            return (sum(s[0] for s in shapes),)
+        elif all(s[1:] == first[1:] for s in shapes):
+            return (sum(s[0] for s in shapes), *first[1:])
+        else:
+            sizes = ", ".join(
+                f"branch {i + 1} gives {fmt_hw(*s[1:3])}" if len(s) == 3 else "?"
+                for i, s in enumerate(shapes)
+            )
+            message = f"`concat` branches disagree on spatial size: {sizes}"
+        self.report(
+            Diagnostic(
+                "shape",
+                message,
+                par.keyword_span,
+                notes=notes,
+                help="concat joins channels; every branch must keep the same height and width",
+            ),
+            frame,
+        )
+        return None
+
+    def repeat(
+        self,
+        rep: ast.Repeat,
+        shape: Shape | None,
+        scope: dict[str, Value],
+        out: list[Node],
+        path: str,
+        name: str,
+        frame: Frame,
+    ) -> Shape | None:
+        try:
+            count = require(evaluate(rep.times, Env(scope, shape)), rep.times.span, Env(scope))
+        except EvalError as err:
+            self.report(err.diagnostic, frame)
+            return None
+        except Poisoned:
+            return None
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            self.report(
+                Diagnostic(
+                    "argument",
+                    f"`repeat` needs a whole number of copies, got {type_name(count)} "
+                    f"`{show(count)}`",
+                    rep.times.span,
+                ),
+                frame,
+            )
+            return None
+        copies = frame.copies * count
+        size = max(1, self.static.min_step_size(rep.body))
+        self.within_limit(size * copies, rep.times.span, frame)
+        inner = Frame(frame.chain, copies)
+        start = shape
+        children: list[Node] = []
+        for i in range(count):
+            iter_scope = dict(scope)
+            if rep.var is not None:
+                iter_scope[rep.var] = i
+            if isinstance(rep.body, ast.Group):
+                nodes: list[Node] = []
+                ipath = join(path, str(i))
+                end = self.seq(rep.body.body.stmts, shape, iter_scope, nodes, ipath, inner)
+                if shape is not None and end is not None:
+                    children.append(self.group(str(i), ipath, rep.body.span, shape, end, nodes))
+                shape = end
+            else:
+                shape = self.step(rep.body, shape, iter_scope, children, path, inner, str(i))
+        if start is None or shape is None:
+            return None
+        params, buffers, macs = _totals(children)
+        out.append(
+            RepeatNode.model_construct(
+                name=name,
+                path=path,
+                span=rep.span,
+                in_shape=start,
+                out_shape=shape,
+                params=params,
+                buffers=buffers,
+                macs=macs,
+                count=count,
+                children=children,
+            )
+        )
+        return shape
+
+    def if_step(
+        self,
+        step: ast.If,
+        shape: Shape | None,
+        scope: dict[str, Value],
+        out: list[Node],
+        prefix: str,
+        frame: Frame,
+    ) -> Shape | None:
+        try:
+            cond = require(evaluate(step.cond, Env(scope, shape)), step.cond.span, Env(scope))
+        except EvalError as err:
+            self.report(err.diagnostic, frame)
+            return None
+        except Poisoned:
+            return None
+        if not isinstance(cond, bool):
+            self.report(
+                Diagnostic(
+                    "type",
+                    f"`if` needs true or false, got {type_name(cond)} `{show(cond)}`",
+                    step.cond.span,
+                ),
+                frame,
+            )
+            return None
+        chosen = step.then if cond else step.orelse
+        if chosen is None:
+            return shape
+        if isinstance(chosen, ast.If):
+            return self.if_step(chosen, shape, scope, out, prefix, frame)
+        return self.seq(chosen.stmts, shape, dict(scope), out, prefix, frame)
+
+
+def _plain(value: Any) -> Any:
+    """A block argument as JSON-friendly data for the IR."""
+    if isinstance(value, Symbol):
+        return value.name
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value

@@ -1,0 +1,135 @@
+"""Binding a call's arguments to an op's fields, and wording what pydantic refuses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from archdsl.diagnostics import Diagnostic, Span
+from archdsl.elaborate.expr import Env, evaluate, unknown_name
+from archdsl.elaborate.values import EvalError, Poisoned, Symbol, show
+from archdsl.ops import Op
+from archdsl.syntax import ast
+
+
+class Bound:
+    """Evaluated arguments by field name, with the span each came from."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+        self.spans: dict[str, Span] = {}
+
+
+def bind(cls: type[Op], call: ast.Call, env: Env, errors: list[Diagnostic]) -> Bound | None:
+    """Evaluate the call's arguments for op `cls`; None when any is wrong or unknown.
+
+    Unknown argument names and surplus arguments were reported by the static
+    pass, so they are skipped silently here.
+    """
+    names = cls.arg_names()
+    bound = Bound()
+    ok = True
+    for i, arg in enumerate(call.args):
+        field = arg.name if arg.name is not None else (names[i] if i < len(names) else None)
+        if field is None or field not in names or field in bound.values:
+            ok = False
+            continue
+        try:
+            value = _accept_symbols(evaluate(arg.value, env), cls, field, env)
+        except EvalError as err:
+            errors.append(err.diagnostic)
+            ok = False
+            continue
+        except Poisoned:
+            ok = False
+            continue
+        bound.values[field] = value
+        bound.spans[field] = arg.value.span
+    missing = [f for f in cls.required_args() if f not in bound.values]
+    if missing and ok:
+        listed = ", ".join(f"`{m}`" for m in missing)
+        errors.append(
+            Diagnostic(
+                "arity",
+                f"`{call.name}` needs {listed}",
+                call.span,
+                help=f"usage: {(cls.__doc__ or cls.name).splitlines()[0]}",
+            )
+        )
+    return bound if ok and not missing else None
+
+
+def _accept_symbols(value: Any, cls: type[Op], field: str, env: Env) -> Any:
+    """Turn accepted bare words into strings; report any other as an unknown name."""
+    if isinstance(value, Symbol):
+        accepted = cls.symbols.get(field, ())
+        if value.name in accepted:
+            return value.name
+        raise unknown_name(value, env.scope, accepted)
+    if isinstance(value, list):
+        return [_accept_symbols(v, cls, field, env) for v in value]
+    return value
+
+
+def validate(cls: type[Op], call: ast.Call, bound: Bound) -> tuple[Op | None, list[Diagnostic]]:
+    try:
+        return cls.model_validate(bound.values), []
+    except ValidationError as exc:
+        return None, _describe(cls, call, bound, exc)
+
+
+_REASONS = {
+    "greater_than_equal": "must be at least {ge}",
+    "greater_than": "must be greater than {gt}",
+    "less_than_equal": "must be at most {le}",
+    "less_than": "must be less than {lt}",
+    "int_type": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_type": "must be a number",
+    "bool_type": "must be true or false",
+    "string_type": "must be a string",
+    "finite_number": "must be a finite number",
+}
+
+
+def _describe(
+    cls: type[Op], call: ast.Call, bound: Bound, exc: ValidationError
+) -> list[Diagnostic]:
+    by_field: dict[str, list[dict[str, Any]]] = {}
+    for err in exc.errors():
+        by_field.setdefault(str(err["loc"][0]), []).append(dict(err))
+    diags = []
+    usage = f"usage: {(cls.__doc__ or cls.name).splitlines()[0]}"
+    for field, errs in by_field.items():
+        value = bound.values.get(field)
+        span = bound.spans.get(field, call.span)
+        reason = _reason(cls, field, errs)
+        hint = usage
+        if isinstance(value, float) and errs[0]["type"] in ("int_type", "int_from_float"):
+            hint = "`/` divides to a fraction; use `//` for whole-number division"
+        diags.append(
+            Diagnostic(
+                "argument",
+                f"`{call.name}`: `{field}` {reason}, got {show(value)}",
+                span,
+                help=hint,
+            )
+        )
+    return diags
+
+
+def _reason(cls: type[Op], field: str, errs: list[dict[str, Any]]) -> str:
+    if len(errs) > 1:  # a union: say what the field accepts
+        words = cls.symbols.get(field, ())
+        alternatives = " or ".join(f"`{w}`" for w in words)
+        return "must be a size like 3 or 3x3" + (f", or {alternatives}" if words else "")
+    err = errs[0]
+    kind = err["type"]
+    if kind in _REASONS:
+        return _REASONS[kind].format(**err.get("ctx", {}))
+    if kind == "value_error":
+        return str(err["ctx"]["error"])
+    if kind == "literal_error":
+        return "must be " + str(err["ctx"]["expected"])
+    return str(err["msg"]).lower()

@@ -1,0 +1,310 @@
+"""Checks that need no evaluation: names, argument names, recursion, size bounds.
+
+They run over every block, called or not, so a typo in an unused block of a
+library is still reported, once, where it was written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from archdsl.diagnostics import Diagnostic, Note
+from archdsl.diagnostics.suggest import did_you_mean
+from archdsl.ops import OPS
+from archdsl.syntax import ast
+from archdsl.syntax.limits import MAX_BLOCK_DEPTH
+
+# Names a label cannot take: the attributes every torch module already has.
+RESERVED_LABELS = frozenset(
+    {
+        "add_module", "apply", "bfloat16", "buffers", "call_super_init", "children",
+        "compile", "cpu", "cuda", "double", "dump_patches", "eval", "extra_repr",
+        "float", "forward", "get_buffer", "get_extra_state", "get_parameter",
+        "get_submodule", "half", "ipu", "load_state_dict", "modules", "mtia",
+        "named_buffers", "named_children", "named_modules", "named_parameters",
+        "parameters", "register_backward_hook", "register_buffer",
+        "register_forward_hook", "register_forward_pre_hook",
+        "register_full_backward_hook", "register_full_backward_pre_hook",
+        "register_load_state_dict_post_hook", "register_load_state_dict_pre_hook",
+        "register_module", "register_parameter", "register_state_dict_post_hook",
+        "register_state_dict_pre_hook", "requires_grad_", "set_extra_state",
+        "set_submodule", "share_memory", "state_dict", "to", "to_empty", "train",
+        "training", "type", "xpu", "zero_grad",
+    }
+)  # fmt: skip
+
+
+def iter_steps(stmts: tuple[ast.Stmt, ...]) -> Iterator[ast.Step]:
+    """Every step in a body, nested ones included, in source order."""
+    stack: list[ast.Step] = []
+    for stmt in reversed(stmts):
+        if isinstance(stmt, ast.Chain):
+            stack.extend(reversed(stmt.steps))
+    while stack:
+        step = stack.pop()
+        yield step
+        inner: list[ast.Step] = []
+        if isinstance(step, ast.Residual):
+            inner += _steps_of(step.body.stmts)
+            if step.project:
+                inner += _steps_of(step.project.stmts)
+        elif isinstance(step, ast.Parallel):
+            for branch in step.branches:
+                inner += _steps_of(branch.stmts)
+        elif isinstance(step, ast.Repeat):
+            inner.append(step.body)
+        elif isinstance(step, ast.If):
+            inner += _steps_of(step.then.stmts)
+            if isinstance(step.orelse, ast.Body):
+                inner += _steps_of(step.orelse.stmts)
+            elif step.orelse is not None:
+                inner.append(step.orelse)
+        elif isinstance(step, ast.Group):
+            inner += _steps_of(step.body.stmts)
+        stack.extend(reversed(inner))
+
+
+def _steps_of(stmts: tuple[ast.Stmt, ...]) -> list[ast.Step]:
+    return [s for stmt in stmts if isinstance(stmt, ast.Chain) for s in stmt.steps]
+
+
+def iter_chains(stmts: tuple[ast.Stmt, ...]) -> Iterator[ast.Chain]:
+    """Every chain in a body, nested ones included."""
+    for stmt in stmts:
+        if isinstance(stmt, ast.Chain):
+            yield stmt
+    for step in iter_steps(stmts):
+        bodies: list[tuple[ast.Stmt, ...]] = []
+        if isinstance(step, ast.Residual):
+            bodies = [step.body.stmts] + ([step.project.stmts] if step.project else [])
+        elif isinstance(step, ast.Parallel):
+            bodies = [b.stmts for b in step.branches]
+        elif isinstance(step, ast.If):
+            bodies = [step.then.stmts]
+            if isinstance(step.orelse, ast.Body):
+                bodies.append(step.orelse.stmts)
+        elif isinstance(step, ast.Group):
+            bodies = [step.body.stmts]
+        for stmts_ in bodies:
+            yield from (s for s in stmts_ if isinstance(s, ast.Chain))
+
+
+class StaticChecker:
+    def __init__(self, blocks: dict[str, ast.BlockDef]):
+        self.blocks = blocks
+        self.recursive: set[str] = set()
+        self.too_deep = False
+        # A lower bound on the ops each block expands to, filled by check_call_graph.
+        self.min_sizes: dict[str, int] = {}
+
+    # ---- names and arguments ------------------------------------------------
+    def check_body(self, stmts: tuple[ast.Stmt, ...]) -> list[Diagnostic]:
+        diags: list[Diagnostic] = []
+        for step in iter_steps(stmts):
+            if isinstance(step, ast.Call):
+                diags += self._check_call(step)
+        for chain in iter_chains(stmts):
+            if chain.label in RESERVED_LABELS and chain.label_span:
+                diags.append(
+                    Diagnostic(
+                        "label",
+                        f"`{chain.label}` cannot be a label: torch modules use that name",
+                        chain.label_span,
+                        help=f"rename it, e.g. `{chain.label}_`",
+                    )
+                )
+        return diags
+
+    def _check_call(self, call: ast.Call) -> list[Diagnostic]:
+        diags: list[Diagnostic] = []
+        if call.name in OPS:
+            names = OPS[call.name].arg_names()
+            what = f"`{call.name}`"
+        elif call.name in self.blocks:
+            names = [p.name for p in self.blocks[call.name].params]
+            what = f"block `{call.name}`"
+        else:
+            candidates = [*OPS, *self.blocks]
+            return [
+                Diagnostic(
+                    "unknown-name",
+                    f"unknown op or block `{call.name}`",
+                    call.name_span,
+                    help=did_you_mean(call.name, candidates)
+                    or "define it with `block` or import a library with `use`",
+                )
+            ]
+        seen: set[str] = set()
+        positional = [a for a in call.args if a.name is None]
+        if len(positional) > len(names):
+            extra = positional[len(names)]
+            diags.append(
+                Diagnostic(
+                    "arity",
+                    f"{what} takes at most {len(names)} positional argument"
+                    f"{'s' if len(names) != 1 else ''}, got {len(positional)}",
+                    extra.span,
+                    help=self._signature(call.name),
+                )
+            )
+        for i, arg in enumerate(call.args):
+            if arg.name is None:
+                if any(a.name is not None for a in call.args[:i]):
+                    diags.append(
+                        Diagnostic(
+                            "syntax",
+                            "positional argument after a keyword argument",
+                            arg.span,
+                            help="put positional arguments first",
+                        )
+                    )
+                if i < len(names):
+                    seen.add(names[i])
+                continue
+            span = arg.name_span or arg.span
+            if arg.name not in names:
+                diags.append(
+                    Diagnostic(
+                        "unknown-name",
+                        f"{what} has no argument `{arg.name}`",
+                        span,
+                        help=did_you_mean(arg.name, names) or self._signature(call.name),
+                    )
+                )
+            elif arg.name in seen:
+                diags.append(Diagnostic("arity", f"argument `{arg.name}` given twice", span))
+            seen.add(arg.name)
+        return diags
+
+    def _signature(self, name: str) -> str:
+        if name in OPS:
+            return f"usage: {(OPS[name].__doc__ or name).splitlines()[0]}"
+        params = ", ".join(p.name for p in self.blocks[name].params)
+        return f"usage: {name}({params})"
+
+    def check_block(self, block: ast.BlockDef) -> list[Diagnostic]:
+        diags: list[Diagnostic] = []
+        if block.name in OPS:
+            diags.append(
+                Diagnostic(
+                    "duplicate",
+                    f"block `{block.name}` has the name of an op",
+                    block.name_span,
+                    help="give the block another name",
+                )
+            )
+        seen: set[str] = set()
+        defaulted = False
+        for param in block.params:
+            if param.name in seen:
+                diags.append(Diagnostic("duplicate", f"parameter `{param.name}` twice", param.span))
+            seen.add(param.name)
+            if param.default is not None:
+                defaulted = True
+            elif defaulted:
+                diags.append(
+                    Diagnostic(
+                        "syntax",
+                        f"parameter `{param.name}` without a default follows one with a default",
+                        param.span,
+                        help="put parameters with defaults last",
+                    )
+                )
+        return diags + self.check_body(block.body.stmts)
+
+    # ---- recursion and depth ---------------------------------------------------
+    def check_call_graph(self) -> list[Diagnostic]:
+        """Report recursion and over-deep nesting among blocks; size every block.
+
+        Iterative, so a hostile chain of thousands of blocks cannot exhaust the
+        stack; blocks are sized in post-order, callees before callers.
+        """
+        diags: list[Diagnostic] = []
+        callees = {
+            name: [
+                s
+                for s in iter_steps(block.body.stmts)
+                if isinstance(s, ast.Call) and s.name in self.blocks
+            ]
+            for name, block in self.blocks.items()
+        }
+        state: dict[str, int] = {}  # 1: on the current path, 2: done
+        depth: dict[str, int] = {}
+        for root in self.blocks:
+            if root in state:
+                continue
+            path = [root]
+            todo = [iter(callees[root])]
+            state[root] = 1
+            while todo:
+                call = next(todo[-1], None)
+                if call is None:
+                    name = path.pop()
+                    todo.pop()
+                    state[name] = 2
+                    depth[name] = 1 + max((depth.get(c.name, 0) for c in callees[name]), default=0)
+                    self.min_sizes[name] = (
+                        0 if name in self.recursive else self.min_size(self.blocks[name].body.stmts)
+                    )
+                    continue
+                if state.get(call.name) == 1:
+                    cycle = [*path[path.index(call.name) :], call.name]
+                    self.recursive.update(cycle)
+                    diags.append(self._recursion(call, cycle, path[-1]))
+                elif call.name not in state:
+                    state[call.name] = 1
+                    path.append(call.name)
+                    todo.append(iter(callees[call.name]))
+        deepest = max(depth, key=lambda n: depth[n], default=None)
+        if deepest is not None and depth[deepest] > MAX_BLOCK_DEPTH:
+            diags.append(
+                Diagnostic(
+                    "limit",
+                    f"blocks nest {depth[deepest]} deep through `{deepest}`; "
+                    f"the limit is {MAX_BLOCK_DEPTH}",
+                    self.blocks[deepest].name_span,
+                    help="flatten some blocks into their callers",
+                )
+            )
+            self.too_deep = True
+        return diags
+
+    def _recursion(self, call: ast.Call, cycle: list[str], caller: str) -> Diagnostic:
+        return Diagnostic(
+            "recursion",
+            f"block `{call.name}` calls itself: {' -> '.join(cycle)}",
+            call.name_span,
+            notes=tuple(
+                Note(f"block `{n}` defined", self.blocks[n].name_span)
+                for n in dict.fromkeys(cycle)
+                if n != caller
+            ),
+            help="blocks cannot recurse; use `repeat` to repeat a step",
+        )
+
+    # ---- size bounds ----------------------------------------------------------
+    def min_size(self, stmts: tuple[ast.Stmt, ...]) -> int:
+        """A lower bound on the ops a body expands to, known before evaluating it."""
+        total = 0
+        for step in _steps_of(stmts):
+            total += self.min_step_size(step)
+        return total
+
+    def min_step_size(self, step: ast.Step) -> int:
+        if isinstance(step, ast.Call):
+            if step.name in self.blocks:
+                return self.min_sizes.get(step.name, 0)
+            return 1
+        if isinstance(step, ast.Residual):
+            return self.min_size(step.body.stmts)
+        if isinstance(step, ast.Parallel):
+            total = 0
+            for branch in step.branches:
+                total += self.min_size(branch.stmts)
+            return total
+        if isinstance(step, ast.Repeat):
+            count = step.times.value if isinstance(step.times, ast.Literal) else 0
+            return count * self.min_step_size(step.body) if isinstance(count, int) else 0
+        if isinstance(step, ast.If):
+            return 0
+        return self.min_size(step.body.stmts)

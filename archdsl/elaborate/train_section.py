@@ -1,0 +1,64 @@
+"""A model's `train` section as data: values kept with the spans they came from.
+
+What the keys mean is the trainer's business; here they only become plain
+values (`sgd(lr=0.1)` becomes a CallValue) so `check` and the trainer see the
+same thing and can point at any part of it.
+"""
+
+from __future__ import annotations
+
+from archdsl.diagnostics import Diagnostic, Span
+from archdsl.elaborate.expr import Env, evaluate
+from archdsl.elaborate.values import EvalError, Symbol
+from archdsl.ir import CallValue, ConfigValue, TrainEntry
+from archdsl.syntax import ast
+
+
+def convert(expr: ast.Expr, path: str, spans: dict[str, Span]) -> ConfigValue:
+    """An expression as config data; `spans` gets the span of every part by path."""
+    spans[path] = expr.span
+    if isinstance(expr, ast.FuncCall):
+        args: list[ConfigValue] = []
+        kwargs: dict[str, ConfigValue] = {}
+        for i, arg in enumerate(a for a in expr.args if a.name is None):
+            args.append(convert(arg.value, f"{path}.{i}", spans))
+        for arg in expr.args:
+            if arg.name is not None:
+                kwargs[arg.name] = convert(arg.value, f"{path}.{arg.name}", spans)
+        return CallValue.model_construct(name=expr.name, args=args, kwargs=kwargs)
+    if isinstance(expr, ast.ListExpr):
+        return [convert(item, f"{path}.{i}", spans) for i, item in enumerate(expr.items)]
+    if isinstance(expr, ast.Name):
+        return expr.id
+    value = evaluate(expr, Env({}, has_shape=False, config=True))
+    if isinstance(value, Symbol):
+        return value.name
+    if isinstance(value, tuple):
+        return list(value)
+    assert isinstance(value, int | float | bool | str)
+    return value
+
+
+def train_entries(section: ast.TrainDef) -> tuple[list[TrainEntry], list[Diagnostic]]:
+    entries: list[TrainEntry] = []
+    diags: list[Diagnostic] = []
+    seen: set[str] = set()
+    for item in section.items:
+        if item.key in seen:
+            diags.append(
+                Diagnostic(
+                    "duplicate", f"`{item.key}` is set twice in this train section", item.key_span
+                )
+            )
+            continue
+        seen.add(item.key)
+        spans: dict[str, Span] = {}
+        try:
+            value = convert(item.value, item.key, spans)
+        except EvalError as err:
+            diags.append(err.diagnostic)
+            continue
+        entries.append(
+            TrainEntry.model_construct(key=item.key, value=value, span=item.span, spans=spans)
+        )
+    return entries, diags

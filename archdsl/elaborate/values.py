@@ -1,0 +1,80 @@
+"""Values that expressions produce, and the errors evaluating them can raise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from archdsl.diagnostics import Diagnostic, Span
+
+
+@dataclass(frozen=True, slots=True)
+class Symbol:
+    """A bare word that names nothing in scope, such as `same` or `global`.
+
+    Whether it is a keyword value or a misspelt name is decided where it is
+    used: an argument that accepts it takes it, anything else reports it.
+    """
+
+    name: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A call that is data rather than computation (train sections only)."""
+
+    name: str
+    args: tuple[Any, ...]
+    kwargs: tuple[tuple[str, Any], ...]
+    span: Span
+
+
+Value = int | float | bool | str | tuple[int, int] | list[Any] | Symbol | Call
+
+
+class EvalError(Exception):
+    """A user mistake found while evaluating; carries its diagnostic."""
+
+    def __init__(self, diagnostic: Diagnostic):
+        super().__init__(diagnostic.message)
+        self.diagnostic = diagnostic
+
+
+class Poisoned(Exception):
+    """The value depends on a shape an earlier error left unknown: stay silent."""
+
+
+def type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, tuple):
+        return "a size"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, Symbol):
+        return f"the name `{value.name}`"
+    return "a call"
+
+
+def show(value: Any) -> str:
+    """A value as the user would write it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple) and len(value) == 2:
+        return f"{value[0]}x{value[1]}"
+    if isinstance(value, list):
+        return "[" + ", ".join(show(v) for v in value) + "]"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, Symbol):
+        return value.name
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)

@@ -1,0 +1,33 @@
+"""The intermediate representation: validated, statically analysed models."""
+
+from archdsl.ir.nodes import (
+    BlockNode,
+    GroupNode,
+    Node,
+    NodeBase,
+    OpNode,
+    ParallelNode,
+    RepeatNode,
+    ResidualNode,
+    Shape,
+    describe,
+)
+from archdsl.ir.program import CallValue, ConfigValue, Model, Program, TrainEntry
+
+__all__ = [
+    "BlockNode",
+    "CallValue",
+    "ConfigValue",
+    "GroupNode",
+    "Model",
+    "Node",
+    "NodeBase",
+    "OpNode",
+    "ParallelNode",
+    "Program",
+    "RepeatNode",
+    "ResidualNode",
+    "Shape",
+    "TrainEntry",
+    "describe",
+]

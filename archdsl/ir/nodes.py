@@ -1,0 +1,130 @@
+"""The IR: a tree of nodes that know their shapes, parameters and MACs.
+
+Shapes are per sample; the batch dimension is implicit. Every node records
+where in the source it came from, and its `path` is the dotted name the torch
+backend gives the matching module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypeAliasType
+
+from archdsl.diagnostics import Span
+from archdsl.ops import AnyOp
+
+Shape = tuple[int, ...]
+ArgValue = TypeAliasType("ArgValue", "int | float | bool | str | list[ArgValue]")
+
+
+class NodeBase(BaseModel):
+    model_config = ConfigDict(defer_build=True, extra="forbid")
+
+    name: str
+    path: str
+    span: Span
+    in_shape: Shape
+    out_shape: Shape
+    params: int
+    buffers: int
+    macs: int
+
+    def subnodes(self) -> list[Node]:
+        return []
+
+    def walk(self) -> Iterator[Node]:
+        """This node and all below it, parents before children."""
+        stack: list[Node] = [self]  # type: ignore[list-item]
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(reversed(node.subnodes()))
+
+
+class OpNode(NodeBase):
+    kind: Literal["op"] = "op"
+    op: AnyOp
+
+
+class GroupNode(NodeBase):
+    """A named sequence: a labelled chain, a branch, a residual body, the model itself."""
+
+    kind: Literal["group"] = "group"
+    children: list[Node]
+
+    def subnodes(self) -> list[Node]:
+        return self.children
+
+
+class BlockNode(NodeBase):
+    """The expansion of one call of a user-defined block."""
+
+    kind: Literal["block"] = "block"
+    block: str
+    args: dict[str, ArgValue]
+    children: list[Node]
+
+    def subnodes(self) -> list[Node]:
+        return self.children
+
+
+class RepeatNode(NodeBase):
+    kind: Literal["repeat"] = "repeat"
+    count: int
+    children: list[Node]
+
+    def subnodes(self) -> list[Node]:
+        return self.children
+
+
+class ResidualNode(NodeBase):
+    """body(x) + shortcut(x); the shortcut is `project` where the body changes the shape."""
+
+    kind: Literal["residual"] = "residual"
+    body: GroupNode
+    project: GroupNode | None
+
+    def subnodes(self) -> list[Node]:
+        return [self.body] if self.project is None else [self.body, self.project]
+
+
+class ParallelNode(NodeBase):
+    """Branches fed the same input, merged by channel concatenation or a sum."""
+
+    kind: Literal["parallel"] = "parallel"
+    merge: Literal["concat", "add"]
+    children: list[GroupNode]
+
+    def subnodes(self) -> list[Node]:
+        return list(self.children)
+
+
+Node = Annotated[
+    Union[OpNode, GroupNode, BlockNode, RepeatNode, ResidualNode, ParallelNode],  # noqa: UP007
+    Field(discriminator="kind"),
+]
+
+
+def describe(node: Node) -> str:
+    """A short label for a node: the op with its arguments, or what the composite is."""
+    if isinstance(node, OpNode):
+        return node.op.summary()
+    if isinstance(node, BlockNode):
+        args = ", ".join(f"{k}={_fmt(v)}" for k, v in node.args.items())
+        return f"{node.block}({args})" if args else node.block
+    if isinstance(node, RepeatNode):
+        return f"repeat({node.count})"
+    if isinstance(node, ResidualNode):
+        return "residual + project" if node.project else "residual"
+    if isinstance(node, ParallelNode):
+        return f"{node.merge} of {len(node.children)}"
+    return "group"
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -1,0 +1,73 @@
+"""A checked program: its models, each the root of an IR tree."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypeAliasType
+
+from archdsl.diagnostics import Span
+from archdsl.ir.nodes import GroupNode, Shape
+
+
+class CallValue(BaseModel):
+    """A call in a train section, such as `sgd(lr=0.1)`, kept as data."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    name: str
+    args: list[ConfigValue] = Field(default_factory=list)
+    kwargs: dict[str, ConfigValue] = Field(default_factory=dict)
+
+
+ConfigValue = TypeAliasType(
+    "ConfigValue", "int | float | bool | str | CallValue | list[ConfigValue]"
+)
+
+
+class TrainEntry(BaseModel):
+    """One line of a train section: `optimizer sgd(lr=0.1)`."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    key: str
+    value: ConfigValue
+    span: Span
+    # Where each part of the value came from, by position path such as "kwargs.lr".
+    spans: dict[str, Span] = Field(default_factory=dict)
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    name: str
+    span: Span
+    input: Shape
+    output: Shape
+    params: int
+    buffers: int
+    macs: int
+    root: GroupNode
+    train: list[TrainEntry] = Field(default_factory=list)
+
+
+class Program(BaseModel):
+    """Everything `archdsl.load` returns: the checked models and their sources."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    models: list[Model]
+    # Source text by file, so later stages can quote the spec in their diagnostics.
+    sources: dict[str, str] = Field(default_factory=dict, repr=False)
+
+    def model(self, name: str | None = None) -> Model:
+        """The named model, or the only one. Raises KeyError naming the choices."""
+        if name is None:
+            if len(self.models) == 1:
+                return self.models[0]
+            names = ", ".join(m.name for m in self.models)
+            raise KeyError(f"the program has several models ({names}); name one")
+        for m in self.models:
+            if m.name == name:
+                return m
+        names = ", ".join(m.name for m in self.models)
+        raise KeyError(f"no model `{name}`; the program has {names}")

@@ -1,0 +1,68 @@
+"""`archdsl.load`: from a path or spec text to a checked Program."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from archdsl.diagnostics import ArchError, Diagnostic
+from archdsl.ir import Program
+from archdsl.syntax.imports import display_path, load_unit
+from archdsl.syntax.limits import RECURSION_LIMIT
+
+
+def read_spec(path: Path) -> str:
+    """A spec file's text; a user-facing ArchError when it cannot be read."""
+    problem: str
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        problem = f"no such file: {path}"
+    except IsADirectoryError:
+        problem = f"{path} is a directory, not a spec file"
+    except UnicodeDecodeError:
+        problem = f"{path} is not UTF-8 text"
+    except OSError as exc:
+        problem = f"cannot read {path}: {exc.strerror}"
+    raise ArchError([Diagnostic("io", problem, None)])
+
+
+def _location(diag: Diagnostic) -> tuple[str, int, int]:
+    span = diag.span
+    return (span.file, span.line, span.col) if span else ("", 0, 0)
+
+
+def _looks_like_path(source: str) -> bool:
+    return (
+        "\n" not in source
+        and "{" not in source
+        and (source.endswith(".arch") or Path(source).exists())
+    )
+
+
+def load(source: str | Path, model: str | None = None) -> Program:
+    """Parse, resolve imports, elaborate and check a spec.
+
+    `source` is a path (a `Path`, or a string naming a file or ending in
+    `.arch`) or the text of a spec. With `model`, only that model is checked.
+    Raises ArchError, carrying every diagnostic, when the spec has errors;
+    KeyError when `model` names no model of the file.
+    """
+    from archdsl.elaborate.program import elaborate
+
+    if isinstance(source, Path) or _looks_like_path(source):
+        path = Path(source)
+        text, name, base = read_spec(path), display_path(path), path
+    else:
+        text, name, base = str(source), "<string>", None
+    old_limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old_limit, RECURSION_LIMIT))
+    try:
+        unit = load_unit(text, name, base)
+        program, diags = elaborate(unit, model)
+    finally:
+        sys.setrecursionlimit(old_limit)
+    errors = sorted((d for d in diags if d.severity.value == "error"), key=_location)
+    if errors:
+        raise ArchError(errors, unit.sources)
+    return program

@@ -1,0 +1,137 @@
+"""Elementwise activations: the shape passes through, nothing is learnt."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
+
+from pydantic import Field
+
+from archdsl.ops.base import Op
+from archdsl.ops.shape_math import Shape
+
+if TYPE_CHECKING:
+    from torch import nn
+
+
+class ReLU(Op):
+    """relu: max(x, 0)"""
+
+    name: ClassVar[str] = "relu"
+    op: Literal["relu"] = "relu"
+
+    def to_torch(self, shape: Shape, out: Shape) -> nn.Module:
+        from torch import nn
+
+        return nn.ReLU(inplace=True)
+
+
+class ReLU6(Op):
+    """relu6: min(max(x, 0), 6), as in MobileNet"""
+
+    name: ClassVar[str] = "relu6"
+    op: Literal["relu6"] = "relu6"
+
+    def to_torch(self, shape: Shape, out: Shape) -> nn.Module:
+        from torch import nn
+
+        return nn.ReLU6(inplace=True)
+
+
+class LeakyReLU(Op):
+    """leaky_relu(slope=0.01): x for x > 0, slope * x otherwise"""
+
+    name: ClassVar[str] = "leaky_relu"
+    op: Literal["leaky_relu"] = "leaky_relu"
+    slope: Annotated[float, Field(ge=0.0)] = 0.01
+
+    def to_torch(self, shape: Shape, out: Shape) -> nn.Module:
+        from torch import nn
+
+        return nn.LeakyReLU(self.slope, inplace=True)
+
+
+class ELU(Op):
+    """elu(alpha=1.0): x for x > 0, alpha * (exp(x) - 1) otherwise"""
+
+    name: ClassVar[str] = "elu"
+    op: Literal["elu"] = "elu"
+    alpha: Annotated[float, Field(gt=0.0)] = 1.0
+
+    def to_torch(self, shape: Shape, out: Shape) -> nn.Module:
+        from torch import nn
+
+        return nn.ELU(self.alpha)
+
+
+class GELU(Op):
+    """gelu(approximate="none"): Gaussian error linear unit ("tanh" for the approximation)"""
+
+    name: ClassVar[str] = "gelu"
+    op: Literal["gelu"] = "gelu"
+    approximate: Literal["none", "tanh"] = "none"
+
+    def to_torch(self, shape: Shape, out: Shape) -> nn.Module:
+        from torch import nn
+
+        return nn.GELU(self.approximate)
+
+
+class SiLU(Op):
+    """silu: x * sigmoid(x), also called swish"""
+
+    name: ClassVar[str] = "silu"
+    aliases: ClassVar[tuple[str, ...]] = ("swish",)
+    op: Literal["silu"] = "silu"
+
+    def to_torch(self, shape: Shape, out: Shape) -> nn.Module:
+        from torch import nn
+
+        return nn.SiLU(inplace=True)
+
+
+class Hardswish(Op):
+    """hardswish: x * relu6(x + 3) / 6, as in MobileNetV3"""
+
+    name: ClassVar[str] = "hardswish"
+    op: Literal["hardswish"] = "hardswish"
+
+    def to_torch(self, shape: Shape, out: Shape) -> nn.Module:
+        from torch import nn
+
+        return nn.Hardswish(inplace=True)
+
+
+class Sigmoid(Op):
+    """sigmoid: 1 / (1 + exp(-x))"""
+
+    name: ClassVar[str] = "sigmoid"
+    op: Literal["sigmoid"] = "sigmoid"
+
+    def to_torch(self, shape: Shape, out: Shape) -> nn.Module:
+        from torch import nn
+
+        return nn.Sigmoid()
+
+
+class Tanh(Op):
+    """tanh"""
+
+    name: ClassVar[str] = "tanh"
+    op: Literal["tanh"] = "tanh"
+
+    def to_torch(self, shape: Shape, out: Shape) -> nn.Module:
+        from torch import nn
+
+        return nn.Tanh()
+
+
+class Softmax(Op):
+    """softmax: normalise over the channels (or features) into probabilities"""
+
+    name: ClassVar[str] = "softmax"
+    op: Literal["softmax"] = "softmax"
+
+    def to_torch(self, shape: Shape, out: Shape) -> nn.Module:
+        from torch import nn
+
+        return nn.Softmax(dim=1)

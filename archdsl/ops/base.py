@@ -1,0 +1,109 @@
+"""The contract every op fulfils: arguments, shape rule, counts, torch module.
+
+An op is a pydantic model whose fields are its arguments, in positional order.
+Validation of each argument's type and bounds is pydantic's; the rules that
+need the incoming shape live in `output_shape`, which raises `ShapeError`
+naming the argument at fault so the diagnostic points at it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from archdsl.ops.shape_math import Shape, fmt_shape
+
+if TYPE_CHECKING:
+    from torch import nn
+
+
+class ShapeError(Exception):
+    """An op cannot accept its input; `arg` names the argument at fault, if one is."""
+
+    def __init__(self, message: str, arg: str | None = None, help: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.arg = arg
+        self.help = help
+
+
+class Op(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, defer_build=True)
+
+    # The name a spec calls the op by; subclasses also declare `op: Literal[name]`,
+    # the tag that tells ops apart in the IR's JSON.
+    name: ClassVar[str]
+    aliases: ClassVar[tuple[str, ...]] = ()
+    # Accepted input ranks (per sample): 1 is [features], 3 is [C, H, W].
+    ranks: ClassVar[tuple[int, ...]] = (1, 2, 3)
+    # Bare words an argument accepts, such as `same` for padding.
+    symbols: ClassVar[dict[str, tuple[str, ...]]] = {}
+    doc: ClassVar[str] = ""
+
+    @classmethod
+    def arg_names(cls) -> list[str]:
+        """Argument names in positional order."""
+        return [f for f in cls.model_fields if f != "op"]
+
+    @classmethod
+    def required_args(cls) -> list[str]:
+        return [f for f, info in cls.model_fields.items() if f != "op" and info.is_required()]
+
+    # ---- static semantics ---------------------------------------------------
+    def check_rank(self, shape: Shape) -> None:
+        if len(shape) not in self.ranks:
+            want = " or ".join(_RANK_WORDS[r] for r in self.ranks)
+            help = None
+            if 1 in self.ranks and len(shape) == 3:
+                help = "add `flatten` before it"
+            raise ShapeError(f"`{self.name}` expects {want}, got {fmt_shape(shape)}", help=help)
+
+    def output_shape(self, shape: Shape) -> Shape:
+        """The per-sample output shape; the default keeps the shape."""
+        return shape
+
+    def params(self, shape: Shape) -> int:
+        return 0
+
+    def buffers(self, shape: Shape) -> int:
+        return 0
+
+    def macs(self, shape: Shape, out: Shape) -> int:
+        """Multiply-accumulates of weights (conv and linear only), batch 1."""
+        return 0
+
+    # ---- backend -------------------------------------------------------------
+    def to_torch(self, shape: Shape, out: Shape) -> nn.Module:
+        raise NotImplementedError(f"no torch module for `{self.name}`")
+
+    # ---- display -------------------------------------------------------------
+    def summary(self) -> str:
+        """`conv(64, 3x3, stride=2)`: the op with its non-default arguments."""
+        parts: list[str] = []
+        for field, info in self.model_fields.items():
+            if field == "op":
+                continue
+            value = getattr(self, field)
+            text = _fmt_value(value, field in _SIZE_FIELDS)
+            if info.is_required():
+                parts.append(text)
+            elif value != info.default:
+                parts.append(f"{field}={text}")
+        return f"{self.name}({', '.join(parts)})" if parts else self.name
+
+
+_RANK_WORDS = {1: "a flat input [N, features]", 2: "an input [N, C, L]", 3: "an image [N, C, H, W]"}
+
+
+# Fields shown as `3x3` even when square; other sizes print as one number when square.
+_SIZE_FIELDS = frozenset({"kernel", "size"})
+
+
+def _fmt_value(value: Any, as_size: bool = False) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple) and len(value) == 2:
+        h, w = value
+        return str(h) if h == w and not as_size else f"{h}x{w}"
+    return str(value)

@@ -1,0 +1,46 @@
+"""Pure shape arithmetic shared by the ops, written to match torch exactly."""
+
+from __future__ import annotations
+
+import math
+
+Shape = tuple[int, ...]
+
+
+def window_out(
+    size: int,
+    kernel: int,
+    stride: int,
+    pad: int,
+    dilation: int = 1,
+    ceil_mode: bool = False,
+) -> int:
+    """Output length of a sliding window (conv or pool) along one axis.
+
+    Follows torch: in ceil mode the last window must start inside the input or
+    the left padding, never wholly in the right padding.
+    """
+    span = size + 2 * pad - dilation * (kernel - 1) - 1
+    if ceil_mode:
+        out = -(-span // stride) + 1
+        if (out - 1) * stride >= size + pad:
+            out -= 1
+        return out
+    return span // stride + 1
+
+
+def effective_kernel(kernel: int, dilation: int) -> int:
+    return dilation * (kernel - 1) + 1
+
+
+def numel(shape: Shape) -> int:
+    return math.prod(shape)
+
+
+def fmt_shape(shape: Shape) -> str:
+    """`[N, 64, 56, 56]`: per-sample shape with the symbolic batch in front."""
+    return "[" + ", ".join(["N", *map(str, shape)]) + "]"
+
+
+def fmt_hw(h: int, w: int) -> str:
+    return f"{h}x{w}"

@@ -1,0 +1,51 @@
+"""The JSON form of `archdsl check`: one object per model, diagnostics apart."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from archdsl.diagnostics import Diagnostic
+from archdsl.ir import Model
+from archdsl.report.summary import (
+    BYTES_PER_ELEMENT,
+    activation_elements,
+    layer_count,
+    op_name,
+    rows,
+)
+
+
+def model_json(model: Model) -> dict[str, Any]:
+    acts = activation_elements(model)
+    return {
+        "model": model.name,
+        "input": list(model.input),
+        "output": list(model.output),
+        "params": model.params,
+        "trainable_params": model.params,
+        "buffers": model.buffers,
+        "macs": model.macs,
+        "layers": layer_count(model),
+        "activations": {"elements": acts, "bytes": acts * BYTES_PER_ELEMENT},
+        "nodes": [
+            {
+                "path": row.node.path,
+                "kind": row.node.kind,
+                "op": op_name(row.node),
+                "summary": row.op,
+                "depth": row.depth,
+                "in_shape": list(row.node.in_shape),
+                "out_shape": list(row.node.out_shape),
+                "params": row.node.params,
+                "buffers": row.node.buffers,
+                "macs": row.node.macs,
+                "span": row.node.span.as_json(),
+            }
+            for row in rows(model)
+        ],
+        "diagnostics": [],
+    }
+
+
+def diagnostics_json(diags: list[Diagnostic]) -> dict[str, Any]:
+    return {"ok": False, "diagnostics": [d.as_json() for d in diags]}

@@ -1,0 +1,1 @@
+"""Text to AST: the grammar, the parser and the syntax diagnostics."""

@@ -1,0 +1,103 @@
+"""Load a spec and the block libraries it `use`s, reporting missing files and cycles."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from archdsl.diagnostics import ArchError, Diagnostic, Note
+from archdsl.syntax import ast
+from archdsl.syntax.parser import parse
+
+
+@dataclass
+class Unit:
+    """A main file with everything it imports, parsed."""
+
+    main: ast.SourceFile
+    files: dict[str, ast.SourceFile] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def display_path(path: Path) -> str:
+    """A path as the user would type it: relative to the working directory when inside it."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return str(path) if rel.startswith("..") else rel
+
+
+def load_unit(text: str, name: str, base: Path | None) -> Unit:
+    """Parse `text` (named `name`) and, recursively, its imports relative to `base`."""
+    sources = {name: text}
+    try:
+        main = parse(text, name)
+    except ArchError as err:
+        err.sources.update(sources)
+        raise
+    unit = Unit(main, {name: main}, sources)
+    start = base.resolve() if base is not None else None
+    directory = start.parent if start is not None else Path.cwd()
+    _load_imports(unit, main, directory, [start])
+    return unit
+
+
+def _load_imports(
+    unit: Unit, src: ast.SourceFile, directory: Path, chain: list[Path | None]
+) -> None:
+    for use in src.uses:
+        target = (directory / use.path).resolve()
+        if target in chain:
+            cycle = [display_path(p) for p in chain[chain.index(target) :] if p] + [use.path]
+            unit.diagnostics.append(
+                Diagnostic(
+                    "import-cycle",
+                    f"import cycle: {' -> '.join(cycle)}",
+                    use.span,
+                    help="move the shared blocks into a library that imports neither file",
+                )
+            )
+            continue
+        shown = display_path(target)
+        if shown in unit.files:
+            continue  # already loaded through another path
+        text = _read(unit, target, use)
+        if text is None:
+            continue
+        unit.sources[shown] = text
+        try:
+            imported = parse(text, shown)
+        except ArchError as err:
+            unit.diagnostics.extend(
+                d.with_notes(Note("imported from here", use.span)) for d in err.diagnostics
+            )
+            continue
+        unit.files[shown] = imported
+        _load_imports(unit, imported, target.parent, [*chain, target])
+
+
+def _read(unit: Unit, target: Path, use: ast.Use) -> str | None:
+    problem: str | None = None
+    try:
+        return target.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        problem = f"cannot find `{use.path}`"
+    except IsADirectoryError:
+        problem = f"`{use.path}` is a directory, not a spec file"
+    except UnicodeDecodeError:
+        problem = f"`{use.path}` is not UTF-8 text"
+    except OSError as exc:
+        problem = f"cannot read `{use.path}`: {exc.strerror}"
+    unit.diagnostics.append(
+        Diagnostic(
+            "import",
+            problem,
+            use.span,
+            notes=(Note(f"looked for {display_path(target)}"),),
+            help="paths in `use` are relative to the file that holds them",
+        )
+    )
+    return None

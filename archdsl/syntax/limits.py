@@ -1,0 +1,14 @@
+"""Bounds on what a spec may ask of the checker.
+
+Every stage below the parser recurses over the tree and expands repeats and
+blocks; these bounds guarantee that any input, however hostile, is answered
+with a diagnostic quickly instead of exhausting the stack, time or memory.
+"""
+
+MAX_BRACKET_DEPTH = 32  # nested (), [] and {}
+MAX_STATEMENT_NESTING = 64  # operators, `repeat` and `if` in one statement
+MAX_BLOCK_DEPTH = 32  # block calls inside block calls
+MAX_LAYERS = 100_000  # ops in one elaborated model
+MAX_INT_BITS = 128  # magnitude of any integer an expression produces
+# Recursion the checker allows itself: the bounds above keep it well inside.
+RECURSION_LIMIT = 20_000

@@ -1,0 +1,90 @@
+"""Text to AST, with syntax errors as diagnostics."""
+
+from __future__ import annotations
+
+import threading
+from functools import cache
+from pathlib import Path
+
+from lark import Lark, Token
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from archdsl.diagnostics import ArchError, Diagnostic, Span
+from archdsl.syntax import ast
+from archdsl.syntax.build_ast import AstBuilder
+from archdsl.syntax.postlex import BracketError, NewlinePostLex
+from archdsl.syntax.syntax_errors import describe_expected, describe_token, keyword_hint
+
+_GRAMMAR = Path(__file__).with_name("grammar.lark")
+_lock = threading.Lock()
+
+
+@cache
+def _parser() -> tuple[Lark, AstBuilder]:
+    builder = AstBuilder()
+    lark = Lark(
+        _GRAMMAR.read_text(),
+        parser="lalr",
+        lexer="basic",
+        postlex=NewlinePostLex(),
+        propagate_positions=False,
+        maybe_placeholders=False,
+        transformer=builder,
+        cache=True,
+    )
+    return lark, builder
+
+
+def parse(text: str, file: str = "<string>") -> ast.SourceFile:
+    """Parse one source file; raise ArchError carrying a syntax diagnostic."""
+    lark, builder = _parser()
+    with _lock:
+        builder.file = file
+        try:
+            result = lark.parse(text)
+        except BracketError as err:
+            raise ArchError([_bracket_diagnostic(err, file)], {file: text}) from None
+        except UnexpectedInput as err:
+            raise ArchError([_syntax_diagnostic(err, file, text)], {file: text}) from None
+    assert isinstance(result, ast.SourceFile)
+    return result
+
+
+def _token_span(tok: Token, file: str) -> Span:
+    line, col = tok.line or 1, tok.column or 1
+    end_line = tok.end_line or line
+    end_col = tok.end_column or col + max(1, len(tok))
+    return Span(file, line, col, end_line, end_col)
+
+
+def _bracket_diagnostic(err: BracketError, file: str) -> Diagnostic:
+    return Diagnostic("syntax", err.message, _token_span(err.token, file), help=err.help)
+
+
+def _syntax_diagnostic(err: UnexpectedInput, file: str, text: str) -> Diagnostic:
+    if isinstance(err, UnexpectedCharacters):
+        pos = err.pos_in_stream or 0
+        char = text[pos] if pos < len(text) else "?"
+        span = Span(file, err.line, err.column, err.line, err.column + 1)
+        hint = None
+        if char == '"':
+            hint = "strings end on the line they start"
+        elif char == "'":
+            hint = 'strings use double quotes: "..."'
+        return Diagnostic("syntax", f"unexpected character `{char}`", span, help=hint)
+    if isinstance(err, UnexpectedToken) and err.token.type != "$END":
+        tok = err.token
+        expected = set(err.expected)
+        message = f"unexpected {describe_token(tok)}"
+        want = describe_expected(expected)
+        if want:
+            message += f"; expected {want}"
+        help = keyword_hint(tok, expected)
+        return Diagnostic("syntax", message, _token_span(tok, file), help=help)
+    # End of input: point just past the last character.
+    lines = text.splitlines() or [""]
+    line, col = len(lines), len(lines[-1]) + 1
+    expected = set(err.expected) if isinstance(err, UnexpectedToken | UnexpectedEOF) else set()
+    want = describe_expected(expected)
+    message = "unexpected end of file" + (f"; expected {want}" if want else "")
+    return Diagnostic("syntax", message, Span(file, line, col, line, col + 1))
