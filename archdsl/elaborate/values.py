@@ -45,6 +45,11 @@ class Poisoned(Exception):
     """The value depends on a shape an earlier error left unknown: stay silent."""
 
 
+POISON = Symbol("<poison>", Span("", 0, 0, 0, 0))
+"""What a `let` binds when its value failed: reading it raises Poisoned, since
+the failure was reported where it happened."""
+
+
 def type_name(value: Any) -> str:
     if isinstance(value, bool):
         return "a boolean"
