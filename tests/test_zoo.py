@@ -71,7 +71,7 @@ def test_zoo_spec_matches_its_reference(name: str, ground_truth: dict[str, Any])
 
 def test_every_reference_model_has_a_spec(ground_truth: dict[str, Any]) -> None:
     assert set(ground_truth) <= set(ZOO_OUTPUTS)
-    assert {p.stem for p in SPECS.glob("*.arch")} == set(ZOO_OUTPUTS)
+    assert set(ZOO_OUTPUTS) <= {p.stem for p in SPECS.glob("*.arch")}
 
 
 @pytest.mark.parametrize(
