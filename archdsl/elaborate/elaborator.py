@@ -246,6 +246,7 @@ class Elaborator:
             raise LimitExceeded()
         out.append(
             OpNode.model_construct(
+                kind="op",
                 name=name,
                 path=path,
                 span=call.span,
