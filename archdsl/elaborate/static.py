@@ -106,7 +106,7 @@ class StaticChecker:
             names = OPS[call.name].arg_names()
             what = f"`{call.name}`"
         elif call.name in self.blocks:
-            names = [p.name for p in self.blocks[call.name].params]
+            names = tuple(p.name for p in self.blocks[call.name].params)
             what = f"block `{call.name}`"
         else:
             candidates = [*OPS, *self.blocks]
