@@ -91,9 +91,10 @@ def main() -> None:
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}; median (best) of {args.runs} runs"
     )
+    check = [archdsl, "check", "specs/resnet152.arch"]
     rows = [
-        ("archdsl check specs/resnet152.arch", [archdsl, "check", "specs/resnet152.arch"]),
-        ("archdsl check specs/resnet152.arch --json", [archdsl, "check", "specs/resnet152.arch", "--json"]),
+        ("archdsl check specs/resnet152.arch", check),
+        ("archdsl check specs/resnet152.arch --json", [*check, "--json"]),
         ("import of typer+lark+pydantic+rich (floor)", [python, "-c", FLOOR]),
         ('python -c "import torch"', [python, "-c", "import torch"]),
     ]

@@ -50,6 +50,15 @@ class Verified:
     device: str
     mismatches: list[Mismatch]
 
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "ok": not self.mismatches,
+            "device": self.device,
+            "nodes": self.nodes,
+            "params": self.params,
+            "buffers": self.buffers,
+        }
+
 
 def _count(tensors: Any) -> int:
     return sum(t.numel() for t in tensors)

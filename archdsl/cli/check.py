@@ -11,7 +11,7 @@ import typer
 from archdsl.cli.console import fail, out, print_diagnostics
 
 if TYPE_CHECKING:
-    from archdsl.diagnostics import Diagnostic
+    from archdsl.backend.verify import Verified
     from archdsl.ir import Program
 
 
@@ -49,7 +49,7 @@ def check(
         if as_json or ir:
             from archdsl.report.json_report import diagnostics_json
 
-            out.print_json(json.dumps(diagnostics_json(exc.diagnostics)))
+            print(json.dumps(diagnostics_json(exc.diagnostics)))
         else:
             print_diagnostics(exc.diagnostics, exc.sources)
         raise typer.Exit(1) from None
@@ -58,35 +58,36 @@ def check(
     if ir:
         print(program.model_dump_json(indent=1, exclude={"sources"}))
         return
+    results = _verify(program) if verify else []
+    problems = [m.diagnostic() for result in results for m in result.mismatches]
     if as_json:
         from archdsl.report.json_report import model_json
 
         objects = [model_json(m) for m in program.models]
-        payload = objects[0] if len(objects) == 1 else {"models": objects}
-        print(json.dumps(payload))
-        return
-    from archdsl.report.table import print_model
+        for obj, result in zip(objects, results, strict=False):
+            obj["verify"] = result.as_json()
+            obj["diagnostics"] = [m.diagnostic().as_json() for m in result.mismatches]
+        print(json.dumps(objects[0] if len(objects) == 1 else {"models": objects}))
+    else:
+        from archdsl.report.table import print_model
 
-    for m in program.models:
-        print_model(out, m, None if depth < 0 else depth, str(spec))
-    if verify:
-        _verify(program)
+        for m in program.models:
+            print_model(out, m, None if depth < 0 else depth, str(spec))
+        for m, result in zip(program.models, results, strict=False):
+            if not result.mismatches:
+                out.print(
+                    f"verified {m.name} against torch ({result.device} device): "
+                    f"{result.nodes:,} nodes, {result.params:,} params, "
+                    f"{result.buffers:,} buffers agree with the IR"
+                )
+        if problems:
+            print_diagnostics(problems, program.sources)
+    if problems:
+        raise typer.Exit(1)
 
 
-def _verify(program: Program) -> None:
-    """Build each model with torch and compare it with the IR; exit 1 on any mismatch."""
+def _verify(program: Program) -> list[Verified]:
+    """Build each model with torch and compare it with the IR, node by node."""
     from archdsl.backend.verify import verify
 
-    problems: list[Diagnostic] = []
-    for m in program.models:
-        result = verify(m)
-        problems += [mismatch.diagnostic() for mismatch in result.mismatches]
-        if not result.mismatches:
-            out.print(
-                f"verified {m.name} against torch ({result.device} device): "
-                f"{result.nodes:,} nodes, {result.params:,} params, "
-                f"{result.buffers:,} buffers agree with the IR"
-            )
-    if problems:
-        print_diagnostics(problems, program.sources)
-        raise typer.Exit(1)
+    return [verify(m) for m in program.models]
