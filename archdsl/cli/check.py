@@ -23,6 +23,10 @@ def check(
         str | None, typer.Option("--model", help="Check only this model of the file.")
     ] = None,
     ir: Annotated[bool, typer.Option("--ir", help="Print the whole IR as JSON.")] = False,
+    rf: Annotated[
+        bool,
+        typer.Option("--rf", help="Add receptive-field and effective-stride columns."),
+    ] = False,
 ) -> None:
     """Check a spec and report every layer's shape, parameters and MACs."""
     from archdsl.diagnostics import ArchError
@@ -55,7 +59,9 @@ def check(
         payload = objects[0] if len(objects) == 1 else {"models": objects}
         print(json.dumps(payload))
         return
+    from archdsl.analysis.receptive_field import receptive_fields
     from archdsl.report.table import print_model
 
     for m in program.models:
-        print_model(out, m, None if depth < 0 else depth, str(spec))
+        fields = (receptive_fields(m) or {}) if rf else None
+        print_model(out, m, None if depth < 0 else depth, str(spec), fields)
