@@ -8,6 +8,7 @@ import os
 import typer
 
 from archdsl.cli.check import check
+from archdsl.cli.graph import graph
 
 app = typer.Typer(
     name="archdsl",
@@ -18,6 +19,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.command()(check)
+app.command()(graph)
 
 
 @app.callback()

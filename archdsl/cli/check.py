@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from archdsl.cli.console import fail, out, print_diagnostics
+from archdsl.cli.console import out
+from archdsl.cli.load_spec import load_or_exit
 
 
 def check(
@@ -29,26 +30,7 @@ def check(
     ] = False,
 ) -> None:
     """Check a spec and report every layer's shape, parameters and MACs."""
-    from archdsl.diagnostics import ArchError
-    from archdsl.loader import load
-
-    if not spec.is_file():
-        fail(f"no such file: {spec}" if not spec.exists() else f"not a file: {spec}", 2)
-    try:
-        program = load(spec, model=model)
-    except KeyError as exc:
-        fail(str(exc.args[0]), 2)
-        return
-    except ArchError as exc:
-        if as_json or ir:
-            from archdsl.report.json_report import diagnostics_json
-
-            out.print_json(json.dumps(diagnostics_json(exc.diagnostics)))
-        else:
-            print_diagnostics(exc.diagnostics, exc.sources)
-        raise typer.Exit(1) from None
-    if not program.models:
-        fail(f"{spec} defines no model (only blocks?)", 1)
+    program = load_or_exit(spec, model, as_json=as_json or ir)
     if ir:
         print(program.model_dump_json(indent=1, exclude={"sources"}))
         return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from rich.console import Console
 from rich.text import Text
 
@@ -36,7 +38,7 @@ def print_diagnostics(diags: list[Diagnostic], sources: dict[str, str]) -> None:
         err.print(Text(summary_line(diags), style="bold red"))
 
 
-def fail(message: str, code: int) -> None:
+def fail(message: str, code: int) -> NoReturn:
     """Print an error that has no source location and exit."""
     err.print(Text.assemble(("error:", "bold red"), f" {message}"), soft_wrap=True)
     raise SystemExit(code)
