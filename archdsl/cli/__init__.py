@@ -8,6 +8,7 @@ import os
 import typer
 
 from archdsl.cli.check import check
+from archdsl.cli.diff import diff
 from archdsl.cli.graph import graph
 
 app = typer.Typer(
@@ -20,6 +21,7 @@ app = typer.Typer(
 )
 app.command()(check)
 app.command()(graph)
+app.command()(diff)
 
 
 @app.callback()
