@@ -41,9 +41,12 @@ def check(
         payload = objects[0] if len(objects) == 1 else {"models": objects}
         print(json.dumps(payload))
         return
-    from archdsl.analysis.receptive_field import receptive_fields
     from archdsl.report.table import print_model
 
     for m in program.models:
-        fields = (receptive_fields(m) or {}) if rf else None
+        fields = None
+        if rf:
+            from archdsl.analysis.receptive_field import receptive_fields
+
+            fields = receptive_fields(m) or {}
         print_model(out, m, None if depth < 0 else depth, str(spec), fields)

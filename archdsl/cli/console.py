@@ -27,11 +27,17 @@ err = Console(stderr=True, highlight=False)
 
 
 def print_diagnostics(diags: list[Diagnostic], sources: dict[str, str]) -> None:
+    colour = err.is_terminal and err.color_system is not None
     for diag in diags:
         for line in layout(diag, sources):
             text = Text()
             for segment, style in line:
-                text.append(segment, style=STYLES.get(style, ""))
+                if style == "source" and colour:
+                    from archdsl.cli.source_highlight import highlight
+
+                    text.append_text(highlight(segment))
+                else:
+                    text.append(segment, style=STYLES.get(style, ""))
             err.print(text, soft_wrap=True)
         err.print()
     if summary_line(diags):
