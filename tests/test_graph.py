@@ -251,3 +251,21 @@ def test_usage_errors(inception_spec: Path, tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "bad.arch:2:2: error:" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("suffix", [".mmd", ".dot", ".svg"])
+def test_zoo_googlenet_modules_are_four_parallel_paths(suffix: str, tmp_path: Path) -> None:
+    spec = ROOT / "specs" / "googlenet.arch"
+    if not spec.exists():
+        pytest.skip("specs/googlenet.arch is not in this checkout")
+    if suffix == ".svg" and not HAS_DOT:
+        pytest.skip("Graphviz's dot is not installed")
+    parse = {".mmd": parse_mermaid, ".dot": parse_dot, ".svg": parse_svg}[suffix]
+    graph = parse(draw(spec, tmp_path / f"g{suffix}"))
+    graph.check_closed()
+    merges = graph.with_title("concat")
+    assert len(merges) == 9  # inception3a ... inception5b
+    for merge in merges:
+        _, paths = parallel_paths(graph, merge)
+        assert sorted(len(p) for p in paths) == [1, 2, 2, 2]
+    assert graph.params() == archdsl.load(spec).model().params

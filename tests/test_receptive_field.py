@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 import archdsl
 from archdsl.analysis.receptive_field import Field, _largest_bin, receptive_fields
-from tests.helpers import run_cli
+from tests.helpers import SPECS, run_cli
 
 
 def fields_of(text: str) -> dict[str, Field]:
@@ -169,3 +171,27 @@ def test_check_reports_rf_in_json_and_table() -> None:
     assert " all " in head
     plain = run_cli("check", "specs/resnet50.arch")
     assert plain.stdout.splitlines()[0].split() == ["Layer", "Op", "Output", "Params", "MACs"]
+
+
+# Receptive fields at the last spatial layer, as published by Araujo, Norris and
+# Sim, "Computing Receptive Fields of Convolutional Neural Networks" (Distill,
+# 2019), for the zoo specs that share those networks' layouts.
+PUBLISHED = {
+    "alexnet": 195,
+    "vgg16": 212,
+    "mobilenet_v1": 315,
+    "mobilenet_v2": 491,
+    "inception_v3": 1311,
+    "inception_v4": 2071,
+    "inception_resnet_v2": 3039,
+}
+
+
+@pytest.mark.parametrize(("name", "rf"), sorted(PUBLISHED.items()))
+def test_zoo_matches_published_receptive_fields(name: str, rf: int) -> None:
+    spec = SPECS / f"{name}.arch"
+    if not spec.exists():
+        pytest.skip(f"specs/{name}.arch is not in this checkout")
+    fields = receptive_fields(archdsl.load(spec).model())
+    assert fields is not None
+    assert max(f.size for f in fields.values() if not f.whole) == (rf, rf)
