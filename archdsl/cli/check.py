@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from archdsl.cli.console import out
+from archdsl.cli.console import out, print_diagnostics
 from archdsl.cli.load_spec import load_or_exit
+
+if TYPE_CHECKING:
+    from archdsl.diagnostics import Diagnostic
+    from archdsl.ir import Program
 
 
 def check(
@@ -24,6 +28,12 @@ def check(
         str | None, typer.Option("--model", help="Check only this model of the file.")
     ] = None,
     ir: Annotated[bool, typer.Option("--ir", help="Print the whole IR as JSON.")] = False,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify", help="Also build the torch module and prove it matches, node by node."
+        ),
+    ] = False,
     rf: Annotated[
         bool,
         typer.Option("--rf", help="Add receptive-field and effective-stride columns."),
@@ -50,3 +60,24 @@ def check(
 
             fields = receptive_fields(m) or {}
         print_model(out, m, None if depth < 0 else depth, str(spec), fields)
+    if verify:
+        _verify(program)
+
+
+def _verify(program: Program) -> None:
+    """Build each model with torch and compare it with the IR; exit 1 on any mismatch."""
+    from archdsl.backend.verify import verify
+
+    problems: list[Diagnostic] = []
+    for m in program.models:
+        result = verify(m)
+        problems += [mismatch.diagnostic() for mismatch in result.mismatches]
+        if not result.mismatches:
+            out.print(
+                f"verified {m.name} against torch ({result.device} device): "
+                f"{result.nodes:,} nodes, {result.params:,} params, "
+                f"{result.buffers:,} buffers agree with the IR"
+            )
+    if problems:
+        print_diagnostics(problems, program.sources)
+        raise typer.Exit(1)

@@ -22,7 +22,7 @@ STYLES = {
     "": "",
 }
 
-out = Console(highlight=False)
+out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False)
 
 

@@ -14,7 +14,7 @@ from archdsl.diagnostics import Diagnostic, Note, Span
 from archdsl.elaborate.expr import Env, evaluate, require
 from archdsl.elaborate.op_args import bind, validate
 from archdsl.elaborate.static import StaticChecker
-from archdsl.elaborate.values import EvalError, Poisoned, Symbol, Value, show, type_name
+from archdsl.elaborate.values import POISON, EvalError, Poisoned, Symbol, Value, show, type_name
 from archdsl.ir import (
     BlockNode,
     GroupNode,
@@ -28,9 +28,6 @@ from archdsl.ops import OPS, ShapeError
 from archdsl.ops.shape_math import Shape, fmt_hw, fmt_shape
 from archdsl.syntax import ast
 from archdsl.syntax.limits import MAX_LAYERS
-
-# Bound to a `let` whose value could not be computed: uses of it stay silent.
-POISON = Symbol("<poison>", Span("", 0, 0, 0, 0))
 
 
 class LimitExceeded(Exception):
@@ -249,6 +246,7 @@ class Elaborator:
             raise LimitExceeded()
         out.append(
             OpNode.model_construct(
+                kind="op",
                 name=name,
                 path=path,
                 span=call.span,
