@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from archdsl.cli.console import fail, out, print_diagnostics
+from archdsl.cli.console import out, print_diagnostics
+from archdsl.cli.load_spec import load_or_exit
 
 if TYPE_CHECKING:
     from archdsl.backend.verify import Verified
@@ -33,28 +34,13 @@ def check(
             "--verify", help="Also build the torch module and prove it matches, node by node."
         ),
     ] = False,
+    rf: Annotated[
+        bool,
+        typer.Option("--rf", help="Add receptive-field and effective-stride columns."),
+    ] = False,
 ) -> None:
     """Check a spec and report every layer's shape, parameters and MACs."""
-    from archdsl.diagnostics import ArchError
-    from archdsl.loader import load
-
-    if not spec.is_file():
-        fail(f"no such file: {spec}" if not spec.exists() else f"not a file: {spec}", 2)
-    try:
-        program = load(spec, model=model)
-    except KeyError as exc:
-        fail(str(exc.args[0]), 2)
-        return
-    except ArchError as exc:
-        if as_json or ir:
-            from archdsl.report.json_report import diagnostics_json
-
-            print(json.dumps(diagnostics_json(exc.diagnostics)))
-        else:
-            print_diagnostics(exc.diagnostics, exc.sources)
-        raise typer.Exit(1) from None
-    if not program.models:
-        fail(f"{spec} defines no model (only blocks?)", 1)
+    program = load_or_exit(spec, model, as_json=as_json or ir)
     if ir:
         print(program.model_dump_json(indent=1, exclude={"sources"}))
         return
@@ -72,7 +58,12 @@ def check(
         from archdsl.report.table import print_model
 
         for m in program.models:
-            print_model(out, m, None if depth < 0 else depth, str(spec))
+            fields = None
+            if rf:
+                from archdsl.analysis.receptive_field import receptive_fields
+
+                fields = receptive_fields(m) or {}
+            print_model(out, m, None if depth < 0 else depth, str(spec), fields)
         for m, result in zip(program.models, results, strict=False):
             if not result.mismatches:
                 out.print(
