@@ -45,12 +45,12 @@ model mini_googlenet {
 # The four branches of inception3a, each as the titles of its nodes.
 BRANCHES_3A = sorted(
     [
-        ["conv_bn(out=64, kernel=[1, 1], padding=0)"],
-        ["conv_bn(out=96, kernel=[1, 1], padding=0)", "conv_bn(out=128, kernel=[3, 3], padding=1)"],
-        ["conv_bn(out=16, kernel=[1, 1], padding=0)", "conv_bn(out=32, kernel=[3, 3], padding=1)"],
+        ["conv_bn(64, 1x1)"],
+        ["conv_bn(96, 1x1)", "conv_bn(128, 3x3, padding=1)"],
+        ["conv_bn(16, 1x1)", "conv_bn(32, 3x3, padding=1)"],
         [
             "maxpool(3x3, stride=1, padding=1, ceil_mode=true)",
-            "conv_bn(out=32, kernel=[1, 1], padding=0)",
+            "conv_bn(32, 1x1)",
         ],
     ]
 )
@@ -86,7 +86,7 @@ def check_inception(graph: Graph) -> None:
     out_edges = [label for s, d, label in graph.edges if s == first]
     assert out_edges == ["256x32x32"] * 4  # fans out to the four branches of inception3b
     assert graph.params() == archdsl.load(INCEPTION).model().params
-    assert "inception3a: inception(c1=64, r3=96, c3=128, r5=16, c5=32, cp=32)" in graph.clusters
+    assert "inception3a: inception(64, 96, 128, 16, 32, 32)" in graph.clusters
 
 
 def test_mermaid_inception_has_four_parallel_paths(inception_spec: Path, tmp_path: Path) -> None:
@@ -116,15 +116,13 @@ def test_resnet50_views_from_collapsed_to_expanded(tmp_path: Path) -> None:
     collapsed.check_closed()
     assert collapsed.clusters == [
         "stem: imagenet_stem",
-        "layer1: bottleneck_stage(width=64, blocks=3, stride=1)",
-        "layer2: bottleneck_stage(width=128, blocks=4, stride=2)",
-        "layer3: bottleneck_stage(width=256, blocks=6, stride=2)",
-        "layer4: bottleneck_stage(width=512, blocks=3, stride=2)",
+        "layer1: bottleneck_stage(64, 3)",
+        "layer2: bottleneck_stage(128, 4, stride=2)",
+        "layer3: bottleneck_stage(256, 6, stride=2)",
+        "layer4: bottleneck_stage(512, 3, stride=2)",
         "head",
     ]
-    assert ["repeat(5) x bottleneck(width=256, stride=1)", "5,585,920 params"] in (
-        collapsed.labels.values()
-    )
+    assert ["repeat(5) x bottleneck(256)", "5,585,920 params"] in (collapsed.labels.values())
     # A chain: every node but the output has one successor.
     assert all(len(collapsed.succs(n)) == 1 for n in collapsed.labels if n != "n16")
     assert len(collapsed.labels) == 2 + 4 + 4 * 2 + 3
@@ -152,10 +150,10 @@ def test_resnet50_views_from_collapsed_to_expanded(tmp_path: Path) -> None:
     assert [lines[0] for lines in top.labels.values()] == [
         "input",
         "stem: imagenet_stem",
-        "layer1: bottleneck_stage(width=64, blocks=3, stride=1)",
-        "layer2: bottleneck_stage(width=128, blocks=4, stride=2)",
-        "layer3: bottleneck_stage(width=256, blocks=6, stride=2)",
-        "layer4: bottleneck_stage(width=512, blocks=3, stride=2)",
+        "layer1: bottleneck_stage(64, 3)",
+        "layer2: bottleneck_stage(128, 4, stride=2)",
+        "layer3: bottleneck_stage(256, 6, stride=2)",
+        "layer4: bottleneck_stage(512, 3, stride=2)",
         "avgpool(global)",
         "flatten",
         "linear(1000)",

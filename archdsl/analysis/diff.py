@@ -127,11 +127,18 @@ def _compare_bodies(a: list[Node], b: list[Node], depth: int) -> list[_Diffed]:
     return out
 
 
+def _same_call(a: Node, b: Node) -> bool:
+    """The same op or block with the same arguments, however the call was written."""
+    if isinstance(a, BlockNode) and isinstance(b, BlockNode):
+        return a.block == b.block and a.args == b.args
+    return a.kind == b.kind and describe(a) == describe(b)
+
+
 def _compare(a: Node, b: Node, depth: int) -> _Diffed | None:
     differs = tuple(
         aspect
         for aspect, same in (
-            ("call", a.kind == b.kind and describe(a) == describe(b)),
+            ("call", _same_call(a, b)),
             ("input", a.in_shape == b.in_shape),
             ("output", a.out_shape == b.out_shape),
             ("params", a.params == b.params),

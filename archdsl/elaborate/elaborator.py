@@ -286,6 +286,8 @@ class Elaborator:
         params, buffers, macs = _totals(children)
         out.append(
             BlockNode.model_construct(
+                kind="block",
+                call=_call_text(call, block, inner_scope),
                 name=name,
                 path=path,
                 span=call.span,
@@ -616,6 +618,18 @@ class Elaborator:
         if isinstance(chosen, ast.If):
             return self.if_step(chosen, shape, scope, out, prefix, frame)
         return self.seq(chosen.stmts, shape, dict(scope), out, prefix, frame)
+
+
+def _call_text(call: ast.Call, block: ast.BlockDef, scope: dict[str, Value]) -> str:
+    """The call as written, each argument replaced by its value: `stage(128, 4, stride=2)`."""
+    params = [p.name for p in block.params]
+    parts = []
+    for i, arg in enumerate(call.args):
+        if arg.name is None:
+            parts.append(show(scope[params[i]]))
+        else:
+            parts.append(f"{arg.name}={show(scope[arg.name])}")
+    return f"{call.name}({', '.join(parts)})" if parts else call.name
 
 
 def _plain(value: Any) -> Any:
