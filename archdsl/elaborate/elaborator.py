@@ -27,14 +27,14 @@ from archdsl.ir import (
 from archdsl.ops import OPS, ShapeError
 from archdsl.ops.shape_math import Shape, fmt_hw, fmt_shape
 from archdsl.syntax import ast
-from archdsl.syntax.limits import MAX_LAYERS
+from archdsl.syntax.limits import MAX_LAYERS, MAX_STEPS
 
 # Bound to a `let` whose value could not be computed: uses of it stay silent.
 POISON = Symbol("<poison>", Span("", 0, 0, 0, 0))
 
 
 class LimitExceeded(Exception):
-    """The model would expand past MAX_LAYERS; elaboration stops at once."""
+    """The model would expand past MAX_LAYERS or MAX_STEPS; elaboration stops at once."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +65,7 @@ class Elaborator:
         self.diagnostics: list[Diagnostic] = []
         self._seen: set[tuple[str, str, Span | None]] = set()
         self.layers = 0
+        self.steps = 0
 
     # ---- reporting --------------------------------------------------------------
     def report(self, diag: Diagnostic, frame: Frame, shape: Shape | None = None) -> None:
@@ -178,6 +179,7 @@ class Elaborator:
         name: str | None = None,
     ) -> Shape | None:
         name = name if name is not None else str(len(out))
+        self.count_steps(1, step.span, frame)
         if isinstance(step, ast.Call):
             if step.name in OPS:
                 return self.op_call(step, shape, scope, out, join(prefix, name), name, frame)
@@ -359,6 +361,28 @@ class Elaborator:
                 f"this expands to at least {total:,} layers; the limit is {MAX_LAYERS:,}",
                 span,
                 help="a model this large cannot be built; check the repeat counts",
+            ),
+            frame,
+        )
+        raise LimitExceeded()
+
+    def count_steps(self, n: int, span: Span, frame: Frame, ahead: bool = False) -> None:
+        """Charge `n` steps to the model (or, `ahead`, check they fit) against MAX_STEPS.
+
+        Layers alone do not bound the work: steps that expand to nothing, such as
+        a false `if` in a block that calls the next twice, would run unchecked.
+        """
+        if self.steps + n <= MAX_STEPS:
+            if not ahead:
+                self.steps += n
+            return
+        self.report(
+            Diagnostic(
+                "limit",
+                f"the model takes more than {MAX_STEPS:,} steps to expand, "
+                "even if few of them are layers",
+                span,
+                help="check the repeat counts and the blocks each block calls",
             ),
             frame,
         )
@@ -551,6 +575,8 @@ class Elaborator:
         copies = frame.copies * count
         size = max(1, self.static.min_step_size(rep.body))
         self.within_limit(size * copies, rep.times.span, frame)
+        # Copies that expand to nothing still cost work: refuse them before the loop.
+        self.count_steps(count, rep.times.span, frame, ahead=True)
         inner = Frame(frame.chain, copies)
         start = shape
         children: list[Node] = []
