@@ -12,7 +12,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from archdsl.diagnostics import ArchError, Diagnostic, Span
 from archdsl.syntax import ast
 from archdsl.syntax.build_ast import AstBuilder
-from archdsl.syntax.postlex import BracketError, NewlinePostLex
+from archdsl.syntax.postlex import NewlinePostLex, TokenError
 from archdsl.syntax.syntax_errors import describe_expected, describe_token, keyword_hint
 
 _GRAMMAR = Path(__file__).with_name("grammar.lark")
@@ -42,8 +42,8 @@ def parse(text: str, file: str = "<string>") -> ast.SourceFile:
         builder.file = file
         try:
             result = lark.parse(text)
-        except BracketError as err:
-            raise ArchError([_bracket_diagnostic(err, file)], {file: text}) from None
+        except TokenError as err:
+            raise ArchError([_token_diagnostic(err, file)], {file: text}) from None
         except UnexpectedInput as err:
             raise ArchError([_syntax_diagnostic(err, file, text)], {file: text}) from None
     assert isinstance(result, ast.SourceFile)
@@ -57,7 +57,7 @@ def _token_span(tok: Token, file: str) -> Span:
     return Span(file, line, col, end_line, end_col)
 
 
-def _bracket_diagnostic(err: BracketError, file: str) -> Diagnostic:
+def _token_diagnostic(err: TokenError, file: str) -> Diagnostic:
     return Diagnostic("syntax", err.message, _token_span(err.token, file), help=err.help)
 
 
