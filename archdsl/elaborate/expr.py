@@ -84,10 +84,15 @@ def _power(a: Any, b: Any, span: Span) -> Any:
         if b * max(1, abs(a).bit_length() - 1) > MAX_INT_BITS:
             raise error(f"number too large (over {MAX_INT_BITS} bits)", span)
         return a**b
+    if a == 0 and b < 0:
+        raise error("division by zero: 0 to a negative power", span)
     try:
-        return float(a) ** float(b)
-    except (OverflowError, ZeroDivisionError):
+        result = float(a) ** float(b)
+    except OverflowError:
         raise error("number too large", span) from None
+    if isinstance(result, complex):  # Python's answer for a negative base, fractional power
+        raise error("a negative number to a fractional power is not a real number", span)
+    return result
 
 
 def _arith(op: str, a: Any, b: Any, node: ast.BinOp) -> Any:
