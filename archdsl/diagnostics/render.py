@@ -18,9 +18,11 @@ def _source_line(sources: dict[str, str], file: str, line: int) -> str | None:
     text = sources.get(file)
     if text is None:
         return None
-    lines = text.splitlines()
+    # Lines as the lexer counts them: only "\n" ends one. (splitlines would also
+    # split at form feeds and other separators the grammar treats as blanks.)
+    lines = text.split("\n")
     if 1 <= line <= len(lines):
-        return lines[line - 1].replace("\t", " ")
+        return lines[line - 1].removesuffix("\r").replace("\t", " ")
     return None
 
 

@@ -81,9 +81,11 @@ def _syntax_diagnostic(err: UnexpectedInput, file: str, text: str) -> Diagnostic
             message += f"; expected {want}"
         help = keyword_hint(tok, expected)
         return Diagnostic("syntax", message, _token_span(tok, file), help=help)
-    # End of input: point just past the last character.
-    lines = text.splitlines() or [""]
-    line, col = len(lines), len(lines[-1]) + 1
+    # End of input: point just past the last character that is not blank.
+    # Lines end at "\n" only, as the lexer counts them.
+    written = text.rstrip()
+    line = written.count("\n") + 1
+    col = len(written) - (written.rfind("\n") + 1) + 1
     expected = set(err.expected) if isinstance(err, UnexpectedToken | UnexpectedEOF) else set()
     want = describe_expected(expected)
     message = "unexpected end of file" + (f"; expected {want}" if want else "")
