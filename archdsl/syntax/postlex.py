@@ -74,8 +74,16 @@ def _check_number(tok: Token) -> None:
 class NewlinePostLex:
     always_accept = ("_NL",)
 
+    def __init__(self) -> None:
+        self._stack: list[Token] = []
+
+    def open_bracket(self) -> Token | None:
+        """The innermost bracket still open where the last parse stopped."""
+        return self._stack[-1] if self._stack else None
+
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
         stack: list[Token] = []
+        self._stack = stack  # kept for the parser's error messages
         nesting = 0
         prev = "_NL"  # start of file behaves like a fresh line
         pending: Token | None = None
