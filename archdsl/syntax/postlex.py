@@ -111,7 +111,11 @@ class NewlinePostLex:
                 if kind == "LBRACE":
                     nesting = 0
             elif kind in CLOSERS:
-                if not stack:
+                # A closer with no opener of its kind open is a stray, unless it
+                # stands where a `)` or `]` is due: then it is likely a typo for that.
+                if all(CLOSERS[kind] != t.type for t in stack) and (
+                    not stack or stack[-1].type == "LBRACE"
+                ):
                     raise TokenError(f"unmatched `{BRACKET_TEXT[kind]}`", tok, help="remove it")
                 opener = stack.pop()
                 if CLOSERS[kind] != opener.type:
