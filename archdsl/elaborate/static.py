@@ -147,9 +147,12 @@ class StaticChecker:
                     help=self._signature(call.name),
                 )
             )
+        misplaced = False
         for i, arg in enumerate(call.args):
             if arg.name is None:
-                if any(a.name is not None for a in call.args[:i]):
+                # One report per call: the first positional argument out of place.
+                if not misplaced and any(a.name is not None for a in call.args[:i]):
+                    misplaced = True
                     diags.append(
                         Diagnostic(
                             "syntax",
