@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from archdsl.diagnostics import Diagnostic, Note, Span
-from archdsl.elaborate.expr import Env, evaluate, require
+from archdsl.elaborate.expr import DIVISION_HINT, Env, divides, evaluate, require
 from archdsl.elaborate.op_args import bind, validate
 from archdsl.elaborate.static import StaticChecker
 from archdsl.elaborate.values import EvalError, Poisoned, Symbol, Value, show, type_name
@@ -562,12 +562,14 @@ class Elaborator:
         except Poisoned:
             return None
         if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            whole = isinstance(count, int) and not isinstance(count, bool)
+            wanted = "0 or more copies" if whole else "a whole number of copies"
             self.report(
                 Diagnostic(
                     "argument",
-                    f"`repeat` needs a whole number of copies, got {type_name(count)} "
-                    f"`{show(count)}`",
+                    f"`repeat` needs {wanted}, got {show(count)}",
                     rep.times.span,
+                    help=DIVISION_HINT if isinstance(count, float) and divides(rep.times) else None,
                 ),
                 frame,
             )

@@ -242,6 +242,23 @@ def _func_call(node: ast.FuncCall, env: Env) -> Value:
     )
 
 
+DIVISION_HINT = "`/` divides to a fraction; use `//` for whole-number division"
+
+
+def divides(node: ast.Expr) -> bool:
+    """Whether an expression uses `/`, the likely source of a fraction where a whole
+    number is wanted."""
+    if isinstance(node, ast.BinOp):
+        return node.op == "/" or divides(node.left) or divides(node.right)
+    if isinstance(node, ast.UnaryOp):
+        return divides(node.operand)
+    if isinstance(node, ast.CondExpr):
+        return divides(node.then) or divides(node.orelse)
+    if isinstance(node, ast.FuncCall):
+        return any(divides(a.value) for a in node.args)
+    return False
+
+
 def require(value: Value, span: Span, env: Env) -> Value:
     """The value, unless it is a word that names nothing: then say so."""
     if isinstance(value, Symbol) and not env.config:

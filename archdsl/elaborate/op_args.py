@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import ValidationError
 
 from archdsl.diagnostics import Diagnostic, Span
-from archdsl.elaborate.expr import Env, evaluate, unknown_name
+from archdsl.elaborate.expr import DIVISION_HINT, Env, divides, evaluate, unknown_name
 from archdsl.elaborate.values import EvalError, Poisoned, Symbol, show
 from archdsl.ops import Op
+from archdsl.ops.types import OutOfBounds
 from archdsl.syntax import ast
 
 
@@ -19,6 +21,7 @@ class Bound:
     def __init__(self) -> None:
         self.values: dict[str, Any] = {}
         self.spans: dict[str, Span] = {}
+        self.exprs: dict[str, ast.Expr] = {}
 
 
 def bind(cls: type[Op], call: ast.Call, env: Env, errors: list[Diagnostic]) -> Bound | None:
@@ -46,6 +49,7 @@ def bind(cls: type[Op], call: ast.Call, env: Env, errors: list[Diagnostic]) -> B
             continue
         bound.values[field] = value
         bound.spans[field] = arg.value.span
+        bound.exprs[field] = arg.value
     missing = [f for f in cls.required_args() if f not in bound.values]
     if missing and ok:
         listed = ", ".join(f"`{m}`" for m in missing)
@@ -79,6 +83,9 @@ def validate(cls: type[Op], call: ast.Call, bound: Bound) -> tuple[Op | None, li
         return None, _describe(cls, call, bound, exc)
 
 
+# A string that would be a valid value without its quotes: `"3x3"`, `"true"`, `"0.5"`.
+_LITERAL = re.compile(r"[0-9][0-9_]*(x[0-9][0-9_]*)?|[0-9.]+([eE][+-]?[0-9]+)?|true|false")
+
 _REASONS = {
     "greater_than_equal": "must be at least {ge}",
     "greater_than": "must be greater than {gt}",
@@ -106,8 +113,11 @@ def _describe(
         span = bound.spans.get(field, call.span)
         reason = _reason(cls, field, errs)
         hint = usage
-        if isinstance(value, float) and errs[0]["type"] in ("int_type", "int_from_float"):
-            hint = "`/` divides to a fraction; use `//` for whole-number division"
+        expr = bound.exprs.get(field)
+        if isinstance(value, float) and expr is not None and divides(expr):
+            hint = DIVISION_HINT
+        elif isinstance(value, str) and _LITERAL.fullmatch(value):
+            hint = f"write it without quotes: `{value}`"
         diags.append(
             Diagnostic(
                 "argument",
@@ -120,7 +130,10 @@ def _describe(
 
 
 def _reason(cls: type[Op], field: str, errs: list[dict[str, Any]]) -> str:
-    if len(errs) > 1:  # a union: say what the field accepts
+    if len(errs) > 1:  # a union: a size out of bounds, or else say what the field accepts
+        for err in errs:
+            if isinstance(err.get("ctx", {}).get("error"), OutOfBounds):
+                return str(err["ctx"]["error"])
         words = cls.symbols.get(field, ())
         alternatives = " or ".join(f"`{w}`" for w in words)
         return "must be a size like 3 or 3x3" + (f", or {alternatives}" if words else "")
