@@ -220,10 +220,12 @@ class Elaborator:
             out_shape = op.output_shape(shape)
         except ShapeError as err:
             span = bound.spans.get(err.arg, call.span) if bound and err.arg else call.span
+            # The note on the incoming shape, unless the message already gives it.
+            seen = shape if fmt_shape(shape) not in err.message else None
             self.report(
                 Diagnostic("shape", f"{op.summary()} {err.message}", span, help=err.help),
                 frame,
-                shape,
+                seen,
             )
             return None
         if min(out_shape) < 1:

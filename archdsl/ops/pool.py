@@ -12,6 +12,10 @@ if TYPE_CHECKING:
     from torch import nn
 
 
+def _side(size: tuple[int, int]) -> str:
+    return str(size[0]) if size[0] == size[1] else fmt_hw(*size)
+
+
 class _WindowPool(Op):
     """Shared shape rule of max and average pooling."""
 
@@ -41,7 +45,8 @@ class _WindowPool(Op):
         for axis in range(2):
             if self.padding[axis] * 2 > effective_kernel(kernel[axis], dil[axis]):
                 raise ShapeError(
-                    f"padding {fmt_hw(*self.padding)} is more than half the kernel",
+                    f"has padding {_side(self.padding)}, more than half its "
+                    f"{fmt_hw(*kernel)} kernel",
                     arg="padding",
                     help="torch allows at most half the kernel as padding",
                 )
