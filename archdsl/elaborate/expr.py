@@ -103,7 +103,7 @@ def _arith(op: str, a: Any, b: Any, node: ast.BinOp) -> Any:
             code="type",
         )
     if op in ("/", "//", "%") and b == 0:
-        raise error("division by zero", node.span)
+        raise error("division by zero", node.right.span)  # the divisor is what is wrong
     if op == "+":
         result = a + b
     elif op == "-":
