@@ -131,12 +131,20 @@ class Elaborator:
                 shape = self.step(step, shape, scope, out, prefix, frame)
             return shape
         label = chain.label
-        if any(n.name == label for n in out):
+        first = next((n for n in out if n.name == label), None)
+        if first is not None:
             self.report(
-                Diagnostic("duplicate", f"label `{label}` is used twice here", chain.label_span),
+                Diagnostic(
+                    "duplicate",
+                    f"label `{label}` is used twice in this body",
+                    chain.label_span,
+                    notes=(Note(f"the first `{label}` labels the step", first.span),),
+                    help="give each step of a body its own label",
+                ),
                 frame,
             )
-            return None
+            # The label is wrong, not the steps: check them on, so later errors still show.
+            return self.chain(chain._replace(label=None), shape, scope, out, prefix, frame)
         single = chain.steps[0] if len(chain.steps) == 1 else None
         if isinstance(single, ast.Call | ast.Residual | ast.Parallel | ast.Repeat):
             return self.step(single, shape, scope, out, prefix, frame, name=label)
