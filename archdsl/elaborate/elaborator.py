@@ -39,7 +39,8 @@ class LimitExceeded(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Frame:
-    """Where elaboration is: the block calls above, and how many copies repeats make."""
+    """Where elaboration is: the block calls (and later repeat copies) above, as notes
+    for diagnostics, and how many copies repeats make."""
 
     chain: tuple[tuple[str, Span], ...] = ()
     copies: int = 1
@@ -76,8 +77,8 @@ class Elaborator:
         notes: list[Note] = []
         if shape is not None:
             notes.append(Note(f"the input here is {fmt_shape(shape)}"))
-        for block, span in reversed(frame.chain):
-            notes.append(Note(f"in block `{block}` called", span))
+        for where, span in reversed(frame.chain):
+            notes.append(Note(where, span))
         self.diagnostics.append(diag.with_notes(*notes) if notes else diag)
 
     # ---- sequences ----------------------------------------------------------------
@@ -292,7 +293,7 @@ class Elaborator:
         if inner_scope is None:
             return None
         children: list[Node] = []
-        inner = Frame((*frame.chain, (call.name, call.span)), frame.copies)
+        inner = Frame((*frame.chain, (f"in block `{call.name}` called", call.span)), frame.copies)
         end = self.seq(block.body.stmts, shape, inner_scope, children, path, inner)
         if shape is None or end is None:
             return None
@@ -589,10 +590,12 @@ class Elaborator:
         self.within_limit(size * copies, rep.times.span, frame)
         # Copies that expand to nothing still cost work: refuse them before the loop.
         self.count_steps(count, rep.times.span, frame, ahead=True)
-        inner = Frame(frame.chain, copies)
         start = shape
         children: list[Node] = []
         for i in range(count):
+            # An error first met in a later copy says which: the copies before it fit.
+            where = (f"in copy {i + 1} of {count} of the `repeat`", rep.keyword_span)
+            inner = Frame((*frame.chain, where) if i else frame.chain, copies)
             iter_scope = dict(scope)
             if rep.var is not None:
                 iter_scope[rep.var] = i
