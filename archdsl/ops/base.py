@@ -85,7 +85,7 @@ class Op(BaseModel):
     def summary(self) -> str:
         """`conv(64, 3x3, stride=2)`: the op with its non-default arguments."""
         parts: list[str] = []
-        for field, info in self.model_fields.items():
+        for field, info in type(self).model_fields.items():
             if field == "op":
                 continue
             value = getattr(self, field)
