@@ -73,7 +73,7 @@ def _is_num(v: Any) -> bool:
 def _checked(value: Any, span: Span) -> Any:
     if isinstance(value, int) and not isinstance(value, bool):
         if value.bit_length() > MAX_INT_BITS:
-            raise error(f"number too large (over {MAX_INT_BITS} bits)", span)
+            raise error(f"number too large (over {MAX_INT_BITS} bits)", span, code="limit")
     elif isinstance(value, float) and not math.isfinite(value):
         raise error("number is not finite", span)
     return value
@@ -82,14 +82,14 @@ def _checked(value: Any, span: Span) -> Any:
 def _power(a: Any, b: Any, span: Span) -> Any:
     if isinstance(a, int) and isinstance(b, int) and b >= 0:
         if b * max(1, abs(a).bit_length() - 1) > MAX_INT_BITS:
-            raise error(f"number too large (over {MAX_INT_BITS} bits)", span)
+            raise error(f"number too large (over {MAX_INT_BITS} bits)", span, code="limit")
         return a**b
     if a == 0 and b < 0:
         raise error("division by zero: 0 to a negative power", span)
     try:
         result = float(a) ** float(b)
     except OverflowError:
-        raise error("number too large", span) from None
+        raise error("number too large", span, code="limit") from None
     if isinstance(result, complex):  # Python's answer for a negative base, fractional power
         raise error("a negative number to a fractional power is not a real number", span)
     return result

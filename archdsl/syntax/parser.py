@@ -70,7 +70,7 @@ def _token_span(tok: Token, file: str) -> Span:
 
 
 def _token_diagnostic(err: TokenError, file: str) -> Diagnostic:
-    return Diagnostic("syntax", err.message, _token_span(err.token, file), help=err.help)
+    return Diagnostic(err.code, err.message, _token_span(err.token, file), help=err.help)
 
 
 def _syntax_diagnostic(

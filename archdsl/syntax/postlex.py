@@ -45,12 +45,12 @@ class TokenError(Exception):
     """A token the parser must not see: an unbalanced or too deeply nested bracket,
     or a number too large; the parser turns it into a diagnostic."""
 
-    def __init__(self, message: str, token: Token, help: str | None = None, note: str = ""):
+    def __init__(self, message: str, token: Token, help: str | None = None, code: str = "syntax"):
         super().__init__(message)
         self.message = message
         self.token = token
         self.help = help
-        self.note = note
+        self.code = code  # "limit" where the input is well formed but too large
 
 
 NUMBERS = frozenset({"INT", "FLOAT", "SIZE"})
@@ -68,7 +68,7 @@ def _check_number(tok: Token) -> None:
         too_large = any(len(d) > _MAX_DIGITS or int(d).bit_length() > MAX_INT_BITS for d in sides)
     if too_large:
         bits = "" if tok.type == "FLOAT" else f" (over {MAX_INT_BITS} bits)"
-        raise TokenError(f"number too large{bits}", tok)
+        raise TokenError(f"number too large{bits}", tok, code="limit")
 
 
 class NewlinePostLex:
@@ -107,6 +107,7 @@ class NewlinePostLex:
                         f"brackets nest more than {MAX_BRACKET_DEPTH} deep",
                         tok,
                         help="split the spec into blocks",
+                        code="limit",
                     )
                 if kind == "LBRACE":
                     nesting = 0
@@ -137,6 +138,7 @@ class NewlinePostLex:
                         f"statement nests more than {MAX_STATEMENT_NESTING} operators deep",
                         tok,
                         help="split it with `let` or into blocks",
+                        code="limit",
                     )
             yield tok
             prev = kind
