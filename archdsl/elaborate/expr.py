@@ -50,6 +50,7 @@ def _in_attr(node: ast.InAttr, env: Env) -> int | list[int]:
             raise error(
                 f"`in.{attr}` needs an image input [N, C, H, W], got {fmt_shape(shape)}",
                 node.span,
+                code="shape",
             )
         return shape[1] if attr == "height" else shape[2]
     raise error(
