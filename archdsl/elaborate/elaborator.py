@@ -442,7 +442,7 @@ class Elaborator:
                         "shape",
                         f"the projection gives {fmt_shape(proj_end)} but the residual body "
                         f"gives {fmt_shape(end)}",
-                        res.project.span,
+                        _last_chain(res.project),
                         help="make the projection's output match the body's",
                     ),
                     frame,
@@ -659,6 +659,12 @@ class Elaborator:
         if isinstance(chosen, ast.If):
             return self.if_step(chosen, shape, scope, out, prefix, frame)
         return self.seq(chosen.stmts, shape, dict(scope), out, prefix, frame)
+
+
+def _last_chain(body: ast.Body) -> Span:
+    """Where a body's output shape is made: its last chain (the body if it has none)."""
+    chains = [s for s in body.stmts if isinstance(s, ast.Chain)]
+    return chains[-1].span if chains else body.span
 
 
 def _plain(value: Any) -> Any:
