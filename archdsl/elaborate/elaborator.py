@@ -14,7 +14,7 @@ from archdsl.diagnostics import Diagnostic, Note, Span
 from archdsl.elaborate.expr import DIVISION_HINT, Env, divides, evaluate, require
 from archdsl.elaborate.op_args import bind, validate
 from archdsl.elaborate.static import StaticChecker
-from archdsl.elaborate.values import EvalError, Poisoned, Symbol, Value, show, type_name
+from archdsl.elaborate.values import EvalError, Poisoned, Symbol, Value, show
 from archdsl.ir import (
     BlockNode,
     GroupNode,
@@ -647,8 +647,9 @@ class Elaborator:
             self.report(
                 Diagnostic(
                     "type",
-                    f"`if` needs true or false, got {type_name(cond)} `{show(cond)}`",
+                    f"`if` needs true or false, got {show(cond)}",
                     step.cond.span,
+                    help="compare the value, e.g. `if stride == 2`",
                 ),
                 frame,
             )
