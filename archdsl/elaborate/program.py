@@ -30,6 +30,7 @@ def collect_blocks(unit: Unit) -> tuple[dict[str, ast.BlockDef], list[Diagnostic
                         f"block `{block.name}` is defined twice",
                         block.name_span,
                         notes=(Note("first defined", first.name_span),),
+                        help="rename one of them; blocks of imported files share one namespace",
                     )
                 )
                 continue
