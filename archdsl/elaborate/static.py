@@ -141,7 +141,9 @@ class StaticChecker:
             diags.append(
                 Diagnostic(
                     "arity",
-                    f"{what} takes at most {len(names)} positional argument"
+                    f"{what} takes no arguments"
+                    if not names
+                    else f"{what} takes at most {len(names)} positional argument"
                     f"{'s' if len(names) != 1 else ''}, got {len(positional)}",
                     extra.span,
                     help=self._signature(call.name),
