@@ -143,6 +143,6 @@ def _reason(cls: type[Op], field: str, errs: list[dict[str, Any]]) -> str:
         return _REASONS[kind].format(**err.get("ctx", {}))
     if kind == "value_error":
         return str(err["ctx"]["error"])
-    if kind == "literal_error":
-        return "must be " + str(err["ctx"]["expected"])
+    if kind == "literal_error":  # pydantic quotes the choices as Python does: 'none'
+        return "must be " + str(err["ctx"]["expected"]).replace("'", '"')
     return str(err["msg"]).lower()
