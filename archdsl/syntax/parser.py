@@ -13,7 +13,12 @@ from archdsl.diagnostics import ArchError, Diagnostic, Span
 from archdsl.syntax import ast
 from archdsl.syntax.build_ast import AstBuilder
 from archdsl.syntax.postlex import NewlinePostLex, TokenError
-from archdsl.syntax.syntax_errors import describe_expected, describe_token, syntax_hint
+from archdsl.syntax.syntax_errors import (
+    KEYWORDS,
+    describe_expected,
+    describe_token,
+    syntax_hint,
+)
 
 _GRAMMAR = Path(__file__).with_name("grammar.lark")
 _lock = threading.Lock()
@@ -62,6 +67,12 @@ def _acceptable(err: UnexpectedToken | UnexpectedEOF) -> set[str]:
     return set(parser.accepts()) if parser is not None else set(err.expected)
 
 
+def _token_before(err: UnexpectedToken) -> Token | None:
+    """The token the parser shifted last, if the top of its stack is one."""
+    stack = err.interactive_parser.parser_state.value_stack
+    return stack[-1] if stack and isinstance(stack[-1], Token) else None
+
+
 def _token_span(tok: Token, file: str) -> Span:
     line, col = tok.line or 1, tok.column or 1
     end_line = tok.end_line or line
@@ -88,6 +99,15 @@ def _syntax_diagnostic(
         return Diagnostic("syntax", f"unexpected character `{char}`", span, help=hint)
     if isinstance(err, UnexpectedToken) and err.token.type != "$END":
         tok = err.token
+        before = _token_before(err)
+        if tok.type == "_COLON" and before is not None and before.type in KEYWORDS:
+            word = KEYWORDS[before.type]
+            return Diagnostic(
+                "syntax",
+                f"`{word}` is a keyword and cannot be a label",
+                _token_span(before, file),
+                help=f"choose another label, e.g. `{word}_`",
+            )
         expected = _acceptable(err)
         message = f"unexpected {describe_token(tok)}"
         want = describe_expected(expected)
