@@ -39,7 +39,9 @@ def check(
         if as_json or ir:
             from archdsl.report.json_report import diagnostics_json
 
-            out.print_json(json.dumps(diagnostics_json(exc.diagnostics)))
+            # Plain print, as for a sound spec: rich would colour the JSON in a
+            # terminal or under FORCE_COLOR, and a consumer could not parse it.
+            print(json.dumps(diagnostics_json(exc.diagnostics), indent=2))
         else:
             print_diagnostics(exc.diagnostics, exc.sources)
         raise typer.Exit(1) from None
