@@ -115,3 +115,12 @@ def test_a_million_wide_image_is_counted_exactly(tmp_path: Path) -> None:
     nodes = report["nodes"]
     assert isinstance(nodes, list)
     assert nodes[0]["out_shape"] == [8, side, side]
+
+
+def test_a_chain_of_thousands_of_else_ifs_is_checked(tmp_path: Path) -> None:
+    """Braces reset the bound on nesting, so an `else if` chain may be very long;
+    it is walked in a loop, not by recursion that would exhaust the stack."""
+    chain = "if false { relu } else " * 25_000 + "{ conv(8, 1x1) }"
+    report = check_json(tmp_path, model(chain))
+    assert report["output"] == [8, 32, 32]
+    assert report["params"] == 3 * 8 + 8

@@ -636,29 +636,32 @@ class Elaborator:
         prefix: str,
         frame: Frame,
     ) -> Shape | None:
-        try:
-            cond = require(evaluate(step.cond, Env(scope, shape)), step.cond.span, Env(scope))
-        except EvalError as err:
-            self.report(err.diagnostic, frame)
-            return None
-        except Poisoned:
-            return None
-        if not isinstance(cond, bool):
-            self.report(
-                Diagnostic(
-                    "type",
-                    f"`if` needs true or false, got {show(cond)}",
-                    step.cond.span,
-                    help="compare the value, e.g. `if stride == 2`",
-                ),
-                frame,
-            )
-            return None
-        chosen = step.then if cond else step.orelse
+        # An `else if` chain is walked in a loop: it may be thousands long, and
+        # braces reset the post-lexer's bound on nesting.
+        chosen: ast.Body | ast.If | None = step
+        while isinstance(chosen, ast.If):
+            try:
+                env = Env(scope, shape)
+                cond = require(evaluate(chosen.cond, env), chosen.cond.span, Env(scope))
+            except EvalError as err:
+                self.report(err.diagnostic, frame)
+                return None
+            except Poisoned:
+                return None
+            if not isinstance(cond, bool):
+                self.report(
+                    Diagnostic(
+                        "type",
+                        f"`if` needs true or false, got {show(cond)}",
+                        chosen.cond.span,
+                        help="compare the value, e.g. `if stride == 2`",
+                    ),
+                    frame,
+                )
+                return None
+            chosen = chosen.then if cond else chosen.orelse
         if chosen is None:
             return shape
-        if isinstance(chosen, ast.If):
-            return self.if_step(chosen, shape, scope, out, prefix, frame)
         return self.seq(chosen.stmts, shape, dict(scope), out, prefix, frame)
 
 
