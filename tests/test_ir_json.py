@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from archdsl.diagnostics import Span
+from archdsl.diagnostics import ArchError, Span
 from archdsl.ir import BlockNode, Node, Program
 from archdsl.loader import load
+from archdsl.syntax.limits import MAX_NODE_DEPTH
 from tests.helpers import SPECS
 
 # Every kind of node, block arguments of every kind, and a train section.
@@ -84,3 +85,15 @@ def test_every_kind_of_node_is_covered() -> None:
     }
     train = {entry.key: entry.value for entry in program.model().train}
     assert set(train) == {"data", "epochs", "optimizer"}
+
+
+def test_the_deepest_ir_the_limits_allow_round_trips() -> None:
+    """63 repeats inside one another reach the bound on nesting, which keeps the
+    IR's JSON within what parsers accept; one more is refused."""
+    deepest = "model net {\n  input [8]\n  " + "repeat(1) " * (MAX_NODE_DEPTH - 1) + "relu\n}"
+    program = load(deepest)
+    assert max(len(node.path.split(".")) for node in all_nodes(program)) == MAX_NODE_DEPTH
+    assert Program.model_validate_json(program.model_dump_json()) == program
+    with pytest.raises(ArchError) as refused:
+        load(deepest.replace("repeat(1) ", "repeat(1) repeat(1) ", 1))
+    assert [d.code for d in refused.value.diagnostics] == ["limit"]

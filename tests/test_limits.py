@@ -63,6 +63,16 @@ UNBOUNDED = {
     "5000_nested_repeats": (model("repeat(1) " * 5000 + "relu"), "limit"),
     "a_number_of_5000_digits": (model("conv(" + "9" * 5000 + ", 1x1)"), "limit"),
     "a_tower_of_powers": (model("conv(2 ** 2 ** 2 ** 2 ** 2 ** 2, 1x1)"), "limit"),
+    # Each within its own bounds, together thousands of IR levels deep.
+    "blocks_of_nested_braces_and_repeats": (
+        "\n".join(
+            f"block b{i}() {{ {'{ ' * 20}{'repeat(1) ' * 60}b{i + 1}{' }' * 20} }}"
+            for i in range(30)
+        )
+        + "\nblock b30() { relu }\n"
+        + model("b0"),
+        "limit",
+    ),
     "a_block_calling_itself": ("block grow() { relu -> grow }\n" + model("grow"), "recursion"),
     "blocks_calling_each_other": (
         "block ping() { relu -> pong }\nblock pong() { ping }\n" + model("ping"),

@@ -7,7 +7,7 @@ but their shape rules are skipped, so each root cause is reported once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from archdsl.diagnostics import Diagnostic, Note, Span
@@ -27,7 +27,7 @@ from archdsl.ir import (
 from archdsl.ops import OPS, ShapeError
 from archdsl.ops.shape_math import Shape, fmt_hw, fmt_shape
 from archdsl.syntax import ast
-from archdsl.syntax.limits import MAX_LAYERS, MAX_STEPS
+from archdsl.syntax.limits import MAX_LAYERS, MAX_NODE_DEPTH, MAX_STEPS
 
 # Bound to a `let` whose value could not be computed: uses of it stay silent.
 POISON = Symbol("<poison>", Span("", 0, 0, 0, 0))
@@ -44,6 +44,7 @@ class Frame:
 
     chain: tuple[tuple[str, Span], ...] = ()
     copies: int = 1
+    depth: int = 1  # IR nodes around the steps here; the model's root is one
 
 
 def join(prefix: str, name: str) -> str:
@@ -152,6 +153,7 @@ class Elaborator:
         inner: list[Node] = []
         path = join(prefix, label)
         start = shape
+        frame = self.nested(frame, 1, chain.label_span or chain.span)
         for step in chain.steps:
             shape = self.step(step, shape, scope, inner, path, frame)
         if start is None or shape is None:
@@ -293,7 +295,10 @@ class Elaborator:
         if inner_scope is None:
             return None
         children: list[Node] = []
-        inner = Frame((*frame.chain, (f"in block `{call.name}` called", call.span)), frame.copies)
+        inner = replace(
+            self.nested(frame, 1, call.span),
+            chain=(*frame.chain, (f"in block `{call.name}` called", call.span)),
+        )
         end = self.seq(block.body.stmts, shape, inner_scope, children, path, inner)
         if shape is None or end is None:
             return None
@@ -377,6 +382,28 @@ class Elaborator:
         )
         raise LimitExceeded()
 
+    def nested(self, frame: Frame, levels: int, span: Span) -> Frame:
+        """The frame `levels` IR nodes further in; past MAX_NODE_DEPTH, stop.
+
+        A tree deeper than that could not be written as JSON and read back
+        (parsers stop near 200 levels), nor walked by recursive code such as
+        torch's module traversal.
+        """
+        inner = replace(frame, depth=frame.depth + levels)
+        if inner.depth <= MAX_NODE_DEPTH:
+            return inner
+        self.report(
+            Diagnostic(
+                "limit",
+                f"blocks, repeats, residuals, branches and labelled groups nest more than "
+                f"{MAX_NODE_DEPTH} deep here",
+                span,
+                help="flatten some of the nesting into sequences",
+            ),
+            frame,
+        )
+        raise LimitExceeded()
+
     def count_steps(self, n: int, span: Span, frame: Frame, ahead: bool = False) -> None:
         """Charge `n` steps to the model (or, `ahead`, check they fit) against MAX_STEPS.
 
@@ -412,6 +439,7 @@ class Elaborator:
     ) -> Shape | None:
         body_nodes: list[Node] = []
         body_path = join(path, "body")
+        frame = self.nested(frame, 2, res.keyword_span)  # the residual, then its body or project
         end = self.seq(res.body.stmts, shape, dict(scope), body_nodes, body_path, frame)
         if shape is None or end is None:
             return None
@@ -480,6 +508,7 @@ class Elaborator:
     ) -> Shape | None:
         branches: list[GroupNode] = []
         ends: list[Shape | None] = []
+        frame = self.nested(frame, 2, par.keyword_span)  # the merge, then each branch
         for i, branch in enumerate(par.branches):
             nodes: list[Node] = []
             bpath = join(path, str(i))
@@ -592,10 +621,12 @@ class Elaborator:
         self.count_steps(count, rep.times.span, frame, ahead=True)
         start = shape
         children: list[Node] = []
+        levels = 2 if isinstance(rep.body, ast.Group) else 1  # the repeat, and each copy's group
+        frame = replace(self.nested(frame, levels, rep.keyword_span), copies=copies)
         for i in range(count):
             # An error first met in a later copy says which: the copies before it fit.
             where = (f"in copy {i + 1} of {count} of the `repeat`", rep.keyword_span)
-            inner = Frame((*frame.chain, where) if i else frame.chain, copies)
+            inner = replace(frame, chain=(*frame.chain, where)) if i else frame
             iter_scope = dict(scope)
             if rep.var is not None:
                 iter_scope[rep.var] = i
