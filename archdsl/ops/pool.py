@@ -25,7 +25,10 @@ class _WindowPool(Op):
     kernel: Size | Literal["global"]
     stride: Size | None = None
     padding: Padding = (0, 0)
-    ceil_mode: bool = False
+    if TYPE_CHECKING:
+        # Each pool declares it, where its positional order puts it (after
+        # maxpool's dilation): a field declared here would come before.
+        ceil_mode: bool
 
     def _dilation(self) -> tuple[int, int]:
         return (1, 1)
@@ -70,6 +73,7 @@ class MaxPool(_WindowPool):
     name: ClassVar[str] = "maxpool"
     op: Literal["maxpool"] = "maxpool"
     dilation: Size = (1, 1)
+    ceil_mode: bool = False
 
     def _dilation(self) -> tuple[int, int]:
         return self.dilation
@@ -91,6 +95,7 @@ class AvgPool(_WindowPool):
 
     name: ClassVar[str] = "avgpool"
     op: Literal["avgpool"] = "avgpool"
+    ceil_mode: bool = False
     count_include_pad: bool = True
 
     def to_torch(self, shape: Shape, out: Shape) -> nn.Module:
