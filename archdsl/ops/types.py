@@ -18,7 +18,7 @@ def _pair(value: Any) -> tuple[int, int]:
         return (value, value)
     if isinstance(value, list | tuple) and len(value) == 2:
         h, w = value
-        if isinstance(h, int) and isinstance(w, int) and not isinstance(h, bool | float):
+        if all(isinstance(v, int) and not isinstance(v, bool) for v in (h, w)):
             return (h, w)
     raise ValueError("must be a size like 3 or 3x3")
 
