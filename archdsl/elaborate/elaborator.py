@@ -34,7 +34,7 @@ POISON = Symbol("<poison>", Span("", 0, 0, 0, 0))
 
 
 class LimitExceeded(Exception):
-    """The model would expand past MAX_LAYERS or MAX_STEPS; elaboration stops at once."""
+    """The model would pass MAX_LAYERS, MAX_STEPS or MAX_NODE_DEPTH; elaboration stops."""
 
 
 @dataclass(frozen=True, slots=True)
