@@ -94,7 +94,7 @@ def _load_imports(
 def _read(unit: Unit, target: Path, use: ast.Use) -> str | None:
     problem: str | None = None
     try:
-        return target.read_text(encoding="utf-8")
+        return target.read_text(encoding="utf-8-sig")  # -sig: a byte order mark is not text
     except FileNotFoundError:
         problem = f"cannot find `{use.path}`"
     except IsADirectoryError:
