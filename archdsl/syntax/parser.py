@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import unicodedata
 from functools import cache
 from pathlib import Path
 
@@ -96,7 +97,14 @@ def _syntax_diagnostic(
             hint = "strings end on the line they start"
         elif char == "'":
             hint = 'strings use double quotes: "..."'
-        return Diagnostic("syntax", f"unexpected character `{char}`", span, help=hint)
+        shown = f"`{char}`"
+        if not char.isprintable() or (char.isspace() and char not in " \t"):
+            # Invisible in the quoted line (a no-break space pasted from the web,
+            # a control character): name it.
+            name = unicodedata.name(char, "").lower()
+            shown = f"U+{ord(char):04X}" + (f" ({name})" if name else "")
+            hint = "delete it, or retype the text around it"
+        return Diagnostic("syntax", f"unexpected character {shown}", span, help=hint)
     if isinstance(err, UnexpectedToken) and err.token.type != "$END":
         tok = err.token
         before = _token_before(err)
