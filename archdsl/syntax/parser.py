@@ -121,7 +121,7 @@ def _syntax_diagnostic(
         want = describe_expected(expected)
         if want:
             message += f"; expected {want}"
-        help = syntax_hint(tok, expected, open_bracket)
+        help = syntax_hint(tok, expected, open_bracket, before)
         return Diagnostic("syntax", message, _token_span(tok, file), help=help)
     # End of input: point just past the last character that is not blank.
     # Lines end at "\n" only, as the lexer counts them.

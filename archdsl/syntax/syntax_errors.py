@@ -87,9 +87,14 @@ def describe_expected(expected: set[str]) -> str:
     return ", ".join(parts[:-1]) + " or " + parts[-1]
 
 
-def syntax_hint(tok: Token, expected: set[str], open_bracket: Token | None) -> str | None:
+def syntax_hint(
+    tok: Token, expected: set[str], open_bracket: Token | None, before: Token | None = None
+) -> str | None:
     """Help for the likely mistake: a misspelt keyword, a keyword used as a name,
-    a missing `,`, `->` or `|`, or a bracket left open."""
+    a missing `,`, `->` or `|`, a `->` or label with no step after it, or a bracket
+    left open. `before` is the token just before the unexpected one, if known."""
+    if before is not None and before.type in _NEEDS_A_STEP:
+        return _NEEDS_A_STEP[before.type]
     words = [KEYWORDS[n] for n in expected if n in KEYWORDS]
     if tok.type == "NAME" and words:
         match = closest(str(tok), words)
@@ -116,3 +121,7 @@ def syntax_hint(tok: Token, expected: set[str], open_bracket: Token | None) -> s
 
 
 _CLOSERS = {"LPAR": "RPAR", "LSQB": "RSQB"}
+_NEEDS_A_STEP = {
+    "_ARROW": "`->` must be followed by a step",
+    "_COLON": "a label must be followed by the step it names",
+}
