@@ -177,7 +177,7 @@ def _train_sections(
                 Diagnostic(
                     "unknown-name",
                     f"no model `{target}` to train",
-                    section.span,
+                    section.model_span or section.span,
                     help=did_you_mean(target, names),
                 )
             )
