@@ -30,7 +30,7 @@ def documented_order(cls: type[Op]) -> tuple[str, list[str]]:
 def test_usage_line_matches_positional_order(cls: type[Op]) -> None:
     name, names = documented_order(cls)
     assert name == cls.name
-    assert names == cls.arg_names()
+    assert names == list(cls.arg_names())
 
 
 def test_maxpool_binds_dilation_before_ceil_mode() -> None:

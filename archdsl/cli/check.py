@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from archdsl.cli.console import fail, out, print_diagnostics
+from archdsl.cli.console import out, print_diagnostics
+from archdsl.cli.load_spec import load_or_exit
+
+if TYPE_CHECKING:
+    from archdsl.backend.verify import Verified
+    from archdsl.ir import Program
 
 
 def check(
@@ -23,41 +28,57 @@ def check(
         str | None, typer.Option("--model", help="Check only this model of the file.")
     ] = None,
     ir: Annotated[bool, typer.Option("--ir", help="Print the whole IR as JSON.")] = False,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify", help="Also build the torch module and prove it matches, node by node."
+        ),
+    ] = False,
+    rf: Annotated[
+        bool,
+        typer.Option("--rf", help="Add receptive-field and effective-stride columns."),
+    ] = False,
 ) -> None:
     """Check a spec and report every layer's shape, parameters and MACs."""
-    from archdsl.diagnostics import ArchError
-    from archdsl.loader import load
-
-    if not spec.is_file():
-        fail(f"no such file: {spec}" if not spec.exists() else f"not a file: {spec}", 2)
-    try:
-        program = load(spec, model=model)
-    except KeyError as exc:
-        fail(str(exc.args[0]), 2)
-        return
-    except ArchError as exc:
-        if as_json or ir:
-            from archdsl.report.json_report import diagnostics_json
-
-            # Plain print, as for a sound spec: rich would colour the JSON in a
-            # terminal or under FORCE_COLOR, and a consumer could not parse it.
-            print(json.dumps(diagnostics_json(exc.diagnostics), indent=2))
-        else:
-            print_diagnostics(exc.diagnostics, exc.sources)
-        raise typer.Exit(1) from None
-    if not program.models:
-        fail(f"{spec} defines no model (only blocks?)", 1)
+    program = load_or_exit(spec, model, as_json=as_json or ir)
     if ir:
         print(program.model_dump_json(indent=1, exclude={"sources"}))
         return
+    results = _verify(program) if verify else []
+    problems = [m.diagnostic() for result in results for m in result.mismatches]
     if as_json:
         from archdsl.report.json_report import model_json
 
         objects = [model_json(m) for m in program.models]
-        payload = objects[0] if len(objects) == 1 else {"models": objects}
-        print(json.dumps(payload))
-        return
-    from archdsl.report.table import print_model
+        for obj, result in zip(objects, results, strict=False):
+            obj["verify"] = result.as_json()
+            obj["diagnostics"] = [m.diagnostic().as_json() for m in result.mismatches]
+        print(json.dumps(objects[0] if len(objects) == 1 else {"models": objects}))
+    else:
+        from archdsl.report.table import print_model
 
-    for m in program.models:
-        print_model(out, m, None if depth < 0 else depth, str(spec))
+        for m in program.models:
+            fields = None
+            if rf:
+                from archdsl.analysis.receptive_field import receptive_fields
+
+                fields = receptive_fields(m) or {}
+            print_model(out, m, None if depth < 0 else depth, str(spec), fields)
+        for m, result in zip(program.models, results, strict=False):
+            if not result.mismatches:
+                out.print(
+                    f"verified {m.name} against torch ({result.device} device): "
+                    f"{result.nodes:,} nodes, {result.params:,} params, "
+                    f"{result.buffers:,} buffers agree with the IR"
+                )
+        if problems:
+            print_diagnostics(problems, program.sources)
+    if problems:
+        raise typer.Exit(1)
+
+
+def _verify(program: Program) -> list[Verified]:
+    """Build each model with torch and compare it with the IR, node by node."""
+    from archdsl.backend.verify import verify
+
+    return [verify(m) for m in program.models]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from rich.console import Console
 from rich.text import Text
 
@@ -20,23 +22,29 @@ STYLES = {
     "": "",
 }
 
-out = Console(highlight=False)
+out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False)
 
 
 def print_diagnostics(diags: list[Diagnostic], sources: dict[str, str]) -> None:
+    colour = err.is_terminal and err.color_system is not None
     for diag in diags:
         for line in layout(diag, sources):
             text = Text()
             for segment, style in line:
-                text.append(segment, style=STYLES.get(style, ""))
+                if style == "source" and colour:
+                    from archdsl.cli.source_highlight import highlight
+
+                    text.append_text(highlight(segment))
+                else:
+                    text.append(segment, style=STYLES.get(style, ""))
             err.print(text, soft_wrap=True)
         err.print()
     if summary_line(diags):
         err.print(Text(summary_line(diags), style="bold red"))
 
 
-def fail(message: str, code: int) -> None:
+def fail(message: str, code: int) -> NoReturn:
     """Print an error that has no source location and exit."""
     err.print(Text.assemble(("error:", "bold red"), f" {message}"), soft_wrap=True)
     raise SystemExit(code)

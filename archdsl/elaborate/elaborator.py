@@ -14,7 +14,7 @@ from archdsl.diagnostics import Diagnostic, Note, Span
 from archdsl.elaborate.expr import DIVISION_HINT, Env, divides, evaluate, require
 from archdsl.elaborate.op_args import bind, validate
 from archdsl.elaborate.static import StaticChecker
-from archdsl.elaborate.values import EvalError, Poisoned, Symbol, Value, show
+from archdsl.elaborate.values import POISON, EvalError, Poisoned, Symbol, Value, show
 from archdsl.ir import (
     BlockNode,
     GroupNode,
@@ -28,9 +28,6 @@ from archdsl.ops import OPS, ShapeError
 from archdsl.ops.shape_math import Shape, fmt_hw, fmt_shape
 from archdsl.syntax import ast
 from archdsl.syntax.limits import MAX_LAYERS, MAX_NODE_DEPTH, MAX_STEPS
-
-# Bound to a `let` whose value could not be computed: uses of it stay silent.
-POISON = Symbol("<poison>", Span("", 0, 0, 0, 0))
 
 
 class LimitExceeded(Exception):
@@ -264,6 +261,7 @@ class Elaborator:
             raise LimitExceeded()
         out.append(
             OpNode.model_construct(
+                kind="op",
                 name=name,
                 path=path,
                 span=call.span,
@@ -306,6 +304,8 @@ class Elaborator:
         params, buffers, macs = _totals(children)
         out.append(
             BlockNode.model_construct(
+                kind="block",
+                call=_call_text(call, block, inner_scope),
                 name=name,
                 path=path,
                 span=call.span,
@@ -700,6 +700,18 @@ def _last_chain(body: ast.Body) -> Span:
     """Where a body's output shape is made: its last chain (the body if it has none)."""
     chains = [s for s in body.stmts if isinstance(s, ast.Chain)]
     return chains[-1].span if chains else body.span
+
+
+def _call_text(call: ast.Call, block: ast.BlockDef, scope: dict[str, Value]) -> str:
+    """The call as written, each argument replaced by its value: `stage(128, 4, stride=2)`."""
+    params = [p.name for p in block.params]
+    parts = []
+    for i, arg in enumerate(call.args):
+        if arg.name is None:
+            parts.append(show(scope[params[i]]))
+        else:
+            parts.append(f"{arg.name}={show(scope[arg.name])}")
+    return f"{call.name}({', '.join(parts)})" if parts else call.name
 
 
 def _plain(value: Any) -> Any:

@@ -9,7 +9,16 @@ from typing import Any
 
 from archdsl.diagnostics import Diagnostic, Span
 from archdsl.diagnostics.suggest import did_you_mean
-from archdsl.elaborate.values import Call, EvalError, Poisoned, Symbol, Value, show, type_name
+from archdsl.elaborate.values import (
+    POISON,
+    Call,
+    EvalError,
+    Poisoned,
+    Symbol,
+    Value,
+    show,
+    type_name,
+)
 from archdsl.ops.shape_math import Shape, fmt_shape, numel
 from archdsl.syntax import ast
 from archdsl.syntax.limits import MAX_INT_BITS
@@ -190,7 +199,10 @@ def evaluate(node: ast.Expr, env: Env) -> Value:
         return node.value
     if isinstance(node, ast.Name):
         if node.id in env.scope:
-            return env.scope[node.id]
+            value = env.scope[node.id]
+            if value is POISON:
+                raise Poisoned()
+            return value
         return Symbol(node.id, node.span)
     if isinstance(node, ast.InAttr):
         return _in_attr(node, env)

@@ -141,7 +141,7 @@ def _input_shape(stmt: ast.InputStmt) -> tuple[Shape | None, Diagnostic | None]:
     dims = value if isinstance(value, list) else [value]
     ok = all(isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in dims)
     if ok and len(dims) in (1, 3):
-        return tuple(dims), None  # type: ignore[arg-type]
+        return tuple(dims), None
     shown = show(value) if not isinstance(value, Symbol) else value.name
     return None, Diagnostic(
         "input",

@@ -34,59 +34,45 @@ RESERVED_LABELS = frozenset(
 )  # fmt: skip
 
 
+STEP_TYPES = (ast.Call, ast.Residual, ast.Parallel, ast.Repeat, ast.If, ast.Group)
+
+
+def walk(stmts: tuple[ast.Stmt, ...]) -> Iterator[ast.Stmt | ast.Step]:
+    """Every statement and step in a body, nested ones included, in source order."""
+    todo: list[ast.Stmt | ast.Step] = list(reversed(stmts))
+    while todo:
+        item = todo.pop()
+        yield item
+        if isinstance(item, ast.Chain):
+            todo.extend(reversed(item.steps))
+        elif isinstance(item, ast.Residual):
+            if item.project:
+                todo.extend(reversed(item.project.stmts))
+            todo.extend(reversed(item.body.stmts))
+        elif isinstance(item, ast.Parallel):
+            for branch in reversed(item.branches):
+                todo.extend(reversed(branch.stmts))
+        elif isinstance(item, ast.Repeat):
+            todo.append(item.body)
+        elif isinstance(item, ast.If):
+            if isinstance(item.orelse, ast.Body):
+                todo.extend(reversed(item.orelse.stmts))
+            elif item.orelse is not None:
+                todo.append(item.orelse)
+            todo.extend(reversed(item.then.stmts))
+        elif isinstance(item, ast.Group):
+            todo.extend(reversed(item.body.stmts))
+
+
 def iter_steps(stmts: tuple[ast.Stmt, ...]) -> Iterator[ast.Step]:
     """Every step in a body, nested ones included, in source order."""
-    stack: list[ast.Step] = []
-    for stmt in reversed(stmts):
-        if isinstance(stmt, ast.Chain):
-            stack.extend(reversed(stmt.steps))
-    while stack:
-        step = stack.pop()
-        yield step
-        inner: list[ast.Step] = []
-        if isinstance(step, ast.Residual):
-            inner += _steps_of(step.body.stmts)
-            if step.project:
-                inner += _steps_of(step.project.stmts)
-        elif isinstance(step, ast.Parallel):
-            for branch in step.branches:
-                inner += _steps_of(branch.stmts)
-        elif isinstance(step, ast.Repeat):
-            inner.append(step.body)
-        elif isinstance(step, ast.If):
-            inner += _steps_of(step.then.stmts)
-            if isinstance(step.orelse, ast.Body):
-                inner += _steps_of(step.orelse.stmts)
-            elif step.orelse is not None:
-                inner.append(step.orelse)
-        elif isinstance(step, ast.Group):
-            inner += _steps_of(step.body.stmts)
-        stack.extend(reversed(inner))
+    for item in walk(stmts):
+        if isinstance(item, STEP_TYPES):
+            yield item
 
 
 def _steps_of(stmts: tuple[ast.Stmt, ...]) -> list[ast.Step]:
     return [s for stmt in stmts if isinstance(stmt, ast.Chain) for s in stmt.steps]
-
-
-def iter_chains(stmts: tuple[ast.Stmt, ...]) -> Iterator[ast.Chain]:
-    """Every chain in a body, nested ones included."""
-    for stmt in stmts:
-        if isinstance(stmt, ast.Chain):
-            yield stmt
-    for step in iter_steps(stmts):
-        bodies: list[tuple[ast.Stmt, ...]] = []
-        if isinstance(step, ast.Residual):
-            bodies = [step.body.stmts] + ([step.project.stmts] if step.project else [])
-        elif isinstance(step, ast.Parallel):
-            bodies = [b.stmts for b in step.branches]
-        elif isinstance(step, ast.If):
-            bodies = [step.then.stmts]
-            if isinstance(step.orelse, ast.Body):
-                bodies.append(step.orelse.stmts)
-        elif isinstance(step, ast.Group):
-            bodies = [step.body.stmts]
-        for stmts_ in bodies:
-            yield from (s for s in stmts_ if isinstance(s, ast.Chain))
 
 
 class StaticChecker:
@@ -100,17 +86,16 @@ class StaticChecker:
     # ---- names and arguments ------------------------------------------------
     def check_body(self, stmts: tuple[ast.Stmt, ...]) -> list[Diagnostic]:
         diags: list[Diagnostic] = []
-        for step in iter_steps(stmts):
-            if isinstance(step, ast.Call):
-                diags += self._check_call(step)
-        for chain in iter_chains(stmts):
-            if chain.label in RESERVED_LABELS and chain.label_span:
+        for item in walk(stmts):
+            if isinstance(item, ast.Call):
+                diags += self._check_call(item)
+            elif isinstance(item, ast.Chain) and item.label in RESERVED_LABELS:
                 diags.append(
                     Diagnostic(
                         "label",
-                        f"`{chain.label}` cannot be a label: torch modules use that name",
-                        chain.label_span,
-                        help=f"rename it, e.g. `{chain.label}_`",
+                        f"`{item.label}` cannot be a label: torch modules use that name",
+                        item.label_span,
+                        help=f"rename it, e.g. `{item.label}_`",
                     )
                 )
         return diags
@@ -121,7 +106,7 @@ class StaticChecker:
             names = OPS[call.name].arg_names()
             what = f"`{call.name}`"
         elif call.name in self.blocks:
-            names = [p.name for p in self.blocks[call.name].params]
+            names = tuple(p.name for p in self.blocks[call.name].params)
             what = f"block `{call.name}`"
         else:
             candidates = [*OPS, *self.blocks]

@@ -45,6 +45,10 @@ class Poisoned(Exception):
     """The value depends on a shape an earlier error left unknown: stay silent."""
 
 
+# Bound to a `let` whose value could not be computed: uses of it stay silent.
+POISON = Symbol("<unknown>", Span("", 0, 0, 0, 0))
+
+
 def type_name(value: Any) -> str:
     if isinstance(value, bool):
         return "a boolean"

@@ -8,7 +8,7 @@ backend gives the matching module.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypeAliasType
@@ -64,7 +64,8 @@ class BlockNode(NodeBase):
 
     kind: Literal["block"] = "block"
     block: str
-    args: dict[str, ArgValue]
+    call: str  # as written, with values: `bottleneck_stage(128, 4, stride=2)`
+    args: dict[str, ArgValue]  # every parameter, defaults included
     children: list[Node]
 
     def subnodes(self) -> list[Node]:
@@ -113,8 +114,7 @@ def describe(node: Node) -> str:
     if isinstance(node, OpNode):
         return node.op.summary()
     if isinstance(node, BlockNode):
-        args = ", ".join(f"{k}={_fmt(v)}" for k, v in node.args.items())
-        return f"{node.block}({args})" if args else node.block
+        return node.call
     if isinstance(node, RepeatNode):
         return f"repeat({node.count})"
     if isinstance(node, ResidualNode):
@@ -122,9 +122,3 @@ def describe(node: Node) -> str:
     if isinstance(node, ParallelNode):
         return f"{node.merge} of {len(node.children)}"
     return "group"
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)

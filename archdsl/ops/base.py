@@ -45,14 +45,25 @@ class Op(BaseModel):
     symbols: ClassVar[dict[str, tuple[str, ...]]] = {}
     doc: ClassVar[str] = ""
 
-    @classmethod
-    def arg_names(cls) -> list[str]:
-        """Argument names in positional order."""
-        return [f for f in cls.model_fields if f != "op"]
+    # Argument names in positional order, and the required ones; set per subclass.
+    _arg_names: ClassVar[tuple[str, ...]] = ()
+    _required: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
-    def required_args(cls) -> list[str]:
-        return [f for f, info in cls.model_fields.items() if f != "op" and info.is_required()]
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        fields = cls.model_fields
+        cls._arg_names = tuple(f for f in fields if f != "op")
+        cls._required = tuple(f for f in cls._arg_names if fields[f].is_required())
+
+    @classmethod
+    def arg_names(cls) -> tuple[str, ...]:
+        """Argument names in positional order."""
+        return cls._arg_names
+
+    @classmethod
+    def required_args(cls) -> tuple[str, ...]:
+        return cls._required
 
     # ---- static semantics ---------------------------------------------------
     def check_rank(self, shape: Shape) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Union
+from typing import TYPE_CHECKING, Annotated, Union
 
 from pydantic import Field
 
@@ -60,5 +60,8 @@ for _cls in OP_CLASSES:
     for _name in (_cls.name, *_cls.aliases):
         OPS[_name] = _cls
 
-AnyOp = Annotated[Union[OP_CLASSES], Field(discriminator="op")]  # type: ignore[valid-type]  # noqa: UP007
-"""Any op, told apart in JSON by its `op` tag."""
+if TYPE_CHECKING:
+    AnyOp = Op
+else:
+    # Any op, told apart in JSON by its `op` tag.
+    AnyOp = Annotated[Union[OP_CLASSES], Field(discriminator="op")]  # noqa: UP007

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from archdsl.analysis.receptive_field import Field, receptive_fields
 from archdsl.diagnostics import Diagnostic
 from archdsl.ir import Model
 from archdsl.report.summary import (
@@ -17,6 +18,7 @@ from archdsl.report.summary import (
 
 def model_json(model: Model) -> dict[str, Any]:
     acts = activation_elements(model)
+    fields = receptive_fields(model) or {}
     return {
         "model": model.name,
         "input": list(model.input),
@@ -39,12 +41,21 @@ def model_json(model: Model) -> dict[str, Any]:
                 "params": row.node.params,
                 "buffers": row.node.buffers,
                 "macs": row.node.macs,
+                **rf_json(fields.get(row.node.path)),
                 "span": row.node.span.as_json(),
             }
             for row in rows(model)
         ],
         "diagnostics": [],
     }
+
+
+def rf_json(field: Field | None) -> dict[str, Any]:
+    """`rf` and `jump` as [height, width] (null for non-image models); `rf_whole` once
+    the node sees the whole input, where both are the input's size."""
+    if field is None:
+        return {"rf": None, "jump": None, "rf_whole": None}
+    return {"rf": list(field.size), "jump": list(field.jump), "rf_whole": field.whole}
 
 
 def diagnostics_json(diags: list[Diagnostic]) -> dict[str, Any]:

@@ -7,11 +7,13 @@ which would dominate `check` on a deep network.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console
 from rich.text import Text
 
 from archdsl.ir import Model
-from archdsl.ops.shape_math import fmt_shape
+from archdsl.ops.shape_math import fmt_hw, fmt_shape
 from archdsl.report.summary import (
     BYTES_PER_ELEMENT,
     activation_elements,
@@ -21,50 +23,70 @@ from archdsl.report.summary import (
     rows,
 )
 
+if TYPE_CHECKING:
+    from archdsl.analysis.receptive_field import Field
+
 GAP = "  "
-HEADERS = ("Layer", "Op", "Output", "Params", "MACs")
+# (header, right-aligned?); the receptive-field columns appear only with --rf.
+COLUMNS = (("Layer", False), ("Op", False), ("Output", False), ("Params", True), ("MACs", True))
+RF_COLUMNS = (("RF", True), ("Jump", True))
 
 
 def _count(n: int) -> str:
     return f"{n:,}" if n else "-"
 
 
-def model_table(model: Model, max_depth: int | None, source: str) -> Text:
-    cells: list[tuple[str, str, str, str, str, str, bool]] = []
+def _pair(pair: tuple[int, int]) -> str:
+    return str(pair[0]) if pair[0] == pair[1] else fmt_hw(*pair)
+
+
+def rf_cells(field: Field | None) -> tuple[str, str]:
+    """The RF and Jump cells of a row: `427` and `32`, `all` once the whole input is seen."""
+    if field is None:
+        return "-", "-"
+    if field.whole:
+        return "all", "-"
+    return _pair(field.size), _pair(field.jump)
+
+
+def model_table(
+    model: Model, max_depth: int | None, source: str, fields: dict[str, Field] | None = None
+) -> Text:
+    """The table of a model; with `fields`, receptive-field columns after the shape."""
+    with_rf = fields is not None
+    columns = COLUMNS[:3] + (RF_COLUMNS if with_rf else ()) + COLUMNS[3:]
+    lines: list[tuple[str, list[str], bool]] = []
     collapsed = False
     for row in rows(model, max_depth):
         collapsed |= row.collapsed
         node = row.node
         head, _, tail = node.path.rpartition(".")
-        op = row.op + (" ..." if row.collapsed else "")
         prefix = "  " * row.depth + (head + "." if head else "")
-        cells.append(
-            (
-                prefix,
-                tail,
-                op,
-                fmt_shape(node.out_shape),
-                _count(node.params),
-                _count(node.macs),
-                node.kind == "op",
-            )
-        )
-    widths = [len(h) for h in HEADERS]
-    for prefix, tail, op, shape, params, macs, _ in cells:
-        for i, cell in enumerate((prefix + tail, op, shape, params, macs)):
-            widths[i] = max(widths[i], len(cell))
+        op = row.op + (" ..." if row.collapsed else "")
+        cells = [prefix + tail, op, fmt_shape(node.out_shape)]
+        if fields is not None:
+            cells += rf_cells(fields.get(node.path))
+        cells += [_count(node.params), _count(node.macs)]
+        lines.append((prefix, cells, node.kind == "op"))
+    widths = [len(header) for header, _ in columns]
+    for _, cells, _ in lines:
+        widths = [max(w, len(c)) for w, c in zip(widths, cells, strict=True)]
+    last = len(columns) - 1
+
+    def cell(i: int, value: str) -> str:
+        padded = value.rjust(widths[i]) if columns[i][1] else value.ljust(widths[i])
+        return padded + ("\n" if i == last else GAP)
+
     text = Text()
-    for i, header in enumerate(HEADERS):
-        cell = header.rjust(widths[i]) if i >= 3 else header.ljust(widths[i])
-        text.append(cell + (GAP if i < 4 else "\n"), style="bold")
-    text.append("-" * (sum(widths) + len(GAP) * 4) + "\n", style="dim")
-    for prefix, tail, op, shape, params, macs, is_op in cells:
+    for i, (header, _) in enumerate(columns):
+        text.append(cell(i, header), style="bold")
+    text.append("-" * (sum(widths) + len(GAP) * last) + "\n", style="dim")
+    for prefix, cells, is_op in lines:
         text.append(prefix, style="dim")
-        text.append(tail.ljust(widths[0] - len(prefix)) + GAP, style="" if is_op else "bold")
-        text.append(op.ljust(widths[1]) + GAP, style="cyan" if is_op else "magenta")
-        text.append(shape.ljust(widths[2]) + GAP)
-        text.append(params.rjust(widths[3]) + GAP, style="dim" if params == "-" else "")
-        text.append(macs.rjust(widths[4]) + "\n", style="dim" if macs == "-" else "")
+        text.append(cell(0, cells[0])[len(prefix) :], style="" if is_op else "bold")
+        text.append(cell(1, cells[1]), style="cyan" if is_op else "magenta")
+        for i in range(2, len(cells)):
+            text.append(cell(i, cells[i]), style="dim" if cells[i] == "-" else "")
     text.append("\n")
     acts = activation_elements(model)
     totals = [
@@ -90,5 +112,11 @@ def model_table(model: Model, max_depth: int | None, source: str) -> Text:
     return text
 
 
-def print_model(console: Console, model: Model, max_depth: int | None, source: str) -> None:
-    console.print(model_table(model, max_depth, source), soft_wrap=True)
+def print_model(
+    console: Console,
+    model: Model,
+    max_depth: int | None,
+    source: str,
+    fields: dict[str, Field] | None = None,
+) -> None:
+    console.print(model_table(model, max_depth, source, fields), soft_wrap=True)

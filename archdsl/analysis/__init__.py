@@ -1,0 +1,1 @@
+"""Static analyses of a checked model: receptive fields, differences between specs."""

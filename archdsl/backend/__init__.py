@@ -1,0 +1,63 @@
+"""The torch backend: build an nn.Module from a checked spec, and prove it matches."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+
+from archdsl.backend.builder import module_for
+from archdsl.backend.init import SCHEMES, InitScheme, initialise
+from archdsl.ir import CallValue, Model, Program
+
+
+def resolve(spec: str | Path | Program | Model, model: str | None = None) -> Model:
+    """The IR model a spec argument names: a path, spec text, a Program or a Model."""
+    if isinstance(spec, Model):
+        return spec
+    if not isinstance(spec, Program):
+        from archdsl.loader import load
+
+        spec = load(spec, model=model)
+    return spec.model(model)
+
+
+def init_from_spec(model: Model) -> tuple[InitScheme, bool]:
+    """The scheme a model's train section names (`init torchvision(zero_init_residual=true)`)."""
+    for entry in model.train:
+        if entry.key != "init":
+            continue
+        value = entry.value
+        name = value.name if isinstance(value, CallValue) else value
+        zero = (
+            bool(value.kwargs.get("zero_init_residual", False))
+            if isinstance(value, CallValue)
+            else False
+        )
+        if name in SCHEMES:
+            return name, zero  # type: ignore[return-value]
+        raise ValueError(f"unknown init scheme {name!r}; choose from {', '.join(SCHEMES)}")
+    return "torch", False
+
+
+def build(
+    spec: str | Path | Program | Model,
+    model: str | None = None,
+    init: InitScheme | None = None,
+    zero_init_residual: bool | None = None,
+    **_: Any,
+) -> nn.Module:
+    """The torch module of a spec, its submodules named as the spec names its steps.
+
+    `init` and `zero_init_residual` override what the spec's train section says.
+    """
+    ir = resolve(spec, model)
+    module = module_for(ir.root)
+    scheme, zero = init_from_spec(ir)
+    initialise(
+        module,
+        init if init is not None else scheme,
+        zero if zero_init_residual is None else zero_init_residual,
+    )
+    return module

@@ -1,0 +1,105 @@
+"""The few modules torch lacks: containers for blocks and merges, residuals, scale, pad.
+
+Their forward passes are plain tensor code with no data-dependent Python, so
+`torch.compile(fullgraph=True)` traces them without graph breaks.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class Group(nn.Sequential):
+    """An ordered, named sequence of steps: a model, a labelled chain, a branch."""
+
+
+class Repeat(nn.Sequential):
+    """The copies of a `repeat`, indexable from 0."""
+
+
+class Block(nn.Sequential):
+    """The expansion of one call of a user block; prints under the block's name."""
+
+    def __init__(self, block: str, *args: nn.Module) -> None:
+        super().__init__(*args)
+        self.block = block
+
+    def _get_name(self) -> str:
+        return "".join(part.title() for part in self.block.split("_")) or "Block"
+
+
+class Residual(nn.Module):
+    """`body(x) + shortcut(x)`: the shortcut is the identity unless a projection is given."""
+
+    def __init__(self, body: nn.Module, project: nn.Module | None) -> None:
+        super().__init__()
+        self.body = body
+        self.project = project
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        shortcut: torch.Tensor = x if self.project is None else self.project(x)
+        out: torch.Tensor = self.body(x)
+        return out + shortcut
+
+
+class Concat(nn.Module):
+    """Branches fed the same input, their outputs joined along channels."""
+
+    def __init__(self, *branches: nn.Module) -> None:
+        super().__init__()
+        for i, branch in enumerate(branches):
+            self.add_module(str(i), branch)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([branch(x) for branch in self.children()], dim=1)
+
+
+class Add(nn.Module):
+    """Branches fed the same input, their outputs summed."""
+
+    def __init__(self, *branches: nn.Module) -> None:
+        super().__init__()
+        for i, branch in enumerate(branches):
+            self.add_module(str(i), branch)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        outputs: list[torch.Tensor] = [branch(x) for branch in self.children()]
+        total = outputs[0]
+        for out in outputs[1:]:
+            total = total + out
+        return total
+
+
+class Scale(nn.Module):
+    """Multiply by a constant, as Inception-ResNet scales its residual branches."""
+
+    def __init__(self, factor: float) -> None:
+        super().__init__()
+        self.factor = factor
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.factor
+
+    def extra_repr(self) -> str:
+        return f"factor={self.factor}"
+
+
+class PadChannels(nn.Module):
+    """Subsample spatially, then zero-pad channels: ResNet's parameter-free "option A"."""
+
+    def __init__(self, before: int, after: int, stride: tuple[int, int]) -> None:
+        super().__init__()
+        self.before = before
+        self.after = after
+        self.stride = stride
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        sh, sw = self.stride
+        if sh != 1 or sw != 1:
+            x = x[:, :, ::sh, ::sw]
+        return F.pad(x, (0, 0, 0, 0, self.before, self.after))
+
+    def extra_repr(self) -> str:
+        return f"before={self.before}, after={self.after}, stride={self.stride}"

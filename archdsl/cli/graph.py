@@ -1,0 +1,81 @@
+"""`archdsl graph`: a diagram of a model as SVG, PNG, DOT or Mermaid."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from archdsl.cli.console import err, fail
+from archdsl.cli.load_spec import load_or_exit, one_model
+
+SUFFIXES = (".svg", ".png", ".dot", ".mmd")
+
+
+def graph(
+    spec: Annotated[Path, typer.Argument(help="The .arch file to draw.", show_default=False)],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "-o",
+            "--output",
+            help="Where to write: .svg or .png (drawn by Graphviz), .dot or .mmd (Mermaid).",
+            show_default=False,
+        ),
+    ],
+    model: Annotated[
+        str | None, typer.Option("--model", help="Draw this model of the file.")
+    ] = None,
+    expand: Annotated[
+        bool, typer.Option("--expand", help="Open every block, however deep.")
+    ] = False,
+    depth: Annotated[
+        int,
+        typer.Option(
+            "--depth",
+            help="Open blocks this many calls deep; deeper ones are one node each.",
+        ),
+    ] = 1,
+) -> None:
+    """Draw a model: blocks, branches side by side, shapes on the edges, params per node.
+
+    Blocks the model calls are opened and the blocks they call are drawn closed
+    (--depth sets how deep, --expand opens all).
+    """
+    suffix = output.suffix.lower()
+    if suffix not in SUFFIXES:
+        fail(f"cannot tell the format of {output}: name a file ending in {', '.join(SUFFIXES)}", 2)
+    if depth < 0 and not expand:
+        fail("--depth must be 0 or more (--expand opens every block)", 2)
+    program = load_or_exit(spec, model)
+    chosen = one_model(program, spec, model)
+
+    from archdsl.graph.diagram import build_diagram
+
+    diagram = build_diagram(chosen, None if expand else depth)
+    if suffix == ".mmd":
+        from archdsl.graph.mermaid import to_mermaid
+
+        _write(output, to_mermaid(diagram))
+    else:
+        from archdsl.graph.dot import to_dot
+
+        text = to_dot(diagram)
+        if suffix == ".dot":
+            _write(output, text)
+        else:
+            from archdsl.graph.graphviz import GraphvizError, render
+
+            try:
+                render(text, output)
+            except GraphvizError as exc:
+                fail(str(exc), 1)
+    err.print(f"wrote {output} ({len(diagram.nodes)} nodes, {len(diagram.edges)} edges)")
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc.strerror}", 1)

@@ -1,0 +1,196 @@
+"""A model as a diagram: nodes, edges carrying shapes, and clusters for opened blocks.
+
+The diagram is independent of any drawing format. Blocks the model calls are
+opened (drawn as a cluster around their steps) down to `depth` levels of
+block calls; deeper blocks are one node showing the call and its parameter
+count. Branches of `concat`/`add` and the body and shortcut of a residual
+leave the same node and meet at a merge node, so they are drawn side by side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+from archdsl.ir import (
+    BlockNode,
+    Model,
+    Node,
+    OpNode,
+    ParallelNode,
+    RepeatNode,
+    ResidualNode,
+    describe,
+)
+
+NodeKind = Literal["io", "op", "block", "merge"]
+EdgeKind = Literal["data", "shortcut"]
+
+
+@dataclass(frozen=True, slots=True)
+class DiagramNode:
+    id: str
+    kind: NodeKind
+    lines: tuple[str, ...]  # the first is the title
+    path: str  # the IR path ("" for the input and output)
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    src: str
+    dst: str
+    label: str  # the shape flowing along it, per sample
+    kind: EdgeKind = "data"
+
+
+@dataclass(slots=True)
+class Cluster:
+    """An opened block or a labelled group: a box around its nodes and inner clusters."""
+
+    id: str
+    label: str
+    items: list[str | Cluster] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Diagram:
+    name: str
+    nodes: dict[str, DiagramNode] = field(default_factory=dict)
+    edges: list[Edge] = field(default_factory=list)
+    root: Cluster = field(default_factory=lambda: Cluster("root", ""))
+
+
+def nesting(cluster: Cluster, depth: int = 0) -> Iterator[tuple[int, str | Cluster | None]]:
+    """The items inside `cluster` in order, each with how deep it sits: a node id, a
+    Cluster where one opens, and None where the last opened one closes."""
+    for item in cluster.items:
+        if isinstance(item, Cluster):
+            yield depth, item
+            yield from nesting(item, depth + 1)
+            yield depth, None
+        else:
+            yield depth, item
+
+
+@dataclass(frozen=True, slots=True)
+class _End:
+    """Where the data stands: the node it leaves and its shape."""
+
+    node: str
+    shape: tuple[int, ...]
+
+
+def shape_label(shape: tuple[int, ...]) -> str:
+    """`64x56x56`: a per-sample shape, compact enough for an edge."""
+    return "x".join(map(str, shape))
+
+
+def _labelled(node: Node) -> bool:
+    """Whether the spec named this step (others are numbered, or parts of a residual)."""
+    return not (node.name.isdigit() or node.name in ("", "body", "project"))
+
+
+def _title(node: Node, text: str) -> str:
+    """The node's text, after its label where the spec gave one."""
+    return f"{node.name}: {text}" if _labelled(node) else text
+
+
+def _params(count: int) -> tuple[str, ...]:
+    return (f"{count:,} params",) if count else ()
+
+
+class _Builder:
+    def __init__(self, model: Model, depth: int | None):
+        self.diagram = Diagram(model.name)
+        self.depth = depth
+        self.clusters = 0
+
+    def node(self, cluster: Cluster, kind: NodeKind, lines: tuple[str, ...], path: str) -> str:
+        node_id = f"n{len(self.diagram.nodes)}"
+        self.diagram.nodes[node_id] = DiagramNode(node_id, kind, lines, path)
+        cluster.items.append(node_id)
+        return node_id
+
+    def edge(self, src: _End, dst: str, kind: EdgeKind = "data") -> None:
+        self.diagram.edges.append(Edge(src.node, dst, shape_label(src.shape), kind))
+
+    def cluster(self, parent: Cluster, label: str) -> Cluster:
+        inner = Cluster(f"c{self.clusters}", label)
+        self.clusters += 1
+        parent.items.append(inner)
+        return inner
+
+    def step(self, node: Node, end: _End, level: int, cluster: Cluster) -> _End:
+        """Draw `node` fed from `end`; return where its output stands."""
+        if isinstance(node, OpNode):
+            return self.single(node, "op", describe(node), end, cluster)
+        if isinstance(node, BlockNode):
+            if self.depth is not None and level >= self.depth:
+                return self.single(node, "block", describe(node), end, cluster)
+            inner = self.cluster(cluster, _title(node, describe(node)))
+            return self.sequence(node.children, end, level + 1, inner)
+        if isinstance(node, RepeatNode):
+            return self.repeat(node, end, level, cluster)
+        if isinstance(node, ParallelNode):
+            ends = [self.sequence(b.children, end, level, cluster) for b in node.children]
+            return self.merge(node, node.merge, ends, cluster)
+        if isinstance(node, ResidualNode):
+            body = self.sequence(node.body.children, end, level, cluster)
+            if node.project is None:
+                return self.merge(node, "add", [body], cluster, shortcut=end)
+            project = self.sequence(node.project.children, end, level, cluster)
+            return self.merge(node, "add", [body, project], cluster)
+        if _labelled(node):
+            cluster = self.cluster(cluster, node.name)
+        return self.sequence(node.children, end, level, cluster)
+
+    def sequence(self, nodes: list[Node], end: _End, level: int, cluster: Cluster) -> _End:
+        for node in nodes:
+            end = self.step(node, end, level, cluster)
+        return end
+
+    def single(self, node: Node, kind: NodeKind, text: str, end: _End, cluster: Cluster) -> _End:
+        lines = (_title(node, text), *_params(node.params))
+        node_id = self.node(cluster, kind, lines, node.path)
+        self.edge(end, node_id)
+        return _End(node_id, node.out_shape)
+
+    def repeat(self, node: RepeatNode, end: _End, level: int, cluster: Cluster) -> _End:
+        """Copies of a block that stays closed are one node; others are drawn one by one."""
+        copies = node.children
+        blocks = [c for c in copies if isinstance(c, BlockNode)]
+        collapsed = self.depth is not None and level >= self.depth
+        if not (collapsed and copies and len(blocks) == len(copies)):
+            if _labelled(node):
+                cluster = self.cluster(cluster, _title(node, describe(node)))
+            return self.sequence(copies, end, level, cluster)
+        calls = {describe(c) for c in blocks}
+        what = calls.pop() if len(calls) == 1 else ", ".join(sorted({c.block for c in blocks}))
+        return self.single(node, "block", f"{describe(node)} x {what}", end, cluster)
+
+    def merge(
+        self,
+        node: Node,
+        text: str,
+        ends: list[_End],
+        cluster: Cluster,
+        shortcut: _End | None = None,
+    ) -> _End:
+        node_id = self.node(cluster, "merge", (_title(node, text),), node.path)
+        for branch_end in ends:
+            self.edge(branch_end, node_id)
+        if shortcut is not None:
+            self.edge(shortcut, node_id, "shortcut")
+        return _End(node_id, node.out_shape)
+
+
+def build_diagram(model: Model, depth: int | None = 1) -> Diagram:
+    """The diagram of a model, with blocks opened `depth` calls deep (None: all)."""
+    builder = _Builder(model, depth)
+    root = builder.diagram.root
+    start = builder.node(root, "io", ("input", shape_label(model.input)), "")
+    end = builder.sequence(model.root.children, _End(start, model.input), 0, root)
+    finish = builder.node(root, "io", ("output", shape_label(model.output)), "")
+    builder.edge(end, finish)
+    return builder.diagram

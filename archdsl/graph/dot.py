@@ -1,0 +1,63 @@
+"""Graphviz DOT text of a diagram, written directly (Graphviz itself is needed only
+to turn it into SVG or PNG)."""
+
+from __future__ import annotations
+
+from archdsl.graph.diagram import Cluster, Diagram, DiagramNode, Edge
+from archdsl.graph.text_format import TextFormat
+
+# Fill colour and shape of each kind of node.
+NODE_STYLE = {
+    "io": 'shape=oval, fillcolor="#e8e8e8"',
+    "op": 'shape=box, fillcolor="#e3eefc"',
+    "block": 'shape=box, fillcolor="#fde9c8", penwidth=1.5',
+    "merge": 'shape=ellipse, fillcolor="#f3f3f3", fontsize=9',
+}
+HEADER = [
+    '  graph [rankdir=TB, ordering=out, fontname="Helvetica", fontsize=11, nodesep=0.25,'
+    " ranksep=0.3];",
+    '  node [style="rounded,filled", fontname="Helvetica", fontsize=10, margin="0.12,0.05"];',
+    '  edge [fontname="Helvetica", fontsize=8, color="#555555", fontcolor="#555555"];',
+]
+
+
+def quote(text: str) -> str:
+    """A DOT double-quoted string: backslashes and quotes escaped, newlines as `\\n`.
+
+    Escaping the backslash keeps Graphviz from reading `\\N`, `\\G` or `\\l` in a
+    label as its own escapes.
+    """
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + escaped.replace("\r", "").replace("\n", "\\n") + '"'
+
+
+class Dot(TextFormat):
+    def start(self, diagram: Diagram) -> list[str]:
+        return [f"digraph {quote(diagram.name)} {{", *HEADER]
+
+    def open_cluster(self, cluster: Cluster, indent: str) -> list[str]:
+        return [
+            f"{indent}subgraph cluster_{cluster.id} {{",
+            f'{indent}  label={quote(cluster.label)}; style="rounded,dashed";',
+            f'{indent}  color="#999999"; fontcolor="#444444";',
+        ]
+
+    def close_cluster(self, indent: str) -> str:
+        return f"{indent}}}"
+
+    def node(self, node: DiagramNode, indent: str) -> str:
+        label = quote("\n".join(node.lines))
+        tooltip = f", tooltip={quote(node.path)}" if node.path else ""
+        return f"{indent}{node.id} [label={label}, {NODE_STYLE[node.kind]}{tooltip}];"
+
+    def edge(self, edge: Edge) -> str:
+        style = ", style=dashed" if edge.kind == "shortcut" else ""
+        # The leading space keeps the label off the line it labels.
+        return f"  {edge.src} -> {edge.dst} [label={quote(' ' + edge.label)}{style}];"
+
+    def end(self) -> list[str]:
+        return ["}"]
+
+
+def to_dot(diagram: Diagram) -> str:
+    return Dot().write(diagram)
