@@ -112,15 +112,24 @@ def syntax_hint(
         return "put each statement on its own line, or separate them with `;`"
     if expected == {"BAR"}:
         return "each branch of `concat` or `add` starts with `|`"
-    # Inside `(...)` and `[...]` a missing closer is the likely mistake; a `{` block
-    # may always end after a statement, so saying it is open would mislead.
-    if open_bracket is not None and _CLOSERS.get(open_bracket.type) in expected:
+    # A token that never stands inside `(...)` or `[...]` means the closer is missing
+    # (a `{` block may always end after a statement, so it is never blamed).
+    if (
+        open_bracket is not None
+        and _CLOSERS.get(open_bracket.type) in expected
+        and tok.type in _NEVER_BRACKETED
+    ):
         where = f"line {open_bracket.line}, column {open_bracket.column}"
         return f"the `{open_bracket}` at {where} is not closed"
     return None
 
 
 _CLOSERS = {"LPAR": "RPAR", "LSQB": "RSQB"}
+# Tokens of steps and statements; values and expressions never contain them.
+_NEVER_BRACKETED = {
+    "_ARROW", "LBRACE", "BAR", "_COLON", "_USE", "_BLOCK", "_MODEL", "TRAIN", "INPUT",
+    "EXPECT", "LET", "RESIDUAL", "_PROJECT", "CONCAT", "ADD", "REPEAT", "_AS",
+}  # fmt: skip
 _NEEDS_A_STEP = {
     "_ARROW": "`->` must be followed by a step",
     "_COLON": "a label must be followed by the step it names",
