@@ -51,7 +51,8 @@ def check_expect(stmt: ast.ExpectStmt, root: GroupNode) -> list[Diagnostic]:
                 if isinstance(want, int) and not isinstance(want, bool)
                 else ""
             )
-            message = f"expected {item.key} = {show(want)}, but the model has {have:,}{diff}"
+            wanted = f"{want:,}" if diff else show(want)  # grouped like the count beside it
+            message = f"expected {item.key} = {wanted}, but the model has {have:,}{diff}"
         diags.append(
             Diagnostic(
                 "expect",
