@@ -203,7 +203,7 @@ def evaluate(node: ast.Expr, env: Env) -> Value:
             if value is POISON:
                 raise Poisoned()
             return value
-        return Symbol(node.id, node.span)
+        return Symbol(node.id, node.span, tuple(env.scope))
     if isinstance(node, ast.InAttr):
         return _in_attr(node, env)
     if isinstance(node, ast.ListExpr):
@@ -275,12 +275,12 @@ def divides(node: ast.Expr) -> bool:
 def require(value: Value, span: Span, env: Env) -> Value:
     """The value, unless it is a word that names nothing: then say so."""
     if isinstance(value, Symbol) and not env.config:
-        raise unknown_name(value, env.scope)
+        raise unknown_name(value)
     return value
 
 
-def unknown_name(sym: Symbol, scope: dict[str, Any], accepted: tuple[str, ...] = ()) -> EvalError:
-    help = did_you_mean(sym.name, [*scope, *accepted])
+def unknown_name(sym: Symbol, accepted: tuple[str, ...] = ()) -> EvalError:
+    help = did_you_mean(sym.name, [*sym.scope, *accepted])
     if help is None and accepted:
         help = "this argument accepts " + ", ".join(f"`{a}`" for a in accepted)
     return error(f"unknown name `{sym.name}`", sym.span, help=help, code="unknown-name")

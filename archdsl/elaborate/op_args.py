@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from archdsl.diagnostics import Diagnostic, Span
+from archdsl.diagnostics import Diagnostic, Note, Span
 from archdsl.elaborate.expr import DIVISION_HINT, Env, divides, evaluate, unknown_name
 from archdsl.elaborate.values import EvalError, Poisoned, Symbol, show
 from archdsl.ops import Op
@@ -39,7 +39,7 @@ def bind(cls: type[Op], call: ast.Call, env: Env, errors: list[Diagnostic]) -> B
             ok = False
             continue
         try:
-            value = _accept_symbols(evaluate(arg.value, env), cls, field, env)
+            value = _accept_symbols(evaluate(arg.value, env), cls, field, call)
         except EvalError as err:
             errors.append(err.diagnostic)
             ok = False
@@ -64,16 +64,26 @@ def bind(cls: type[Op], call: ast.Call, env: Env, errors: list[Diagnostic]) -> B
     return bound if ok and not missing else None
 
 
-def _accept_symbols(value: Any, cls: type[Op], field: str, env: Env) -> Any:
+def _accept_symbols(value: Any, cls: type[Op], field: str, call: ast.Call) -> Any:
     """Turn accepted bare words into strings; report any other as an unknown name."""
     if isinstance(value, Symbol):
         accepted = cls.symbols.get(field, ())
         if value.name in accepted:
             return value.name
-        raise unknown_name(value, env.scope, accepted)
+        err = unknown_name(value, accepted)
+        if not _within(value.span, call.span):
+            # Written elsewhere and passed in through a block parameter: say where it went.
+            used = Note(f"`{call.name}` receives it as `{field}`", call.span)
+            err = EvalError(err.diagnostic.with_notes(used))
+        raise err
     if isinstance(value, list):
-        return [_accept_symbols(v, cls, field, env) for v in value]
+        return [_accept_symbols(v, cls, field, call) for v in value]
     return value
+
+
+def _within(inner: Span, outer: Span) -> bool:
+    start, end = (outer.line, outer.col), (outer.end_line, outer.end_col)
+    return inner.file == outer.file and start <= (inner.line, inner.col) <= end
 
 
 def validate(cls: type[Op], call: ast.Call, bound: Bound) -> tuple[Op | None, list[Diagnostic]]:
