@@ -15,7 +15,7 @@ def read_spec(path: Path) -> str:
     """A spec file's text; a user-facing ArchError when it cannot be read."""
     problem: str
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8-sig")  # -sig: a byte order mark is not text
     except FileNotFoundError:
         problem = f"no such file: {path}"
     except IsADirectoryError:

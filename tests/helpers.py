@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,12 +11,22 @@ ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
 
 
-def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    """Run `archdsl` in a fresh interpreter, as a user would."""
+def run_cli(*args: str, cwd: Path = ROOT, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run `archdsl` in a fresh interpreter, as a user would; `timeout` guards hangs.
+
+    Output is plain text whatever the caller's environment asks of rich, so
+    tests can compare it exactly.
+    """
+    env = {k: v for k, v in os.environ.items() if k not in _FORCE_TERMINAL}
     return subprocess.run(
         [sys.executable, "-m", "archdsl", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
+        env={**env, "NO_COLOR": "1"},
     )
+
+
+# Variables that make rich style its output even into a pipe.
+_FORCE_TERMINAL = frozenset({"FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"})

@@ -18,10 +18,20 @@ def _source_line(sources: dict[str, str], file: str, line: int) -> str | None:
     text = sources.get(file)
     if text is None:
         return None
-    lines = text.splitlines()
+    # Lines as the lexer counts them: only "\n" ends one. (splitlines would also
+    # split at form feeds and other separators the grammar treats as blanks.)
+    lines = text.split("\n")
     if 1 <= line <= len(lines):
-        return lines[line - 1].replace("\t", " ")
+        return "".join(map(_visible, lines[line - 1].removesuffix("\r")))
     return None
+
+
+def _visible(char: str) -> str:
+    """One column for one character, so the caret lines up, and nothing a terminal
+    would act on (an escape sequence in a spec must not restyle the screen)."""
+    if char.isprintable():
+        return char
+    return " " if char.isspace() else "\ufffd"
 
 
 def layout(diag: Diagnostic, sources: dict[str, str]) -> list[Line]:

@@ -7,14 +7,14 @@ but their shape rules are skipped, so each root cause is reported once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from archdsl.diagnostics import Diagnostic, Note, Span
-from archdsl.elaborate.expr import Env, evaluate, require
+from archdsl.elaborate.expr import DIVISION_HINT, Env, divides, evaluate, require
 from archdsl.elaborate.op_args import bind, validate
 from archdsl.elaborate.static import StaticChecker
-from archdsl.elaborate.values import POISON, EvalError, Poisoned, Symbol, Value, show, type_name
+from archdsl.elaborate.values import POISON, EvalError, Poisoned, Symbol, Value, show
 from archdsl.ir import (
     BlockNode,
     GroupNode,
@@ -27,19 +27,21 @@ from archdsl.ir import (
 from archdsl.ops import OPS, ShapeError
 from archdsl.ops.shape_math import Shape, fmt_hw, fmt_shape
 from archdsl.syntax import ast
-from archdsl.syntax.limits import MAX_LAYERS
+from archdsl.syntax.limits import MAX_LAYERS, MAX_NODE_DEPTH, MAX_STEPS
 
 
 class LimitExceeded(Exception):
-    """The model would expand past MAX_LAYERS; elaboration stops at once."""
+    """The model would pass MAX_LAYERS, MAX_STEPS or MAX_NODE_DEPTH; elaboration stops."""
 
 
 @dataclass(frozen=True, slots=True)
 class Frame:
-    """Where elaboration is: the block calls above, and how many copies repeats make."""
+    """Where elaboration is: the block calls (and later repeat copies) above, as notes
+    for diagnostics, and how many copies repeats make."""
 
     chain: tuple[tuple[str, Span], ...] = ()
     copies: int = 1
+    depth: int = 1  # IR nodes around the steps here; the model's root is one
 
 
 def join(prefix: str, name: str) -> str:
@@ -62,6 +64,7 @@ class Elaborator:
         self.diagnostics: list[Diagnostic] = []
         self._seen: set[tuple[str, str, Span | None]] = set()
         self.layers = 0
+        self.steps = 0
 
     # ---- reporting --------------------------------------------------------------
     def report(self, diag: Diagnostic, frame: Frame, shape: Shape | None = None) -> None:
@@ -72,8 +75,8 @@ class Elaborator:
         notes: list[Note] = []
         if shape is not None:
             notes.append(Note(f"the input here is {fmt_shape(shape)}"))
-        for block, span in reversed(frame.chain):
-            notes.append(Note(f"in block `{block}` called", span))
+        for where, span in reversed(frame.chain):
+            notes.append(Note(where, span))
         self.diagnostics.append(diag.with_notes(*notes) if notes else diag)
 
     # ---- sequences ----------------------------------------------------------------
@@ -127,18 +130,27 @@ class Elaborator:
                 shape = self.step(step, shape, scope, out, prefix, frame)
             return shape
         label = chain.label
-        if any(n.name == label for n in out):
+        first = next((n for n in out if n.name == label), None)
+        if first is not None:
             self.report(
-                Diagnostic("duplicate", f"label `{label}` is used twice here", chain.label_span),
+                Diagnostic(
+                    "duplicate",
+                    f"label `{label}` is used twice in this body",
+                    chain.label_span,
+                    notes=(Note(f"the first `{label}` labels the step", first.span),),
+                    help="give each step of a body its own label",
+                ),
                 frame,
             )
-            return None
+            # The label is wrong, not the steps: check them on, so later errors still show.
+            return self.chain(chain._replace(label=None), shape, scope, out, prefix, frame)
         single = chain.steps[0] if len(chain.steps) == 1 else None
         if isinstance(single, ast.Call | ast.Residual | ast.Parallel | ast.Repeat):
             return self.step(single, shape, scope, out, prefix, frame, name=label)
         inner: list[Node] = []
         path = join(prefix, label)
         start = shape
+        frame = self.nested(frame, 1, chain.label_span or chain.span)
         for step in chain.steps:
             shape = self.step(step, shape, scope, inner, path, frame)
         if start is None or shape is None:
@@ -175,6 +187,7 @@ class Elaborator:
         name: str | None = None,
     ) -> Shape | None:
         name = name if name is not None else str(len(out))
+        self.count_steps(1, step.span, frame)
         if isinstance(step, ast.Call):
             if step.name in OPS:
                 return self.op_call(step, shape, scope, out, join(prefix, name), name, frame)
@@ -215,10 +228,12 @@ class Elaborator:
             out_shape = op.output_shape(shape)
         except ShapeError as err:
             span = bound.spans.get(err.arg, call.span) if bound and err.arg else call.span
+            # The note on the incoming shape, unless the message already gives it.
+            seen = shape if fmt_shape(shape) not in err.message else None
             self.report(
                 Diagnostic("shape", f"{op.summary()} {err.message}", span, help=err.help),
                 frame,
-                shape,
+                seen,
             )
             return None
         if min(out_shape) < 1:
@@ -278,7 +293,10 @@ class Elaborator:
         if inner_scope is None:
             return None
         children: list[Node] = []
-        inner = Frame((*frame.chain, (call.name, call.span)), frame.copies)
+        inner = replace(
+            self.nested(frame, 1, call.span),
+            chain=(*frame.chain, (f"in block `{call.name}` called", call.span)),
+        )
         end = self.seq(block.body.stmts, shape, inner_scope, children, path, inner)
         if shape is None or end is None:
             return None
@@ -364,6 +382,50 @@ class Elaborator:
         )
         raise LimitExceeded()
 
+    def nested(self, frame: Frame, levels: int, span: Span) -> Frame:
+        """The frame `levels` IR nodes further in; past MAX_NODE_DEPTH, stop.
+
+        A tree deeper than that could not be written as JSON and read back
+        (parsers stop near 200 levels), nor walked by recursive code such as
+        torch's module traversal.
+        """
+        inner = replace(frame, depth=frame.depth + levels)
+        if inner.depth <= MAX_NODE_DEPTH:
+            return inner
+        self.report(
+            Diagnostic(
+                "limit",
+                f"blocks, repeats, residuals, branches and labelled groups nest more than "
+                f"{MAX_NODE_DEPTH} deep here",
+                span,
+                help="flatten some of the nesting into sequences",
+            ),
+            frame,
+        )
+        raise LimitExceeded()
+
+    def count_steps(self, n: int, span: Span, frame: Frame, ahead: bool = False) -> None:
+        """Charge `n` steps to the model (or, `ahead`, check they fit) against MAX_STEPS.
+
+        Layers alone do not bound the work: steps that expand to nothing, such as
+        a false `if` in a block that calls the next twice, would run unchecked.
+        """
+        if self.steps + n <= MAX_STEPS:
+            if not ahead:
+                self.steps += n
+            return
+        self.report(
+            Diagnostic(
+                "limit",
+                f"the model takes more than {MAX_STEPS:,} steps to expand, "
+                "even if few of them are layers",
+                span,
+                help="check the repeat counts and the blocks each block calls",
+            ),
+            frame,
+        )
+        raise LimitExceeded()
+
     # ---- composites ---------------------------------------------------------------
     def residual(
         self,
@@ -377,6 +439,7 @@ class Elaborator:
     ) -> Shape | None:
         body_nodes: list[Node] = []
         body_path = join(path, "body")
+        frame = self.nested(frame, 2, res.keyword_span)  # the residual, then its body or project
         end = self.seq(res.body.stmts, shape, dict(scope), body_nodes, body_path, frame)
         if shape is None or end is None:
             return None
@@ -407,7 +470,7 @@ class Elaborator:
                         "shape",
                         f"the projection gives {fmt_shape(proj_end)} but the residual body "
                         f"gives {fmt_shape(end)}",
-                        res.project.span,
+                        _last_chain(res.project),
                         help="make the projection's output match the body's",
                     ),
                     frame,
@@ -445,6 +508,7 @@ class Elaborator:
     ) -> Shape | None:
         branches: list[GroupNode] = []
         ends: list[Shape | None] = []
+        frame = self.nested(frame, 2, par.keyword_span)  # the merge, then each branch
         for i, branch in enumerate(par.branches):
             nodes: list[Node] = []
             bpath = join(path, str(i))
@@ -538,12 +602,14 @@ class Elaborator:
         except Poisoned:
             return None
         if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            whole = isinstance(count, int) and not isinstance(count, bool)
+            wanted = "0 or more copies" if whole else "a whole number of copies"
             self.report(
                 Diagnostic(
                     "argument",
-                    f"`repeat` needs a whole number of copies, got {type_name(count)} "
-                    f"`{show(count)}`",
+                    f"`repeat` needs {wanted}, got {show(count)}",
                     rep.times.span,
+                    help=DIVISION_HINT if isinstance(count, float) and divides(rep.times) else None,
                 ),
                 frame,
             )
@@ -551,10 +617,16 @@ class Elaborator:
         copies = frame.copies * count
         size = max(1, self.static.min_step_size(rep.body))
         self.within_limit(size * copies, rep.times.span, frame)
-        inner = Frame(frame.chain, copies)
+        # Copies that expand to nothing still cost work: refuse them before the loop.
+        self.count_steps(count, rep.times.span, frame, ahead=True)
         start = shape
         children: list[Node] = []
+        levels = 2 if isinstance(rep.body, ast.Group) else 1  # the repeat, and each copy's group
+        frame = replace(self.nested(frame, levels, rep.keyword_span), copies=copies)
         for i in range(count):
+            # An error first met in a later copy says which: the copies before it fit.
+            where = (f"in copy {i + 1} of {count} of the `repeat`", rep.keyword_span)
+            inner = replace(frame, chain=(*frame.chain, where)) if i else frame
             iter_scope = dict(scope)
             if rep.var is not None:
                 iter_scope[rep.var] = i
@@ -595,29 +667,39 @@ class Elaborator:
         prefix: str,
         frame: Frame,
     ) -> Shape | None:
-        try:
-            cond = require(evaluate(step.cond, Env(scope, shape)), step.cond.span, Env(scope))
-        except EvalError as err:
-            self.report(err.diagnostic, frame)
-            return None
-        except Poisoned:
-            return None
-        if not isinstance(cond, bool):
-            self.report(
-                Diagnostic(
-                    "type",
-                    f"`if` needs true or false, got {type_name(cond)} `{show(cond)}`",
-                    step.cond.span,
-                ),
-                frame,
-            )
-            return None
-        chosen = step.then if cond else step.orelse
+        # An `else if` chain is walked in a loop: it may be thousands long, and
+        # braces reset the post-lexer's bound on nesting.
+        chosen: ast.Body | ast.If | None = step
+        while isinstance(chosen, ast.If):
+            try:
+                env = Env(scope, shape)
+                cond = require(evaluate(chosen.cond, env), chosen.cond.span, Env(scope))
+            except EvalError as err:
+                self.report(err.diagnostic, frame)
+                return None
+            except Poisoned:
+                return None
+            if not isinstance(cond, bool):
+                self.report(
+                    Diagnostic(
+                        "type",
+                        f"`if` needs true or false, got {show(cond)}",
+                        chosen.cond.span,
+                        help="compare the value, e.g. `if stride == 2`",
+                    ),
+                    frame,
+                )
+                return None
+            chosen = chosen.then if cond else chosen.orelse
         if chosen is None:
             return shape
-        if isinstance(chosen, ast.If):
-            return self.if_step(chosen, shape, scope, out, prefix, frame)
         return self.seq(chosen.stmts, shape, dict(scope), out, prefix, frame)
+
+
+def _last_chain(body: ast.Body) -> Span:
+    """Where a body's output shape is made: its last chain (the body if it has none)."""
+    chains = [s for s in body.stmts if isinstance(s, ast.Chain)]
+    return chains[-1].span if chains else body.span
 
 
 def _call_text(call: ast.Call, block: ast.BlockDef, scope: dict[str, Value]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from archdsl.diagnostics import Diagnostic
 from archdsl.diagnostics.suggest import did_you_mean
-from archdsl.elaborate.expr import Env, evaluate
+from archdsl.elaborate.expr import Env, evaluate, require
 from archdsl.elaborate.values import EvalError, show
 from archdsl.ir import GroupNode
 from archdsl.ops.shape_math import fmt_shape
@@ -33,7 +33,8 @@ def check_expect(stmt: ast.ExpectStmt, root: GroupNode) -> list[Diagnostic]:
             )
             continue
         try:
-            want = evaluate(item.value, Env({}, has_shape=False))
+            env = Env({}, has_shape=False)
+            want = require(evaluate(item.value, env), item.value.span, env)
         except EvalError as err:
             diags.append(err.diagnostic)
             continue
@@ -50,7 +51,8 @@ def check_expect(stmt: ast.ExpectStmt, root: GroupNode) -> list[Diagnostic]:
                 if isinstance(want, int) and not isinstance(want, bool)
                 else ""
             )
-            message = f"expected {item.key} = {show(want)}, but the model has {have:,}{diff}"
+            wanted = f"{want:,}" if diff else show(want)  # grouped like the count beside it
+            message = f"expected {item.key} = {wanted}, but the model has {have:,}{diff}"
         diags.append(
             Diagnostic(
                 "expect",

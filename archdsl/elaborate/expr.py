@@ -59,6 +59,7 @@ def _in_attr(node: ast.InAttr, env: Env) -> int | list[int]:
             raise error(
                 f"`in.{attr}` needs an image input [N, C, H, W], got {fmt_shape(shape)}",
                 node.span,
+                code="shape",
             )
         return shape[1] if attr == "height" else shape[2]
     raise error(
@@ -82,7 +83,7 @@ def _is_num(v: Any) -> bool:
 def _checked(value: Any, span: Span) -> Any:
     if isinstance(value, int) and not isinstance(value, bool):
         if value.bit_length() > MAX_INT_BITS:
-            raise error(f"number too large (over {MAX_INT_BITS} bits)", span)
+            raise error(f"number too large (over {MAX_INT_BITS} bits)", span, code="limit")
     elif isinstance(value, float) and not math.isfinite(value):
         raise error("number is not finite", span)
     return value
@@ -91,12 +92,17 @@ def _checked(value: Any, span: Span) -> Any:
 def _power(a: Any, b: Any, span: Span) -> Any:
     if isinstance(a, int) and isinstance(b, int) and b >= 0:
         if b * max(1, abs(a).bit_length() - 1) > MAX_INT_BITS:
-            raise error(f"number too large (over {MAX_INT_BITS} bits)", span)
+            raise error(f"number too large (over {MAX_INT_BITS} bits)", span, code="limit")
         return a**b
+    if a == 0 and b < 0:
+        raise error("division by zero: 0 to a negative power", span)
     try:
-        return float(a) ** float(b)
-    except (OverflowError, ZeroDivisionError):
-        raise error("number too large", span) from None
+        result = float(a) ** float(b)
+    except OverflowError:
+        raise error("number too large", span, code="limit") from None
+    if isinstance(result, complex):  # Python's answer for a negative base, fractional power
+        raise error("a negative number to a fractional power is not a real number", span)
+    return result
 
 
 def _arith(op: str, a: Any, b: Any, node: ast.BinOp) -> Any:
@@ -107,7 +113,7 @@ def _arith(op: str, a: Any, b: Any, node: ast.BinOp) -> Any:
             code="type",
         )
     if op in ("/", "//", "%") and b == 0:
-        raise error("division by zero", node.span)
+        raise error("division by zero", node.right.span)  # the divisor is what is wrong
     if op == "+":
         result = a + b
     elif op == "-":
@@ -197,7 +203,7 @@ def evaluate(node: ast.Expr, env: Env) -> Value:
             if value is POISON:
                 raise Poisoned()
             return value
-        return Symbol(node.id, node.span)
+        return Symbol(node.id, node.span, tuple(env.scope))
     if isinstance(node, ast.InAttr):
         return _in_attr(node, env)
     if isinstance(node, ast.ListExpr):
@@ -249,15 +255,32 @@ def _func_call(node: ast.FuncCall, env: Env) -> Value:
     )
 
 
+DIVISION_HINT = "`/` divides to a fraction; use `//` for whole-number division"
+
+
+def divides(node: ast.Expr) -> bool:
+    """Whether an expression uses `/`, the likely source of a fraction where a whole
+    number is wanted."""
+    if isinstance(node, ast.BinOp):
+        return node.op == "/" or divides(node.left) or divides(node.right)
+    if isinstance(node, ast.UnaryOp):
+        return divides(node.operand)
+    if isinstance(node, ast.CondExpr):
+        return divides(node.then) or divides(node.orelse)
+    if isinstance(node, ast.FuncCall):
+        return any(divides(a.value) for a in node.args)
+    return False
+
+
 def require(value: Value, span: Span, env: Env) -> Value:
     """The value, unless it is a word that names nothing: then say so."""
     if isinstance(value, Symbol) and not env.config:
-        raise unknown_name(value, env.scope)
+        raise unknown_name(value)
     return value
 
 
-def unknown_name(sym: Symbol, scope: dict[str, Any], accepted: tuple[str, ...] = ()) -> EvalError:
-    help = did_you_mean(sym.name, [*scope, *accepted])
+def unknown_name(sym: Symbol, accepted: tuple[str, ...] = ()) -> EvalError:
+    help = did_you_mean(sym.name, [*sym.scope, *accepted])
     if help is None and accepted:
         help = "this argument accepts " + ", ".join(f"`{a}`" for a in accepted)
     return error(f"unknown name `{sym.name}`", sym.span, help=help, code="unknown-name")

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import ValidationError
 
-from archdsl.diagnostics import Diagnostic, Span
-from archdsl.elaborate.expr import Env, evaluate, unknown_name
+from archdsl.diagnostics import Diagnostic, Note, Span
+from archdsl.elaborate.expr import DIVISION_HINT, Env, divides, evaluate, unknown_name
 from archdsl.elaborate.values import EvalError, Poisoned, Symbol, show
 from archdsl.ops import Op
+from archdsl.ops.types import OutOfBounds
 from archdsl.syntax import ast
 
 
@@ -19,6 +21,7 @@ class Bound:
     def __init__(self) -> None:
         self.values: dict[str, Any] = {}
         self.spans: dict[str, Span] = {}
+        self.exprs: dict[str, ast.Expr] = {}
 
 
 def bind(cls: type[Op], call: ast.Call, env: Env, errors: list[Diagnostic]) -> Bound | None:
@@ -36,7 +39,7 @@ def bind(cls: type[Op], call: ast.Call, env: Env, errors: list[Diagnostic]) -> B
             ok = False
             continue
         try:
-            value = _accept_symbols(evaluate(arg.value, env), cls, field, env)
+            value = _accept_symbols(evaluate(arg.value, env), cls, field, call)
         except EvalError as err:
             errors.append(err.diagnostic)
             ok = False
@@ -46,6 +49,7 @@ def bind(cls: type[Op], call: ast.Call, env: Env, errors: list[Diagnostic]) -> B
             continue
         bound.values[field] = value
         bound.spans[field] = arg.value.span
+        bound.exprs[field] = arg.value
     missing = [f for f in cls.required_args() if f not in bound.values]
     if missing and ok:
         listed = ", ".join(f"`{m}`" for m in missing)
@@ -60,16 +64,26 @@ def bind(cls: type[Op], call: ast.Call, env: Env, errors: list[Diagnostic]) -> B
     return bound if ok and not missing else None
 
 
-def _accept_symbols(value: Any, cls: type[Op], field: str, env: Env) -> Any:
+def _accept_symbols(value: Any, cls: type[Op], field: str, call: ast.Call) -> Any:
     """Turn accepted bare words into strings; report any other as an unknown name."""
     if isinstance(value, Symbol):
         accepted = cls.symbols.get(field, ())
         if value.name in accepted:
             return value.name
-        raise unknown_name(value, env.scope, accepted)
+        err = unknown_name(value, accepted)
+        if not _within(value.span, call.span):
+            # Written elsewhere and passed in through a block parameter: say where it went.
+            used = Note(f"`{call.name}` receives it as `{field}`", call.span)
+            err = EvalError(err.diagnostic.with_notes(used))
+        raise err
     if isinstance(value, list):
-        return [_accept_symbols(v, cls, field, env) for v in value]
+        return [_accept_symbols(v, cls, field, call) for v in value]
     return value
+
+
+def _within(inner: Span, outer: Span) -> bool:
+    start, end = (outer.line, outer.col), (outer.end_line, outer.end_col)
+    return inner.file == outer.file and start <= (inner.line, inner.col) <= end
 
 
 def validate(cls: type[Op], call: ast.Call, bound: Bound) -> tuple[Op | None, list[Diagnostic]]:
@@ -78,6 +92,9 @@ def validate(cls: type[Op], call: ast.Call, bound: Bound) -> tuple[Op | None, li
     except ValidationError as exc:
         return None, _describe(cls, call, bound, exc)
 
+
+# A string that would be a valid value without its quotes: `"3x3"`, `"true"`, `"0.5"`.
+_LITERAL = re.compile(r"[0-9][0-9_]*(x[0-9][0-9_]*)?|[0-9.]+([eE][+-]?[0-9]+)?|true|false")
 
 _REASONS = {
     "greater_than_equal": "must be at least {ge}",
@@ -106,8 +123,11 @@ def _describe(
         span = bound.spans.get(field, call.span)
         reason = _reason(cls, field, errs)
         hint = usage
-        if isinstance(value, float) and errs[0]["type"] in ("int_type", "int_from_float"):
-            hint = "`/` divides to a fraction; use `//` for whole-number division"
+        expr = bound.exprs.get(field)
+        if isinstance(value, float) and expr is not None and divides(expr):
+            hint = DIVISION_HINT
+        elif isinstance(value, str) and _LITERAL.fullmatch(value):
+            hint = f"write it without quotes: `{value}`"
         diags.append(
             Diagnostic(
                 "argument",
@@ -120,7 +140,10 @@ def _describe(
 
 
 def _reason(cls: type[Op], field: str, errs: list[dict[str, Any]]) -> str:
-    if len(errs) > 1:  # a union: say what the field accepts
+    if len(errs) > 1:  # a union: a size out of bounds, or else say what the field accepts
+        for err in errs:
+            if isinstance(err.get("ctx", {}).get("error"), OutOfBounds):
+                return str(err["ctx"]["error"])
         words = cls.symbols.get(field, ())
         alternatives = " or ".join(f"`{w}`" for w in words)
         return "must be a size like 3 or 3x3" + (f", or {alternatives}" if words else "")
@@ -130,6 +153,6 @@ def _reason(cls: type[Op], field: str, errs: list[dict[str, Any]]) -> str:
         return _REASONS[kind].format(**err.get("ctx", {}))
     if kind == "value_error":
         return str(err["ctx"]["error"])
-    if kind == "literal_error":
-        return "must be " + str(err["ctx"]["expected"])
+    if kind == "literal_error":  # pydantic quotes the choices as Python does: 'none'
+        return "must be " + str(err["ctx"]["expected"]).replace("'", '"')
     return str(err["msg"]).lower()

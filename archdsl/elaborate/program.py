@@ -6,7 +6,7 @@ from archdsl.diagnostics import Diagnostic, Note
 from archdsl.diagnostics.suggest import did_you_mean
 from archdsl.elaborate.elaborator import Elaborator, Frame, LimitExceeded
 from archdsl.elaborate.expect import check_expect
-from archdsl.elaborate.expr import Env, evaluate
+from archdsl.elaborate.expr import Env, evaluate, require
 from archdsl.elaborate.static import StaticChecker
 from archdsl.elaborate.train_section import train_entries
 from archdsl.elaborate.values import EvalError, Symbol, show
@@ -30,6 +30,7 @@ def collect_blocks(unit: Unit) -> tuple[dict[str, ast.BlockDef], list[Diagnostic
                         f"block `{block.name}` is defined twice",
                         block.name_span,
                         notes=(Note("first defined", first.name_span),),
+                        help="rename one of them; blocks of imported files share one namespace",
                     )
                 )
                 continue
@@ -133,11 +134,14 @@ def _model(
 
 
 def _input_shape(stmt: ast.InputStmt) -> tuple[Shape | None, Diagnostic | None]:
+    env = Env({}, has_shape=False)
     try:
-        value = evaluate(stmt.shape, Env({}, has_shape=False))
+        value = evaluate(stmt.shape, env)
+        dims = value if isinstance(value, list) else [value]
+        for dim in dims:  # a bare word in the shape is an unknown name, said as such
+            require(dim, stmt.shape.span, env)
     except EvalError as err:
         return None, err.diagnostic
-    dims = value if isinstance(value, list) else [value]
     ok = all(isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in dims)
     if ok and len(dims) in (1, 3):
         return tuple(dims), None
@@ -176,7 +180,7 @@ def _train_sections(
                 Diagnostic(
                     "unknown-name",
                     f"no model `{target}` to train",
-                    section.span,
+                    section.model_span or section.span,
                     help=did_you_mean(target, names),
                 )
             )

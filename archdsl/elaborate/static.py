@@ -126,15 +126,20 @@ class StaticChecker:
             diags.append(
                 Diagnostic(
                     "arity",
-                    f"{what} takes at most {len(names)} positional argument"
+                    f"{what} takes no arguments"
+                    if not names
+                    else f"{what} takes at most {len(names)} positional argument"
                     f"{'s' if len(names) != 1 else ''}, got {len(positional)}",
                     extra.span,
                     help=self._signature(call.name),
                 )
             )
+        misplaced = False
         for i, arg in enumerate(call.args):
             if arg.name is None:
-                if any(a.name is not None for a in call.args[:i]):
+                # One report per call: the first positional argument out of place.
+                if not misplaced and any(a.name is not None for a in call.args[:i]):
+                    misplaced = True
                     diags.append(
                         Diagnostic(
                             "syntax",

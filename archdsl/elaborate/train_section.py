@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from archdsl.diagnostics import Diagnostic, Span
 from archdsl.elaborate.expr import Env, evaluate
-from archdsl.elaborate.values import EvalError, Symbol
+from archdsl.elaborate.values import Call, EvalError, Symbol, Value
 from archdsl.ir import CallValue, ConfigValue, TrainEntry
 from archdsl.syntax import ast
 
@@ -30,12 +30,20 @@ def convert(expr: ast.Expr, path: str, spans: dict[str, Span]) -> ConfigValue:
         return [convert(item, f"{path}.{i}", spans) for i, item in enumerate(expr.items)]
     if isinstance(expr, ast.Name):
         return expr.id
-    value = evaluate(expr, Env({}, has_shape=False, config=True))
+    return _data(evaluate(expr, Env({}, has_shape=False, config=True)))
+
+
+def _data(value: Value) -> ConfigValue:
+    """A computed value as config data. Computation may yield any value, a call or
+    a list included (`sgd(lr=0.1) if fast else adam()`); its parts share its span."""
     if isinstance(value, Symbol):
         return value.name
-    if isinstance(value, tuple):
-        return list(value)
-    assert isinstance(value, int | float | bool | str)
+    if isinstance(value, tuple | list):
+        return [_data(v) for v in value]
+    if isinstance(value, Call):
+        args = [_data(v) for v in value.args]
+        kwargs = {k: _data(v) for k, v in value.kwargs}
+        return CallValue.model_construct(name=value.name, args=args, kwargs=kwargs)
     return value
 
 

@@ -18,6 +18,9 @@ class Symbol:
 
     name: str
     span: Span
+    # The names visible where the word was written: suggestions come from there,
+    # not from the block its value may have been passed into.
+    scope: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

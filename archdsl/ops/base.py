@@ -19,7 +19,11 @@ if TYPE_CHECKING:
 
 
 class ShapeError(Exception):
-    """An op cannot accept its input; `arg` names the argument at fault, if one is."""
+    """An op cannot accept its input; `arg` names the argument at fault, if one is.
+
+    The message is a predicate: the diagnostic puts the op's summary before it
+    ("maxpool(3x3) needs an input of at least 3x3, got 2x2").
+    """
 
     def __init__(self, message: str, arg: str | None = None, help: str | None = None):
         super().__init__(message)
@@ -68,7 +72,7 @@ class Op(BaseModel):
             help = None
             if 1 in self.ranks and len(shape) == 3:
                 help = "add `flatten` before it"
-            raise ShapeError(f"`{self.name}` expects {want}, got {fmt_shape(shape)}", help=help)
+            raise ShapeError(f"expects {want}, got {fmt_shape(shape)}", help=help)
 
     def output_shape(self, shape: Shape) -> Shape:
         """The per-sample output shape; the default keeps the shape."""

@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from torch import nn
 
 
+_GROUPS_HELP = "`groups` must divide both the input and the output channels"
+
+
 class Conv(Op):
     """conv(out_channels, kernel, stride=1, padding=0, dilation=1, groups=1, bias=true)"""
 
@@ -48,16 +51,20 @@ class Conv(Op):
         c, h, w = shape
         if c % self.groups:
             raise ShapeError(
-                f"groups={self.groups} does not divide the {c} input channels", arg="groups"
+                f"has groups={self.groups}, which does not divide its {c} input channels",
+                arg="groups",
+                help=_GROUPS_HELP,
             )
         if self.out_channels % self.groups:
             raise ShapeError(
-                f"groups={self.groups} does not divide the {self.out_channels} output channels",
+                f"has groups={self.groups}, which does not divide its {self.out_channels} "
+                "output channels",
                 arg="groups",
+                help=_GROUPS_HELP,
             )
         if self.padding == "same" and self.stride != (1, 1):
             raise ShapeError(
-                "padding=same needs stride 1",
+                "has padding=same, which needs stride 1",
                 arg="padding",
                 help="give the padding as a number, e.g. padding=1 for a 3x3 kernel",
             )

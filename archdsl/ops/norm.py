@@ -77,7 +77,7 @@ class GroupNorm(Op):
         self.check_rank(shape)
         if shape[0] % self.groups:
             raise ShapeError(
-                f"groups={self.groups} does not divide the {shape[0]} input channels",
+                f"has groups={self.groups}, which does not divide its {shape[0]} input channels",
                 arg="groups",
             )
         return shape

@@ -12,6 +12,10 @@ if TYPE_CHECKING:
     from torch import nn
 
 
+def _side(size: tuple[int, int]) -> str:
+    return str(size[0]) if size[0] == size[1] else fmt_hw(*size)
+
+
 class _WindowPool(Op):
     """Shared shape rule of max and average pooling."""
 
@@ -21,7 +25,10 @@ class _WindowPool(Op):
     kernel: Size | Literal["global"]
     stride: Size | None = None
     padding: Padding = (0, 0)
-    ceil_mode: bool = False
+    if TYPE_CHECKING:
+        # Each pool declares it, where its positional order puts it (after
+        # maxpool's dilation): a field declared here would come before.
+        ceil_mode: bool
 
     def _dilation(self) -> tuple[int, int]:
         return (1, 1)
@@ -41,7 +48,8 @@ class _WindowPool(Op):
         for axis in range(2):
             if self.padding[axis] * 2 > effective_kernel(kernel[axis], dil[axis]):
                 raise ShapeError(
-                    f"padding {fmt_hw(*self.padding)} is more than half the kernel",
+                    f"has padding {_side(self.padding)}, more than half its "
+                    f"{fmt_hw(*kernel)} kernel",
                     arg="padding",
                     help="torch allows at most half the kernel as padding",
                 )
@@ -65,6 +73,7 @@ class MaxPool(_WindowPool):
     name: ClassVar[str] = "maxpool"
     op: Literal["maxpool"] = "maxpool"
     dilation: Size = (1, 1)
+    ceil_mode: bool = False
 
     def _dilation(self) -> tuple[int, int]:
         return self.dilation
@@ -86,6 +95,7 @@ class AvgPool(_WindowPool):
 
     name: ClassVar[str] = "avgpool"
     op: Literal["avgpool"] = "avgpool"
+    ceil_mode: bool = False
     count_include_pad: bool = True
 
     def to_torch(self, shape: Shape, out: Shape) -> nn.Module:

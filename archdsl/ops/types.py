@@ -7,22 +7,26 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator
 
 
+class OutOfBounds(ValueError):
+    """A size of the right form whose sides are too small."""
+
+
 def _pair(value: Any) -> tuple[int, int]:
     if isinstance(value, bool):
-        raise ValueError("expected a size like 3 or 3x3")
+        raise ValueError("must be a size like 3 or 3x3")
     if isinstance(value, int):
         return (value, value)
     if isinstance(value, list | tuple) and len(value) == 2:
         h, w = value
-        if isinstance(h, int) and isinstance(w, int) and not isinstance(h, bool | float):
+        if all(isinstance(v, int) and not isinstance(v, bool) for v in (h, w)):
             return (h, w)
-    raise ValueError("expected a size like 3 or 3x3")
+    raise ValueError("must be a size like 3 or 3x3")
 
 
 def _at_least(low: int) -> Any:
     def check(value: tuple[int, int]) -> tuple[int, int]:
         if min(value) < low:
-            raise ValueError(f"every side must be at least {low}")
+            raise OutOfBounds(f"must be at least {low}")
         return value
 
     return check

@@ -214,6 +214,7 @@ class TrainDef(NamedTuple):
     model: str | None
     items: tuple[TrainItem, ...]
     span: Span
+    model_span: Span | None = None
 
 
 class SourceFile(NamedTuple):

@@ -80,9 +80,10 @@ class AstBuilder(Transformer[Token, Any]):
         return ast.ModelDef(str(ch[0]), ch[1], self._span(ch), self._tok(ch[0]))
 
     def train_def(self, ch: list[Any]) -> ast.TrainDef:
-        model = str(ch[1]) if ch[1].type == "NAME" else None
+        named = ch[1].type == "NAME"
+        model = str(ch[1]) if named else None
         items = tuple(c for c in ch if isinstance(c, ast.TrainItem))
-        return ast.TrainDef(model, items, self._span(ch))
+        return ast.TrainDef(model, items, self._span(ch), self._tok(ch[1]) if named else None)
 
     def train_item(self, ch: list[Any]) -> ast.TrainItem:
         return ast.TrainItem(str(ch[0]), ch[1], self._span(ch), self._tok(ch[0]))

@@ -46,17 +46,29 @@ def load_unit(text: str, name: str, base: Path | None) -> Unit:
 
 
 def _load_imports(
-    unit: Unit, src: ast.SourceFile, directory: Path, chain: list[Path | None]
+    unit: Unit,
+    src: ast.SourceFile,
+    directory: Path,
+    chain: list[Path | None],
+    via: tuple[ast.Use, ...] = (),
 ) -> None:
+    """Load `src`'s imports; `chain` holds the files that led here, `via` the `use`
+    by which each of them after the first was imported."""
     for use in src.uses:
         target = (directory / use.path).resolve()
         if target in chain:
-            cycle = [display_path(p) for p in chain[chain.index(target) :] if p] + [use.path]
+            start = chain.index(target)
+            loop = [p for p in chain[start:] if p is not None] + [target]
+            notes = tuple(
+                Note(f"{display_path(a)} uses {display_path(b)}", hop.span)
+                for a, b, hop in zip(loop, loop[1:], via[start:], strict=False)
+            )
             unit.diagnostics.append(
                 Diagnostic(
                     "import-cycle",
-                    f"import cycle: {' -> '.join(cycle)}",
+                    f"import cycle: {' -> '.join(display_path(p) for p in loop)}",
                     use.span,
+                    notes=notes,
                     help="move the shared blocks into a library that imports neither file",
                 )
             )
@@ -76,13 +88,13 @@ def _load_imports(
             )
             continue
         unit.files[shown] = imported
-        _load_imports(unit, imported, target.parent, [*chain, target])
+        _load_imports(unit, imported, target.parent, [*chain, target], (*via, use))
 
 
 def _read(unit: Unit, target: Path, use: ast.Use) -> str | None:
     problem: str | None = None
     try:
-        return target.read_text(encoding="utf-8")
+        return target.read_text(encoding="utf-8-sig")  # -sig: a byte order mark is not text
     except FileNotFoundError:
         problem = f"cannot find `{use.path}`"
     except IsADirectoryError:

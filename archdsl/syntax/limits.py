@@ -8,7 +8,12 @@ with a diagnostic quickly instead of exhausting the stack, time or memory.
 MAX_BRACKET_DEPTH = 32  # nested (), [] and {}
 MAX_STATEMENT_NESTING = 64  # operators, `repeat` and `if` in one statement
 MAX_BLOCK_DEPTH = 32  # block calls inside block calls
+# IR nodes inside one another; the IR's JSON must stay well under the ~200 levels
+# that JSON parsers (pydantic's included) accept.
+MAX_NODE_DEPTH = 64
 MAX_LAYERS = 100_000  # ops in one elaborated model
+# Steps elaborated in one model, those that expand to nothing (a false `if`) included.
+MAX_STEPS = 2 * MAX_LAYERS
 MAX_INT_BITS = 128  # magnitude of any integer an expression produces
 # Recursion the checker allows itself: the bounds above keep it well inside.
 RECURSION_LIMIT = 20_000
