@@ -19,3 +19,6 @@ def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=120,
     )
+
+# Every network of the zoo, by file name.
+ZOO = sorted(p.name for p in SPECS.glob("*.arch"))

@@ -8,6 +8,8 @@ import os
 import typer
 
 from archdsl.cli.check import check
+from archdsl.cli.eject import eject
+from archdsl.cli.export import export
 
 app = typer.Typer(
     name="archdsl",
@@ -18,6 +20,8 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.command()(check)
+app.command()(export)
+app.command()(eject)
 
 
 @app.callback()
