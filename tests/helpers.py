@@ -20,5 +20,13 @@ def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
         timeout=120,
     )
 
+
+def run_python(code: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """Run Python code in a fresh interpreter, for what a test must not do to itself."""
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+
+
 # Every network of the zoo, by file name.
 ZOO = sorted(p.name for p in SPECS.glob("*.arch"))

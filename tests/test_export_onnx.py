@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +12,7 @@ import torch
 
 import archdsl
 from archdsl.export.onnx import INPUT_NAME, export_onnx
-from tests.helpers import ROOT, SPECS, ZOO, run_cli
+from tests.helpers import SPECS, ZOO, run_cli, run_python
 
 
 def _runner(path: Path) -> Any:
@@ -29,9 +27,7 @@ def _runner(path: Path) -> Any:
     options = onnxruntime.SessionOptions()
     # The file as written, not ONNX Runtime's rewrite of it (and a quicker start).
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
-    session = onnxruntime.InferenceSession(
-        str(path), options, providers=["CPUExecutionProvider"]
-    )
+    session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     return lambda x: session.run(None, {INPUT_NAME: x})[0]
 
 
@@ -92,7 +88,9 @@ def test_cli_writes_a_checked_file(tmp_path: Path) -> None:
 
 
 def test_cli_refuses_an_opset_the_exporter_cannot_write(tmp_path: Path) -> None:
-    result = run_cli("export", "specs/mlp.arch", "--onnx", str(tmp_path / "m.onnx"), "--opset", "21")
+    result = run_cli(
+        "export", "specs/mlp.arch", "--onnx", str(tmp_path / "m.onnx"), "--opset", "21"
+    )
     assert result.returncode == 2
     assert "the torchscript exporter writes opsets 9 to 20, not 21" in result.stderr
     assert not (tmp_path / "m.onnx").exists()
@@ -108,16 +106,15 @@ def test_cli_reports_spec_errors_without_a_traceback(tmp_path: Path) -> None:
 
 
 def test_missing_onnx_package_is_a_clear_error(tmp_path: Path) -> None:
+    argv = ["archdsl", "export", "specs/mlp.arch", "--onnx", str(tmp_path / "m.onnx")]
     code = (
         "import sys\n"
         "sys.modules['onnx'] = None  # as if it were not installed\n"
-        f"sys.argv = ['archdsl', 'export', 'specs/mlp.arch', '--onnx', {str(tmp_path / 'm.onnx')!r}]\n"
+        f"sys.argv = {argv!r}\n"
         "from archdsl.cli import main\n"
         "main()\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
-    )
+    result = run_python(code)
     assert result.returncode == 2
     assert "ONNX export needs the onnx package: pip install 'archdsl[export]'" in result.stderr
     assert "Traceback" not in result.stderr

@@ -2,16 +2,16 @@
 
 Two of torch's exporters can write the file. The TorchScript one traces the
 module and is the default: on every network of the zoo it gives the same
-numbers as the other, three to ten times faster, and needs only the `onnx`
-package. The torch.export-based one (`dynamo=True`, which needs `onnxscript`
-as well) is torch's future and is there for the day the TorchScript one goes.
+numbers as the other, several times faster (2.5 times on AlexNet, 30 on a
+small CIFAR net), and needs only the `onnx` package. The torch.export-based
+one (`dynamo=True`, which needs `onnxscript` as well) is torch's future and
+is there for the day the TorchScript one goes.
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib
-import logging
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -125,6 +125,8 @@ def export_onnx(
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
     """Silence the exporters' progress lines and deprecation notices; errors still raise."""
+    import logging  # here, not at the top: `archdsl check` never pays for it
+
     logger = logging.getLogger("torch.onnx")
     level = logger.level
     logger.setLevel(logging.ERROR)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from itertools import pairwise
 from typing import Any
 
 from archdsl.export.eject.express import CannotUnify, Env
@@ -22,7 +21,6 @@ from archdsl.export.eject.template import (
     TRep,
     TRes,
     TSeq,
-    literal,
 )
 from archdsl.export.eject.tree import Call, Instance, Merge, Rep, Res, Seq, Tree, Value
 from archdsl.export.eject.unify import Unifier
@@ -35,7 +33,12 @@ RESERVED = frozenset({"Residual", "Concat", "Add", "Scale", "PadChannels", "Orde
 class Param:
     name: str
     annotation: str
+    # A literal default sits in the signature; an expression over earlier
+    # parameters is computed in __init__ from a default of None.
     default: Expr | None = None
+
+    def computed(self) -> bool:
+        return self.default is not None and not self.default.literal
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,7 @@ def _classes_of(
     block: str,
     calls: list[Call],
     taken: set[str],
-    defaults: dict[str, Value],
+    defaults: dict[str, Expr],
     unifier: Unifier,
 ) -> list[tuple[ClassDef, list[Call]]]:
     groups = _partition(calls, unifier)
@@ -146,17 +149,25 @@ def _shape_key(tree: Tree) -> Any:
     return ("layer", tree.ctor)
 
 
-def _params(body: TSeq, envs: list[Env], defaults: dict[str, Value]) -> tuple[Param, ...]:
+def _params(body: TSeq, envs: list[Env], defaults: dict[str, Expr]) -> tuple[Param, ...]:
     used = _uses(body)
-    params = []
+    params: list[Param] = []
     for p in envs[0]:
-        if p in used:
-            default = literal(defaults[p]) if p in defaults else None
-            params.append(Param(p, _annotation([e[p] for e in envs]), default))
+        if p not in used:
+            continue
+        default = defaults.get(p)
+        if default is not None and not default.uses <= {q.name for q in params}:
+            default = None  # it needs a parameter the class does not take
+        annotation = _annotation([e[p] for e in envs])
+        if default is not None and not default.literal:
+            annotation += " | None"
+        params.append(Param(p, annotation, default))
     # Python takes no parameter without a default after one with.
-    while any(a.default is not None and b.default is None for a, b in pairwise(params)):
-        params = [replace(p, default=None) if p.default is not None else p for p in params]
-    return tuple(params)
+    last = max((i for i, p in enumerate(params) if p.default is None), default=-1)
+    return tuple(
+        replace(p, default=None, annotation=p.annotation.removesuffix(" | None")) if i < last else p
+        for i, p in enumerate(params)
+    )
 
 
 def _annotation(values: list[Value]) -> str:

@@ -37,9 +37,10 @@ class Add(nn.ModuleList):
         super().__init__(branches)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        total = self[0](x)
-        for branch in self[1:]:
-            total = total + branch(x)
+        outputs = [branch(x) for branch in self]
+        total = outputs[0]
+        for out in outputs[1:]:
+            total = total + out
         return total
 ''',
     "Scale": '''

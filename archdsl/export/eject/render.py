@@ -5,6 +5,7 @@ from __future__ import annotations
 import keyword
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from archdsl.export.eject.classes import ClassDef, Param
 from archdsl.export.eject.layout import (
@@ -151,9 +152,10 @@ def _repeat(rep: TRep, ctx: Context) -> Doc:
 
 def _instance(instance: TInstance, defaults: dict[str, Expr]) -> Doc:
     items: list[Doc] = []
+    known = {name: expr.value for name, expr in instance.args if expr.literal}
     for name, expr in instance.args:
         default = defaults.get(name)
-        if default is not None and expr.literal and same(expr.value, default.value):
+        if default is not None and expr.literal and same(expr.value, _value(default, known)):
             continue
         if name.startswith("in_") and not items:
             items.append(Atom(expr.code))
@@ -179,14 +181,20 @@ def class_source(
         else:
             call = Bracket("super().__init__", tuple(_steps_of_sequential(body, ctx)))
             lines = lay(call, inner)
-        init = [*signature, *ctx.hoisted, *lines]
+        init = [*signature, *_computed_defaults(cls, inner), *ctx.hoisted, *lines]
         forward: list[str] = []
     else:
         base = "nn.Module"
         assigns: list[str] = []
         for attr, step in zip(attributes, body.steps, strict=True):
             assigns += lay(doc_for(step, ctx), inner, f"self.{attr} = ")
-        init = [*signature, f"{inner}super().__init__()", *ctx.hoisted, *assigns]
+        init = [
+            *signature,
+            f"{inner}super().__init__()",
+            *_computed_defaults(cls, inner),
+            *ctx.hoisted,
+            *assigns,
+        ]
         forward = ["", f"{INDENT}def forward(self, x: torch.Tensor) -> torch.Tensor:"]
         for attr in attributes[:-1]:
             forward.append(f"{inner}x = self.{attr}(x)")
@@ -230,10 +238,34 @@ def _optional_steps(body: TSeq, ctx: Context) -> list[str]:
     return [*lines, f"{inner}super().__init__(*layers)"]
 
 
+def _value(default: Expr, known: dict[str, Any]) -> Any:
+    """A default's value in one call, or a marker that equals nothing where it is unknown."""
+    if default.literal:
+        return default.value
+    if not default.uses <= known.keys():
+        return _UNKNOWN
+    return eval(default.code, {"__builtins__": {}}, dict(known))  # our own code only
+
+
+_UNKNOWN = object()
+
+
 def _parameter(param: Param) -> str:
     if param.default is None:
         return f"{param.name}: {param.annotation}"
+    if param.computed():
+        return f"{param.name}: {param.annotation} = None"
     return f"{param.name}: {param.annotation} = {param.default.code}"
+
+
+def _computed_defaults(cls: ClassDef, indent: str) -> list[str]:
+    """`if padding is None: padding = ...` for each default that depends on others."""
+    lines = []
+    for param in cls.params:
+        if param.computed() and param.default is not None:
+            lines.append(f"{indent}if {param.name} is None:")
+            lines.append(f"{indent}{INDENT}{param.name} = {param.default.code}")
+    return lines
 
 
 def _steps_of_sequential(body: TSeq, ctx: Context) -> list[Doc]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from archdsl.diagnostics import Span
 from archdsl.export.eject.template import ADD, AND, ATOM, COMPARE, MUL, NOT, OR, Expr, python
-from archdsl.export.eject.tree import Value, canonical
+from archdsl.export.eject.tree import canonical
 from archdsl.syntax import ast
 from archdsl.syntax.parser import parse
 
@@ -27,7 +27,9 @@ _IN = {"channels": "in_channels", "features": "in_features"}
 
 @dataclass
 class SpecInfo:
-    defaults: dict[str, dict[str, Value]] = field(default_factory=dict)
+    # Each block's parameter defaults in Python: a literal, or an expression over
+    # the parameters before it (`padding="same" if stride == 1 else "valid"`).
+    defaults: dict[str, dict[str, Expr]] = field(default_factory=dict)
     # The condition, in Python, under which a step inside an `if` is taken, by its span.
     conditions: dict[Span, Expr] = field(default_factory=dict)
 
@@ -43,11 +45,15 @@ def spec_info(sources: dict[str, str]) -> SpecInfo:
     info = SpecInfo()
     for file, text in sources.items():
         for block in parse(text, file).blocks:
-            info.defaults[block.name] = {
-                python_name(p.name): canonical(p.default.value)
-                for p in block.params
-                if isinstance(p.default, ast.Literal)
-            }
+            defaults: dict[str, Expr] = {}
+            earlier: set[str] = set()
+            for param in block.params:
+                if param.default is not None:
+                    default = translate(param.default, symbols_beyond=frozenset(earlier))
+                    if default is not None:
+                        defaults[python_name(param.name)] = default
+                earlier.add(param.name)
+            info.defaults[block.name] = defaults
             _body(block.body, None, info.conditions)
     return info
 
@@ -99,24 +105,30 @@ def _and(a: Expr | None, b: Expr) -> Expr:
     return Expr(f"{a.wrap(AND)} and {b.wrap(AND)}", AND, a.uses | b.uses)
 
 
-def translate(expr: ast.Expr) -> Expr | None:
-    """A spec expression as Python, or None where Python has no plain equivalent."""
+def translate(expr: ast.Expr, symbols_beyond: frozenset[str] | None = None) -> Expr | None:
+    """A spec expression as Python, or None where Python has no plain equivalent.
+
+    With `symbols_beyond`, a name not in it is a bare word such as `same`: a string.
+    """
     if isinstance(expr, ast.Literal):
         return Expr(python(canonical(expr.value)), literal=True, value=canonical(expr.value))
     if isinstance(expr, ast.Name):
+        if symbols_beyond is not None and expr.id not in symbols_beyond:
+            return Expr(python(expr.id), literal=True, value=expr.id)
         name = python_name(expr.id)
         return Expr(name, uses=frozenset({name}))
     if isinstance(expr, ast.InAttr) and expr.attr in _IN:
         return Expr(_IN[expr.attr], uses=frozenset({_IN[expr.attr]}))
     if isinstance(expr, ast.UnaryOp):
-        operand = translate(expr.operand)
+        operand = translate(expr.operand, symbols_beyond)
         if operand is None:
             return None
         if expr.op == "not":
             return negate(operand)
         return Expr(f"{expr.op}{operand.wrap(ATOM - 1)}", ATOM - 1, operand.uses)
     if isinstance(expr, ast.BinOp) and expr.op in _BINARY:
-        left, right = translate(expr.left), translate(expr.right)
+        left = translate(expr.left, symbols_beyond)
+        right = translate(expr.right, symbols_beyond)
         if left is None or right is None:
             return None
         prec = _BINARY[expr.op]
@@ -124,7 +136,7 @@ def translate(expr: ast.Expr) -> Expr | None:
         code = f"{left.wrap(prec)} {expr.op} {right.wrap(prec + 1)}"
         return Expr(code, prec, left.uses | right.uses)
     if isinstance(expr, ast.CondExpr):
-        parts = [translate(e) for e in (expr.then, expr.cond, expr.orelse)]
+        parts = [translate(e, symbols_beyond) for e in (expr.then, expr.cond, expr.orelse)]
         if any(p is None for p in parts):
             return None
         then, cond, orelse = parts
@@ -132,7 +144,7 @@ def translate(expr: ast.Expr) -> Expr | None:
         code = f"{then.wrap(OR)} if {cond.wrap(OR)} else {orelse.wrap(OR)}"
         return Expr(code, 0, then.uses | cond.uses | orelse.uses)
     if isinstance(expr, ast.FuncCall) and expr.name in _FUNCTIONS:
-        args = [translate(a.value) for a in expr.args if a.name is None]
+        args = [translate(a.value, symbols_beyond) for a in expr.args if a.name is None]
         if len(args) != len(expr.args) or any(a is None for a in args):
             return None
         inner = ", ".join(a.code for a in args if a is not None)
