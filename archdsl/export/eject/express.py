@@ -3,7 +3,8 @@
 A value the same in every call is a literal, unless a parameter holds it and
 plausibly is it (its name fits the argument, or it varies as the value does).
 Otherwise the simplest formula that fits every call: a parameter, a parameter
-times, divided by, plus or minus a constant, or the product of two parameters.
+times, divided by, plus or minus a constant, the product of two parameters, or
+one plus a small multiple of another.
 """
 
 from __future__ import annotations
@@ -55,7 +56,11 @@ def express(values: Sequence[Value], envs: Sequence[Env], hint: str) -> Expr:
             # The block's own arguments before its input width, except for an input slot.
             inputs = [p for p in matches if p.startswith("in_")]
             others = [p for p in matches if not p.startswith("in_")]
-            ordered = inputs + others if hint in _INPUT_WIDTHS else others
+            if hint in _INPUT_WIDTHS:
+                ordered = inputs + others
+            else:
+                # A constant width equal to the input's is more likely a coincidence.
+                ordered = others + inputs if not constant else others
             if ordered:
                 return name(ordered[0])
     if constant:
@@ -91,6 +96,15 @@ def _arithmetic(values: list[int], envs: Sequence[Env], params: list[str]) -> Ex
         for q in ints[i + 1 :]:
             if all(int(e[p]) * int(e[q]) == v for e, v in zip(envs, values, strict=True)):
                 return _product(p, q)
+    # Widths that grow by a parameter's worth, as concatenations and padding make them.
+    for p in ints:
+        for q in ints:
+            for k in (1, 2, 3, 4):
+                if p != q and all(
+                    int(e[p]) + k * int(e[q]) == v for e, v in zip(envs, values, strict=True)
+                ):
+                    times = f" * {k}" if k > 1 else ""
+                    return Expr(f"{p} + {q}{times}", ADD, frozenset({p, q}))
     return None
 
 

@@ -221,11 +221,20 @@ def _optional_steps(body: TSeq, ctx: Context) -> list[str]:
     while conditions[lead] is None:
         lead += 1
     lines = lay(Bracket("", tuple(steps[:lead]), "[", "]"), inner, "layers: list[nn.Module] = ")
-    previous: Expr | None = None
+    # Runs of steps under one condition share an `if`; the run after it under the
+    # opposite condition is its `else`.
+    runs: list[tuple[Expr | None, list[Doc]]] = []
     for step, cond in zip(steps[lead:], conditions[lead:], strict=True):
-        append = Bracket("layers.append", (step,))
+        code = cond.code if cond is not None else None
+        if runs and (runs[-1][0].code if runs[-1][0] is not None else None) == code:
+            runs[-1][1].append(step)
+        else:
+            runs.append((cond, [step]))
+    previous: Expr | None = None
+    for cond, run in runs:
+        appends = [Bracket("layers.append", (step,)) for step in run]
         if cond is None:
-            lines += lay(append, inner)
+            lines += [line for a in appends for line in lay(a, inner)]
             previous = None
             continue
         if previous is not None and cond.code == negate(previous).code:
@@ -234,7 +243,7 @@ def _optional_steps(body: TSeq, ctx: Context) -> list[str]:
         else:
             lines.append(f"{inner}if {cond.code}:")
             previous = cond
-        lines += lay(append, inner + INDENT)
+        lines += [line for a in appends for line in lay(a, inner + INDENT)]
     return [*lines, f"{inner}super().__init__(*layers)"]
 
 

@@ -96,7 +96,9 @@ def _step(step: ast.Step, cond: Expr | None, out: dict[Span, Expr]) -> None:
 
 
 def negate(expr: Expr) -> Expr:
-    return Expr(f"not {expr.wrap(NOT + 1)}", NOT, expr.uses)
+    if expr.negated is not None:
+        return expr.negated
+    return Expr(f"not {expr.wrap(NOT + 1)}", NOT, expr.uses, negated=expr)
 
 
 def _and(a: Expr | None, b: Expr) -> Expr:

@@ -17,6 +17,8 @@ class Expr:
     uses: frozenset[str] = frozenset()
     literal: bool = False
     value: Value = None
+    # For `not x`: x itself, so that negating it again gives x back.
+    negated: Expr | None = None
 
     def wrap(self, prec: int) -> str:
         """The code, in parentheses when its operator binds looser than `prec`."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from archdsl.diagnostics import Span
 from archdsl.export.eject.express import CannotUnify, Env, express, holds
 from archdsl.export.eject.spec_info import negate
 from archdsl.export.eject.template import (
@@ -150,8 +151,18 @@ def _numbered(seq: Seq) -> bool:
 
 
 def _merge_orders(orders: list[list[Any]]) -> list[Any]:
-    """One order of all keys that keeps each list's order; CannotUnify where none does."""
-    merged: list[Any] = []
+    """One order of all keys that keeps each list's order; CannotUnify where none does.
+
+    Sibling steps run in the order the spec writes them, so keys that are spans
+    sort by where they start (an `if`'s steps before its `else`'s).
+    """
+    keys = {key for order in orders for key in order}
+    if all(isinstance(key, Span) for key in keys):
+        merged = sorted(keys, key=lambda span: (span.file, span.line, span.col))
+        if all(order == [k for k in merged if k in order] for order in orders):
+            return merged
+        raise CannotUnify("steps come in different orders")
+    merged = []
     for order in orders:
         at = 0
         for key in order:
