@@ -39,7 +39,7 @@ def _export_and_compare(
     module = archdsl.build(ir).eval()
     path = tmp_path / f"{ir.name}.onnx"
     export_onnx(module, ir, path, exporter=exporter)  # type: ignore[arg-type]
-    onnx.checker.check_model(str(path), full_check=True)
+    onnx.checker.check_model(str(path))
     run = _runner(path)
     for batch in batches:
         x = torch.randn(batch, *ir.input)

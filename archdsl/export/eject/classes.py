@@ -26,7 +26,7 @@ from archdsl.export.eject.tree import Call, Instance, Merge, Rep, Res, Seq, Tree
 from archdsl.export.eject.unify import Unifier
 
 # Names the generated file defines or imports besides the block classes.
-RESERVED = frozenset({"Residual", "Concat", "Add", "Scale", "PadChannels", "OrderedDict"})
+RESERVED = frozenset({"Residual", "Concat", "Add", "Scale", "PadChannels", "OrderedDict", "F"})
 
 
 @dataclass(frozen=True)

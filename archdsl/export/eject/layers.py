@@ -104,7 +104,8 @@ def _lrn(op: norm.LocalResponseNorm, shape: Shape) -> Made:
 
 def _dropout(op: dropout.Dropout | dropout.Dropout2d, shape: Shape) -> Made:
     ctor = "nn.Dropout2d" if isinstance(op, dropout.Dropout2d) else "nn.Dropout"
-    return ctor, [kw("p", op.p, 0.5)]
+    # The rate is the point of the layer: written even when it is torch's default.
+    return ctor, [Slot("p", op.p)]
 
 
 def _leaky_relu(op: activation.LeakyReLU, shape: Shape) -> Made:
