@@ -118,3 +118,15 @@ def test_missing_onnx_package_is_a_clear_error(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "ONNX export needs the onnx package: pip install 'archdsl[export]'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_an_opset_too_old_for_an_op_is_one_line(tmp_path: Path) -> None:
+    # Opset 9 has no strided Slice, which the option-A shortcut needs.
+    args = ["specs/resnet20_cifar.arch", "--onnx", str(tmp_path / "r.onnx"), "--opset", "9"]
+    result = run_cli("export", *args)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "error: torch could not export `resnet20_cifar` at opset 9: "
+        "step!=1 is currently not supported (a newer --opset may help)"
+    )
+    assert result.stdout == ""  # not the graph the exporter prints as it fails

@@ -109,9 +109,9 @@ def export_onnx(
                 **dynamic,
             )
     except Exception as exc:  # torch's exporters raise many kinds; the user needs the gist
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ExportError(
-            f"torch could not export `{model.name}` at opset {opset}: {first}"
+            f"torch could not export `{model.name}` at opset {opset}: {_gist(exc)}"
+            " (a newer --opset may help)"
         ) from exc
     finally:
         module.train(was_training)
@@ -124,15 +124,40 @@ def export_onnx(
 
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
-    """Silence the exporters' progress lines and deprecation notices; errors still raise."""
+    """Silence the exporters' progress lines, notices and dumps; errors still raise.
+
+    The TorchScript exporter prints its whole graph from C++ when it fails, so
+    stdout and stderr are sent away at their descriptors, not just in Python.
+    """
     import logging  # here, not at the top: `archdsl check` never pays for it
+    import os
+    import sys
+    import tempfile
 
     logger = logging.getLogger("torch.onnx")
     level = logger.level
     logger.setLevel(logging.ERROR)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = {fd: os.dup(fd) for fd in (1, 2)}
     try:
-        with warnings.catch_warnings():
+        with tempfile.TemporaryFile() as sink, warnings.catch_warnings():
+            for fd in saved:
+                os.dup2(sink.fileno(), fd)
             warnings.simplefilter("ignore")
             yield
     finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        for fd, copy in saved.items():
+            os.dup2(copy, fd)
+            os.close(copy)
         logger.setLevel(level)
+
+
+def _gist(exc: Exception) -> str:
+    """The first line of an exporter's error, without the graph it quotes."""
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    first = first.split("  [Caused by")[0].strip()
+    return first if len(first) <= 200 else first[:197] + "..."
