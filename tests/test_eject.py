@@ -14,7 +14,7 @@ from torch import nn
 
 import archdsl
 from archdsl.export.eject import eject
-from tests.helpers import SPECS, ZOO, run_cli, run_python
+from tests.helpers import ROOT, SPECS, ZOO, run_cli, run_python
 
 
 def _source(spec: str | Path) -> tuple[str, archdsl.Model]:
@@ -97,6 +97,12 @@ def test_resnet50_reads_like_torchvision() -> None:
     assert "self.layer2 = BottleneckStage(256, width=128, blocks=4, stride=2)" in source
     assert "        x = self.layer4(x)\n        return self.head(x)\n" in source
     assert "class Concat" not in source and "class Scale" not in source
+
+
+def test_the_docs_show_what_eject_writes() -> None:
+    source, _ = _source(SPECS / "resnet50.arch")
+    shown = source[source.index("class Bottleneck(") :]
+    assert shown in (ROOT / "docs" / "export.md").read_text()
 
 
 def test_mobilenet_v2_keeps_the_specs_conditions() -> None:

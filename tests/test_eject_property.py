@@ -27,6 +27,8 @@ STEPS = st.sampled_from(
         "concat { | conv(c, 1x1) | maxpool(3x3, stride=1, padding=1) }",
         "add { | conv(c, 1x1) | conv(c, 3x3, padding=1) }",
         "repeat(2) conv(c, 3x3, padding=1)",
+        "repeat(2) residual { conv(c, 3x3, padding=1) } project { conv(c, 1x1) }",
+        "residual { conv(in.channels, 3x3, padding=1) -> if flag { relu6 } -> batchnorm }",
         "pad_channels(in.channels + c, stride=s)",
         "scale(0.25)",
     ]
