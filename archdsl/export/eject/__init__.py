@@ -37,7 +37,9 @@ def eject(model: Model, sources: dict[str, str] | None = None, source: str | Non
     taken = {c.name for c in classes} | RESERVED
     while name in taken:
         name += "Model"
-    model_cls = ClassDef(name, model.name, (), Unifier(info.conditions).seq([root], [{}]), 1)
+    model_cls = ClassDef(
+        name, model.name, (), Unifier(info.conditions, info.arguments).seq([root], [{}]), 1
+    )
 
     used: set[str] = set()
     bodies: list[list[str]] = []

@@ -58,7 +58,7 @@ def assign_classes(root: Seq, info: SpecInfo) -> tuple[Seq, list[ClassDef]]:
     """The tree with every block call an Instance, and the classes, innermost first."""
     classes: list[ClassDef] = []
     taken = set(RESERVED)
-    unifier = Unifier(info.conditions)
+    unifier = Unifier(info.conditions, info.arguments)
     while True:
         calls = list(_calls(root))
         if not calls:
@@ -79,7 +79,7 @@ def assign_classes(root: Seq, info: SpecInfo) -> tuple[Seq, list[ClassDef]]:
                 for call in members:
                     env = dict(call.env)
                     args = tuple((p, env[p]) for p in names)
-                    instances[call.uid] = Instance(cls.name, args, call.stateful)
+                    instances[call.uid] = Instance(cls.name, args, call.stateful, call.span)
         root = _substitute_seq(root, instances)
 
 

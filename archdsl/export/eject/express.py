@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from archdsl.export.eject.template import ADD, MUL, Expr, literal, name
-from archdsl.export.eject.tree import Value, same
+from archdsl.export.eject.tree import Value, canonical, same
 
 Env = dict[str, Any]
 
@@ -44,7 +44,12 @@ def _trivial(v: Value) -> bool:
     return isinstance(v, bool) or v in (0, 1, None)
 
 
-def express(values: Sequence[Value], envs: Sequence[Env], hint: str) -> Expr:
+def express(
+    values: Sequence[Value], envs: Sequence[Env], hint: str, spec: Expr | None = None
+) -> Expr:
+    """The expression for `values`, one per call; `spec`, the spec's own, first if it fits."""
+    if spec is not None and gives(spec, envs, values):
+        return spec
     constant = all(same(values[0], v) for v in values)
     params = list(envs[0]) if envs else []
     matches = [p for p in params if all(same(e[p], v) for e, v in zip(envs, values, strict=True))]
@@ -114,11 +119,31 @@ def _product(p: str, q: str) -> Expr:
     return Expr(f"{first} * {second}", MUL, frozenset({p, q}))
 
 
+# What an expression may call: the spec's functions that Python has too.
+_BUILTINS = {"min": min, "max": max, "abs": abs, "round": round, "int": int, "float": float}
+
+
+def _evaluate(expr: Expr, env: Env) -> Any:
+    return eval(expr.code, {"__builtins__": _BUILTINS}, dict(env))  # our own code only
+
+
+def gives(expr: Expr, envs: Sequence[Env], values: Sequence[Value]) -> bool:
+    """Whether `expr` evaluates to each call's value in that call."""
+    for env, want in zip(envs, values, strict=True):
+        try:
+            got = canonical(_evaluate(expr, env))
+        except Exception:
+            return False
+        if not same(got, want):
+            return False
+    return True
+
+
 def holds(condition: Expr, envs: Sequence[Env], expected: Sequence[bool]) -> bool:
     """Whether `condition` is true in exactly the calls `expected` says."""
     for env, want in zip(envs, expected, strict=True):
         try:
-            got = eval(condition.code, {"__builtins__": {}}, dict(env))  # our own code only
+            got = _evaluate(condition, env)
         except Exception:
             return False
         if bool(got) != want:

@@ -19,7 +19,6 @@ from archdsl.export.eject.layout import (
     flat,
     lay,
 )
-from archdsl.export.eject.spec_info import negate
 from archdsl.export.eject.template import (
     Expr,
     Template,
@@ -30,6 +29,7 @@ from archdsl.export.eject.template import (
     TRes,
     TSeq,
 )
+from archdsl.export.eject.translate import negate
 from archdsl.export.eject.tree import same
 
 # Names a generated attribute must not take: nn.Module's own.

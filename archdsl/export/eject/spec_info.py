@@ -1,155 +1,117 @@
 """What the expanded IR forgets and a reader wants back, read from the spec's source:
-the literal defaults of block parameters, and the condition of each `if` step.
+block parameter defaults, the condition of each `if` step, and the expression each
+argument was written as (`width * 4`, a `let` spelt out), by the span of its step.
 """
 
 from __future__ import annotations
 
-import keyword
 from dataclasses import dataclass, field
 
 from archdsl.diagnostics import Span
-from archdsl.export.eject.template import ADD, AND, ATOM, COMPARE, MUL, NOT, OR, Expr, python
-from archdsl.export.eject.tree import canonical
+from archdsl.export.eject.template import Expr
+from archdsl.export.eject.translate import Translator, conjoin, negate, python_name
+from archdsl.ops import OPS
 from archdsl.syntax import ast
 from archdsl.syntax.parser import parse
 
-_BINARY = {
-    "or": OR,
-    "and": AND,
-    **dict.fromkeys(("==", "!=", "<", "<=", ">", ">="), COMPARE),
-    **dict.fromkeys(("+", "-"), ADD),
-    **dict.fromkeys(("*", "/", "//", "%"), MUL),
-    "**": ATOM - 1,
-}
-_FUNCTIONS = frozenset({"min", "max", "abs", "round", "int", "float"})
-_IN = {"channels": "in_channels", "features": "in_features"}
+# The argument name under which a repeat's count is kept.
+COUNT = "count"
 
 
 @dataclass
 class SpecInfo:
-    # Each block's parameter defaults in Python: a literal, or an expression over
-    # the parameters before it (`padding="same" if stride == 1 else "valid"`).
+    # Each block's parameter defaults: a literal, or an expression over the
+    # parameters before it (`padding="same" if stride == 1 else "valid"`).
     defaults: dict[str, dict[str, Expr]] = field(default_factory=dict)
-    # The condition, in Python, under which a step inside an `if` is taken, by its span.
+    # The condition under which a step inside an `if` is taken, by the step's span.
     conditions: dict[Span, Expr] = field(default_factory=dict)
-
-
-def python_name(name: str) -> str:
-    """A spec name as a Python parameter: keywords and E741's ambiguous letters get a `_`."""
-    if keyword.iskeyword(name) or name in {"self", "l", "O", "I", "nn", "torch", "F"}:
-        return f"{name}_"
-    return name
+    # The arguments of each op call, block call and repeat, by name, by its span.
+    arguments: dict[Span, dict[str, Expr]] = field(default_factory=dict)
 
 
 def spec_info(sources: dict[str, str]) -> SpecInfo:
+    files = [parse(text, name) for name, text in sources.items()]
+    params = {b.name: tuple(p.name for p in b.params) for f in files for b in f.blocks}
     info = SpecInfo()
-    for file, text in sources.items():
-        for block in parse(text, file).blocks:
+    walker = _Walker(info, params)
+    for f in files:
+        for block in f.blocks:
+            names: set[str] = set()
             defaults: dict[str, Expr] = {}
-            earlier: set[str] = set()
             for param in block.params:
                 if param.default is not None:
-                    default = translate(param.default, symbols_beyond=frozenset(earlier))
+                    default = Translator(frozenset(names))(param.default)
                     if default is not None:
                         defaults[python_name(param.name)] = default
-                earlier.add(param.name)
+                names.add(param.name)
             info.defaults[block.name] = defaults
-            _body(block.body, None, info.conditions)
+            walker.body(block.body, None, Translator(frozenset(names)))
+        for model in f.models:
+            walker.body(model.body, None, Translator(frozenset()))
     return info
 
 
-def _body(body: ast.Body, cond: Expr | None, out: dict[Span, Expr]) -> None:
-    for stmt in body.stmts:
-        if isinstance(stmt, ast.Chain):
-            if cond is not None:
-                out[stmt.span] = cond
-            for step in stmt.steps:
-                _step(step, cond, out)
+class _Walker:
+    def __init__(self, info: SpecInfo, params: dict[str, tuple[str, ...]]) -> None:
+        self.info = info
+        self.params = params
 
+    def body(self, body: ast.Body, cond: Expr | None, translate: Translator) -> None:
+        # A copy: a `let` holds for the steps after it in this body only.
+        translate = Translator(translate.names, translate.lets)
+        for stmt in body.stmts:
+            if isinstance(stmt, ast.Let):
+                value = translate(stmt.value)
+                if value is not None:
+                    translate.lets[stmt.name] = value
+            elif isinstance(stmt, ast.Chain):
+                if cond is not None:
+                    self.info.conditions[stmt.span] = cond
+                for step in stmt.steps:
+                    self.step(step, cond, translate)
 
-def _step(step: ast.Step, cond: Expr | None, out: dict[Span, Expr]) -> None:
-    if cond is not None:
-        out[step.span] = cond
-    if isinstance(step, ast.If):
-        test = translate(step.cond)
-        if test is None:
-            return  # a condition Python cannot say; the steps below go unexplained
-        _body(step.then, _and(cond, test), out)
-        if isinstance(step.orelse, ast.Body):
-            _body(step.orelse, _and(cond, negate(test)), out)
-        elif isinstance(step.orelse, ast.If):
-            _step(step.orelse, _and(cond, negate(test)), out)
-    elif isinstance(step, ast.Group):
-        _body(step.body, cond, out)
-    elif isinstance(step, ast.Residual):
-        _body(step.body, cond, out)
-        if step.project is not None:
-            _body(step.project, cond, out)
-    elif isinstance(step, ast.Parallel):
-        for branch in step.branches:
-            for stmt in branch.stmts:
-                if isinstance(stmt, ast.Chain):
-                    for inner in stmt.steps:
-                        _step(inner, cond, out)
-    elif isinstance(step, ast.Repeat):
-        _step(step.body, cond, out)
+    def step(self, step: ast.Step, cond: Expr | None, translate: Translator) -> None:
+        if cond is not None:
+            self.info.conditions[step.span] = cond
+        if isinstance(step, ast.Call):
+            self.call(step, translate)
+        elif isinstance(step, ast.If):
+            test = translate(step.cond)
+            if test is None:
+                return  # a condition Python cannot say; the steps below go unexplained
+            self.body(step.then, conjoin(cond, test), translate)
+            if isinstance(step.orelse, ast.Body):
+                self.body(step.orelse, conjoin(cond, negate(test)), translate)
+            elif isinstance(step.orelse, ast.If):
+                self.step(step.orelse, conjoin(cond, negate(test)), translate)
+        elif isinstance(step, ast.Group):
+            self.body(step.body, cond, translate)
+        elif isinstance(step, ast.Residual):
+            self.body(step.body, cond, translate)
+            if step.project is not None:
+                self.body(step.project, cond, translate)
+        elif isinstance(step, ast.Parallel):
+            for branch in step.branches:
+                self.body(ast.Body(branch.stmts, branch.span), cond, translate)
+        elif isinstance(step, ast.Repeat):
+            count = translate(step.times)
+            if count is not None:
+                self.info.arguments[step.span] = {COUNT: count}
+            self.step(step.body, cond, translate)
 
-
-def negate(expr: Expr) -> Expr:
-    if expr.negated is not None:
-        return expr.negated
-    return Expr(f"not {expr.wrap(NOT + 1)}", NOT, expr.uses, negated=expr)
-
-
-def _and(a: Expr | None, b: Expr) -> Expr:
-    if a is None:
-        return b
-    return Expr(f"{a.wrap(AND)} and {b.wrap(AND)}", AND, a.uses | b.uses)
-
-
-def translate(expr: ast.Expr, symbols_beyond: frozenset[str] | None = None) -> Expr | None:
-    """A spec expression as Python, or None where Python has no plain equivalent.
-
-    With `symbols_beyond`, a name not in it is a bare word such as `same`: a string.
-    """
-    if isinstance(expr, ast.Literal):
-        return Expr(python(canonical(expr.value)), literal=True, value=canonical(expr.value))
-    if isinstance(expr, ast.Name):
-        if symbols_beyond is not None and expr.id not in symbols_beyond:
-            return Expr(python(expr.id), literal=True, value=expr.id)
-        name = python_name(expr.id)
-        return Expr(name, uses=frozenset({name}))
-    if isinstance(expr, ast.InAttr) and expr.attr in _IN:
-        return Expr(_IN[expr.attr], uses=frozenset({_IN[expr.attr]}))
-    if isinstance(expr, ast.UnaryOp):
-        operand = translate(expr.operand, symbols_beyond)
-        if operand is None:
-            return None
-        if expr.op == "not":
-            return negate(operand)
-        return Expr(f"{expr.op}{operand.wrap(ATOM - 1)}", ATOM - 1, operand.uses)
-    if isinstance(expr, ast.BinOp) and expr.op in _BINARY:
-        left = translate(expr.left, symbols_beyond)
-        right = translate(expr.right, symbols_beyond)
-        if left is None or right is None:
-            return None
-        prec = _BINARY[expr.op]
-        # Left-associative: the right operand needs parentheses at equal precedence.
-        code = f"{left.wrap(prec)} {expr.op} {right.wrap(prec + 1)}"
-        return Expr(code, prec, left.uses | right.uses)
-    if isinstance(expr, ast.CondExpr):
-        parts = [translate(e, symbols_beyond) for e in (expr.then, expr.cond, expr.orelse)]
-        if any(p is None for p in parts):
-            return None
-        then, cond, orelse = parts
-        assert then is not None and cond is not None and orelse is not None
-        code = f"{then.wrap(OR)} if {cond.wrap(OR)} else {orelse.wrap(OR)}"
-        return Expr(code, 0, then.uses | cond.uses | orelse.uses)
-    if isinstance(expr, ast.FuncCall) and expr.name in _FUNCTIONS:
-        args = [translate(a.value, symbols_beyond) for a in expr.args if a.name is None]
-        if len(args) != len(expr.args) or any(a is None for a in args):
-            return None
-        inner = ", ".join(a.code for a in args if a is not None)
-        uses = frozenset().union(*(a.uses for a in args if a is not None))
-        return Expr(f"{expr.name}({inner})", ATOM, uses)
-    return None
+    def call(self, call: ast.Call, translate: Translator) -> None:
+        if call.name in OPS:
+            names: tuple[str, ...] = OPS[call.name].arg_names()
+        elif call.name in self.params:
+            names = tuple(python_name(p) for p in self.params[call.name])
+        else:
+            return
+        found: dict[str, Expr] = {}
+        for i, arg in enumerate(call.args):
+            key = python_name(arg.name) if arg.name is not None else None
+            if key is None and i < len(names):
+                key = names[i]
+            value = translate(arg.value)
+            if key is not None and value is not None:
+                found[key] = value
+        self.info.arguments[call.span] = found

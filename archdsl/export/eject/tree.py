@@ -37,6 +37,7 @@ class Slot:
     positional: bool = False
     default: Value = None
     has_default: bool = False
+    arg: str | None = None  # the spec's argument it comes from, if any
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class Layer:
     ctor: str
     slots: tuple[Slot, ...]
     stateful: bool
+    span: Any = field(default=None, compare=False)  # where the spec calls the op
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ class Merge:
 class Rep:
     copies: tuple[Tree, ...]
     stateful: bool
+    span: Any = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,7 @@ class Call:
     body: Seq
     stateful: bool
     uid: int = field(compare=False)
+    span: Any = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,7 @@ class Instance:
     cls: str
     args: tuple[tuple[str, Value], ...]
     stateful: bool
+    span: Any = field(default=None, compare=False)
 
 
 Tree = Layer | Seq | Res | Merge | Rep | Call | Instance

@@ -15,7 +15,6 @@ from typing import Any
 
 from archdsl.diagnostics import Span
 from archdsl.export.eject.express import CannotUnify, Env, express, holds
-from archdsl.export.eject.spec_info import negate
 from archdsl.export.eject.template import (
     COMPARE,
     OR,
@@ -31,19 +30,25 @@ from archdsl.export.eject.template import (
     literal,
     name,
 )
+from archdsl.export.eject.translate import negate
 from archdsl.export.eject.tree import Instance, Layer, Merge, Rep, Res, Seq, Tree, same
 
 
 class Unifier:
-    def __init__(self, conditions: dict[Any, Expr]) -> None:
+    def __init__(self, conditions: dict[Any, Expr], arguments: dict[Any, dict[str, Expr]]) -> None:
         self.conditions = conditions
+        self.arguments = arguments
+
+    def _spec(self, span: Any, arg: str | None) -> Expr | None:
+        """The expression the spec wrote for an argument of the step at `span`."""
+        return self.arguments.get(span, {}).get(arg) if arg is not None else None
 
     def unify(self, trees: Sequence[Tree], envs: Sequence[Env]) -> Template:
         first = trees[0]
         if any(type(t) is not type(first) for t in trees):
             raise CannotUnify("different kinds of step")
         if isinstance(first, Layer):
-            return _layer([t for t in trees if isinstance(t, Layer)], envs)
+            return self._layer([t for t in trees if isinstance(t, Layer)], envs)
         if isinstance(first, Seq):
             return self.seq([t for t in trees if isinstance(t, Seq)], envs)
         if isinstance(first, Res):
@@ -53,7 +58,7 @@ class Unifier:
         if isinstance(first, Rep):
             return self._repeat([t for t in trees if isinstance(t, Rep)], envs)
         if isinstance(first, Instance):
-            return _instance([t for t in trees if isinstance(t, Instance)], envs)
+            return self._instance([t for t in trees if isinstance(t, Instance)], envs)
         raise CannotUnify(f"unexpected {type(first).__name__}")
 
     def seq(self, seqs: Sequence[Seq], envs: Sequence[Env]) -> TSeq:
@@ -141,6 +146,28 @@ class Unifier:
         copies = tuple(self.unify([r.copies[i] for r in reps], envs) for i in range(n))
         return TRep(None, None, literal(n), copies)
 
+    def _layer(self, layers: list[Layer], envs: Sequence[Env]) -> TLayer:
+        first = layers[0]
+        if any(layer.ctor != first.ctor for layer in layers):
+            raise CannotUnify("different layers")
+        slots = []
+        for i, slot in enumerate(first.slots):
+            values = [layer.slots[i].value for layer in layers]
+            expr = express(values, envs, slot.name, self._spec(first.span, slot.arg))
+            omit = slot.has_default and expr.literal and same(expr.value, slot.default)
+            slots.append(TSlot(slot.name, expr, slot.positional, omit))
+        return TLayer(first.ctor, tuple(slots))
+
+    def _instance(self, instances: list[Instance], envs: Sequence[Env]) -> TInstance:
+        first = instances[0]
+        if any(i.cls != first.cls for i in instances):
+            raise CannotUnify("different classes")
+        args = []
+        for arg, _ in first.args:
+            values = [dict(i.args)[arg] for i in instances]
+            args.append((arg, express(values, envs, arg, self._spec(first.span, arg))))
+        return TInstance(first.cls, tuple(args))
+
 
 def first_range(seq: Seq) -> range:
     return range(len(seq.steps))
@@ -181,18 +208,6 @@ def _flags(envs: Sequence[Env]) -> list[Expr]:
     """Plain conditions to try where the spec's own cannot be read: a flag or its negation."""
     flags = [p for p in envs[0] if all(isinstance(e[p], bool) for e in envs)]
     return [c for p in flags for c in (name(p), negate(name(p)))]
-
-
-def _layer(layers: list[Layer], envs: Sequence[Env]) -> TLayer:
-    first = layers[0]
-    if any(layer.ctor != first.ctor for layer in layers):
-        raise CannotUnify("different layers")
-    slots = []
-    for i, slot in enumerate(first.slots):
-        expr = express([layer.slots[i].value for layer in layers], envs, slot.name)
-        omit = slot.has_default and expr.literal and same(expr.value, slot.default)
-        slots.append(TSlot(slot.name, expr, slot.positional, omit))
-    return TLayer(first.ctor, tuple(slots))
 
 
 def _shape_change(
@@ -239,13 +254,3 @@ def _strides(template: Template) -> list[Expr]:
 
 def _alike(copies: Sequence[Tree]) -> bool:
     return all(c == copies[0] for c in copies)
-
-
-def _instance(instances: list[Instance], envs: Sequence[Env]) -> TInstance:
-    first = instances[0]
-    if any(i.cls != first.cls for i in instances):
-        raise CannotUnify("different classes")
-    args = tuple(
-        (arg, express([dict(i.args)[arg] for i in instances], envs, arg)) for arg, _ in first.args
-    )
-    return TInstance(first.cls, args)
