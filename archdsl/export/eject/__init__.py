@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import textwrap
 
+from archdsl.export.eject.class_source import class_source
 from archdsl.export.eject.classes import RESERVED, ClassDef, assign_classes, camel
 from archdsl.export.eject.from_ir import tree_for
 from archdsl.export.eject.helpers import HELPERS, NEEDS
-from archdsl.export.eject.render import class_source
 from archdsl.export.eject.spec_info import spec_info
 from archdsl.export.eject.tree import Seq
 from archdsl.export.eject.unify import Unifier
