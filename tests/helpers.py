@@ -30,3 +30,14 @@ def run_cli(*args: str, cwd: Path = ROOT, timeout: float = 120) -> subprocess.Co
 
 # Variables that make rich style its output even into a pipe.
 _FORCE_TERMINAL = frozenset({"FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"})
+
+
+def run_python(code: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """Run Python code in a fresh interpreter, for what a test must not do to itself."""
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+
+
+# Every network of the zoo, by file name.
+ZOO = sorted(p.name for p in SPECS.glob("*.arch"))

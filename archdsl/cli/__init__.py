@@ -9,6 +9,8 @@ import typer
 
 from archdsl.cli.check import check
 from archdsl.cli.diff import diff
+from archdsl.cli.eject import eject
+from archdsl.cli.export import export
 from archdsl.cli.graph import graph
 
 app = typer.Typer(
@@ -22,6 +24,8 @@ app = typer.Typer(
 app.command()(check)
 app.command()(graph)
 app.command()(diff)
+app.command()(export)
+app.command()(eject)
 
 
 @app.callback()

@@ -1,0 +1,47 @@
+"""`archdsl eject`: a spec's model as standalone PyTorch source."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from archdsl.cli.console import fail, out
+from archdsl.cli.spec_input import load_spec
+
+
+def eject(
+    spec: Annotated[Path, typer.Argument(help="The .arch file to eject.", show_default=False)],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write the Python source here ('-': print it).",
+            show_default=False,
+        ),
+    ],
+    model: Annotated[
+        str | None, typer.Option("--model", help="Eject this model of the file.")
+    ] = None,
+) -> None:
+    """Write a spec's model as plain PyTorch: one nn.Module class per block, no archdsl."""
+    program, ir = load_spec(spec, model)
+    from archdsl.export.eject import eject as eject_source
+
+    source = eject_source(ir, program.sources, spec.as_posix())
+    if str(output) == "-":
+        print(source, end="")
+        return
+    if not output.parent.is_dir():
+        fail(f"no such directory: {output.parent}", 2)
+    try:
+        output.write_text(source, encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc.strerror}", 1)
+    classes = source.count("\nclass ")
+    out.print(
+        f"wrote {output}: {ir.name} as {classes} classes in {source.count(chr(10))} lines",
+        markup=False,
+    )

@@ -1,0 +1,66 @@
+"""`archdsl export`: the built module as an ONNX file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from archdsl.cli.console import fail, out
+from archdsl.cli.spec_input import load_model
+from archdsl.export.onnx import DEFAULT_OPSET
+
+
+def export(
+    spec: Annotated[Path, typer.Argument(help="The .arch file to export.", show_default=False)],
+    onnx: Annotated[
+        Path,
+        typer.Option("--onnx", help="Write the model to this ONNX file.", show_default=False),
+    ],
+    opset: Annotated[int, typer.Option("--opset", help="The ONNX opset to target.")] = (
+        DEFAULT_OPSET
+    ),
+    model: Annotated[
+        str | None, typer.Option("--model", help="Export this model of the file.")
+    ] = None,
+    dynamo: Annotated[
+        bool,
+        typer.Option(
+            "--dynamo",
+            help="Use torch's torch.export-based exporter (opsets 18-23) "
+            "instead of the TorchScript one (opsets 9-20).",
+        ),
+    ] = False,
+) -> None:
+    """Export a spec's model (eval mode, batch dimension dynamic) to ONNX."""
+    from archdsl.export.onnx import Exporter, ExportError, check_opset, require
+
+    exporter: Exporter = "dynamo" if dynamo else "torchscript"
+    try:
+        require(exporter)
+        check_opset(opset, exporter)
+    except ExportError as exc:
+        fail(str(exc), 2)
+    ir = load_model(spec, model)
+    if not onnx.parent.is_dir():
+        fail(f"no such directory: {onnx.parent}", 2)
+
+    from archdsl.backend import build
+    from archdsl.export.onnx import export_onnx
+
+    try:
+        done = export_onnx(build(ir), ir, onnx, opset, exporter)
+    except ExportError as exc:
+        fail(str(exc), 1)
+        return
+    signature = f"[{_dims(done.input)}] -> [{_dims(done.output)}]"
+    out.print(
+        f"wrote {done.path} ({done.bytes / 1e6:,.1f} MB, ONNX opset {done.opset}): "
+        f"{ir.name} {signature}",
+        markup=False,
+    )
+
+
+def _dims(dims: tuple[int | str, ...]) -> str:
+    return ", ".join(str(d) for d in dims)

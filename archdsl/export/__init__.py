@@ -1,0 +1,1 @@
+"""Take a spec elsewhere: an ONNX file, or standalone PyTorch source."""
