@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from archdsl.diagnostics import Diagnostic, Span
+from archdsl.diagnostics.reasons import reason
 from archdsl.elaborate.expr import Env, evaluate, unknown_name
 from archdsl.elaborate.values import EvalError, Poisoned, Symbol, show
 from archdsl.ops import Op
@@ -79,20 +80,6 @@ def validate(cls: type[Op], call: ast.Call, bound: Bound) -> tuple[Op | None, li
         return None, _describe(cls, call, bound, exc)
 
 
-_REASONS = {
-    "greater_than_equal": "must be at least {ge}",
-    "greater_than": "must be greater than {gt}",
-    "less_than_equal": "must be at most {le}",
-    "less_than": "must be less than {lt}",
-    "int_type": "must be a whole number",
-    "int_from_float": "must be a whole number",
-    "float_type": "must be a number",
-    "bool_type": "must be true or false",
-    "string_type": "must be a string",
-    "finite_number": "must be a finite number",
-}
-
-
 def _describe(
     cls: type[Op], call: ast.Call, bound: Bound, exc: ValidationError
 ) -> list[Diagnostic]:
@@ -104,14 +91,14 @@ def _describe(
     for field, errs in by_field.items():
         value = bound.values.get(field)
         span = bound.spans.get(field, call.span)
-        reason = _reason(cls, field, errs)
+        why = _reason(cls, field, errs)
         hint = usage
         if isinstance(value, float) and errs[0]["type"] in ("int_type", "int_from_float"):
             hint = "`/` divides to a fraction; use `//` for whole-number division"
         diags.append(
             Diagnostic(
                 "argument",
-                f"`{call.name}`: `{field}` {reason}, got {show(value)}",
+                f"`{call.name}`: `{field}` {why}, got {show(value)}",
                 span,
                 help=hint,
             )
@@ -124,12 +111,4 @@ def _reason(cls: type[Op], field: str, errs: list[dict[str, Any]]) -> str:
         words = cls.symbols.get(field, ())
         alternatives = " or ".join(f"`{w}`" for w in words)
         return "must be a size like 3 or 3x3" + (f", or {alternatives}" if words else "")
-    err = errs[0]
-    kind = err["type"]
-    if kind in _REASONS:
-        return _REASONS[kind].format(**err.get("ctx", {}))
-    if kind == "value_error":
-        return str(err["ctx"]["error"])
-    if kind == "literal_error":
-        return "must be " + str(err["ctx"]["expected"])
-    return str(err["msg"]).lower()
+    return reason(errs[0])
