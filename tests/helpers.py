@@ -19,3 +19,22 @@ def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=120,
     )
+
+
+def loaded_after(args: list[str], modules: list[str]) -> list[bool]:
+    """Run `archdsl ARGS` in a fresh interpreter; which of `modules` it imported."""
+    code = (
+        "import sys\n"
+        f"sys.argv = ['archdsl', *{args!r}]\n"
+        "from archdsl.cli import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code in (0, None), exc.code\n"
+        f"print(*[m in sys.modules for m in {modules!r}])\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    return [word == "True" for word in result.stdout.strip().splitlines()[-1].split()]

@@ -8,6 +8,9 @@ import os
 import typer
 
 from archdsl.cli.check import check
+from archdsl.cli.data import data_app
+from archdsl.cli.evaluate import evaluate
+from archdsl.cli.train import train
 
 app = typer.Typer(
     name="archdsl",
@@ -18,6 +21,9 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.command()(check)
+app.command()(train)
+app.command(name="eval")(evaluate)
+app.add_typer(data_app, name="data")
 
 
 @app.callback()

@@ -55,6 +55,15 @@ def check(
         raise typer.Exit(1) from None
     if not program.models:
         fail(f"{spec} defines no model (only blocks?)", 1)
+    train_problems = _check_train_sections(program)
+    if train_problems:
+        if as_json or ir:
+            from archdsl.report.json_report import diagnostics_json
+
+            out.print_json(json.dumps(diagnostics_json(train_problems)))
+        else:
+            print_diagnostics(train_problems, program.sources)
+        raise typer.Exit(1)
     if ir:
         print(program.model_dump_json(indent=1, exclude={"sources"}))
         return
@@ -71,6 +80,23 @@ def check(
         print_model(out, m, None if depth < 0 else depth, str(spec))
     if verify:
         _verify(program)
+
+
+def _check_train_sections(program: Program) -> list[Diagnostic]:
+    """Validate each train section as `archdsl train` would, without torch or data."""
+    problems: list[Diagnostic] = []
+    sections = [m for m in program.models if m.train]
+    if not sections:
+        return problems
+    from archdsl.diagnostics import ArchError
+    from archdsl.train.resolve import NO_DATA, train_config
+
+    for m in sections:
+        try:
+            train_config(m)
+        except ArchError as exc:
+            problems += [d for d in exc.diagnostics if d.code != NO_DATA]
+    return problems
 
 
 def _verify(program: Program) -> None:
