@@ -54,7 +54,8 @@ def train(
     }
     ir, config = model_and_config(spec, model, flags, sets)
     from archdsl.train.distributed import launch
-    from archdsl.train.run import RunOptions, worker
+    from archdsl.train.run import worker
+    from archdsl.train.run_folder import RunOptions
 
     options = RunOptions(
         out=out if out is not None else Path("runs") / ir.name,

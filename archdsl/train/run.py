@@ -9,11 +9,9 @@ saving a checkpoint that `--resume` continues from exactly).
 
 from __future__ import annotations
 
-import json
 import math
 import signal
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -21,27 +19,19 @@ from rich.console import Console
 
 from archdsl.ir import Model
 from archdsl.train import checkpoint, metrics
-from archdsl.train.atomic import write_atomic
+from archdsl.train.checkpoint import Checkpoint
 from archdsl.train.config import TrainConfig
 from archdsl.train.curves import plot
-from archdsl.train.distributed import World, gather, share, start, stop, world_from_env
+from archdsl.train.distributed import World, gather, start, stop, world_from_env
 from archdsl.train.errors import TrainError
-from archdsl.train.fingerprint import changes, config_values, digest, model_layers
+from archdsl.train.fingerprint import config_values, digest, model_layers
 from archdsl.train.loop import EpochEnd, Totals, evaluate, global_totals, train_epoch
 from archdsl.train.progress import ProgressView
+from archdsl.train.run_folder import RunOptions, open_run_folder
 from archdsl.train.session import open_session, pick_device, settle
 from archdsl.train.signals import StopRequest
 
-CONFIG_JSON = "config.json"
 FORMAT = 1
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    out: Path
-    resume: bool = False
-    # The command that started the run, to tell the user how to resume it.
-    command: str = "archdsl train"
 
 
 @dataclass
@@ -72,7 +62,6 @@ class Run:
         world: World,
         device: torch.device,
     ) -> None:
-        self.s = open_session(model, config, world, device)
         self.options = options
         self.out = options.out
         self.console = Console(highlight=False)
@@ -86,12 +75,16 @@ class Run:
         self.partial = Totals()
         self.gen_state: torch.Tensor | None = None
         self.rng: dict[str, Any] | None = None
+        # The run folder first: a refused resume must not wait for the data to load.
+        found = open_run_folder(options, model, config, world, device, self.layers, self.values)
+        self.s = open_session(model, config, world, device)
+        if found is not None:
+            self._restore(found)
 
     # ---- the run ------------------------------------------------------------------
 
     def run(self) -> int:
         s = self.s
-        self._prepare()
         if self.position.epoch >= s.config.epochs:
             self.view.print(f"the run in {self.out} has finished all {s.config.epochs} epochs")
             return 0
@@ -209,65 +202,10 @@ class Run:
         }
         checkpoint.save(self.out, s.module, state, info, best=best)
 
-    def _prepare(self) -> None:
-        """Rank 0 readies the run folder (or reads the checkpoint) and shares what it found."""
+    def _restore(self, found: Checkpoint) -> None:
         s = self.s
-        found: dict[str, Any] | None = None
-        if s.world.main:
-            try:
-                found = {"resume": self._read_resume()} if self.options.resume else self._fresh()
-            except TrainError as exc:
-                found = {"error": str(exc)}
-        found = share(found, s.world)
-        assert found is not None
-        if "error" in found:
-            raise TrainError(found["error"])
-        if found.get("resume"):
-            self._restore(found["resume"])
-
-    def _fresh(self) -> dict[str, Any]:
-        out = self.out
-        if (out / checkpoint.STATE_JSON).exists():
-            raise TrainError(
-                f"{out} already holds a run; add --resume to continue it, "
-                "or choose another folder with --out"
-            )
-        out.mkdir(parents=True, exist_ok=True)
-        config = self.s.config.model_dump(mode="json")
-        meta = {
-            "model": self.s.model.name,
-            "world_size": self.s.world.size,
-            "device": str(self.s.device),
-        }
-        write_atomic(
-            out / CONFIG_JSON, json.dumps({"config": config, "run": meta}, indent=1).encode()
-        )
-        metrics.rewrite(out, [])
-        return {}
-
-    def _read_resume(self) -> dict[str, Any]:
-        found = checkpoint.load(self.out)
-        info = found.info
-        problems = []
-        if info["model"]["hash"] != digest(self.layers):
-            lines = changes(info["model"]["layers"], self.layers)
-            problems.append("the model changed:\n    " + "\n    ".join(lines))
-        if info["config"]["hash"] != digest(self.values):
-            lines = changes(info["config"]["values"], self.values)
-            problems.append("the training configuration changed:\n    " + "\n    ".join(lines))
-        if problems:
-            raise TrainError(
-                f"cannot resume the run in {self.out}: "
-                + "; ".join(problems)
-                + "\n  undo the change, or start a new run with another --out"
-            )
-        metrics.rewrite(self.out, info["history"])
-        return {"info": info, "state": found.state, "weights": found.weights}
-
-    def _restore(self, found: dict[str, Any]) -> None:
-        s = self.s
-        info, state = found["info"], found["state"]
-        s.module.load_state_dict(found["weights"])
+        info, state = found.info, found.state
+        s.module.load_state_dict(found.weights)
         s.optimizer.load_state_dict(state["optimizer"])
         s.scheduler.load_state_dict(state["scheduler"])
         self.position = Position(info["epoch"], info["epoch_step"])
