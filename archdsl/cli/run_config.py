@@ -45,7 +45,8 @@ def model_and_config(
     except ArchError as exc:
         print_diagnostics(exc.diagnostics, exc.sources)
         raise typer.Exit(1) from None
-    overrides = flag_overrides(flags) + [set_override(text) for text in sets or []]
+    # Whole values from --set first, so that --data or --lr can refine what they set.
+    overrides = [set_override(text) for text in sets or []] + flag_overrides(flags)
     try:
         return ir, train_config(ir, overrides)
     except ArchError as exc:

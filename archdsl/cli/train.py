@@ -65,6 +65,8 @@ def train(
     if nproc > 1:
         if int(os.environ.get("WORLD_SIZE", "1")) > 1:
             fail("--nproc starts processes itself; under torchrun leave it out", 2)
+        if config.batch % nproc:
+            fail(f"the batch of {config.batch} does not split evenly over {nproc} processes", 1)
         code = launch(nproc, worker, ir, config, options)
     else:
         code = worker(ir, config, options)
