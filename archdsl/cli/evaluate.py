@@ -25,7 +25,8 @@ def evaluate(
         str | None, typer.Option("--device", help="auto, cpu or cuda.", show_default=False)
     ] = None,
     sets: Annotated[
-        list[str] | None, typer.Option("--set", help="Override a key of the train section.")
+        list[str] | None,
+        typer.Option("--set", metavar="KEY=VALUE", help="Override a key of the train section."),
     ] = None,
 ) -> None:
     """Report held-out loss and accuracy of trained weights."""

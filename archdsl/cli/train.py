@@ -37,7 +37,11 @@ def train(
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
     sets: Annotated[
         list[str] | None,
-        typer.Option("--set", help="Override any key: --set optimizer.momentum=0.9 (repeatable)."),
+        typer.Option(
+            "--set",
+            metavar="KEY=VALUE",
+            help="Override any key: --set optimizer.momentum=0.9 (repeatable).",
+        ),
     ] = None,
     nproc: Annotated[
         int, typer.Option("--nproc", min=1, help="Processes on this machine (data parallel).")

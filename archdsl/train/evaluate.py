@@ -10,7 +10,7 @@ from archdsl.train.checkpoint import load_into, read_weights
 from archdsl.train.config import TrainConfig
 from archdsl.train.distributed import World
 from archdsl.train.loop import evaluate
-from archdsl.train.session import open_session, pick_device, settle
+from archdsl.train.session import open_session, pick_device, settled
 
 
 @dataclass(frozen=True)
@@ -24,9 +24,9 @@ class Score:
 def evaluate_weights(model: Model, config: TrainConfig, weights: Path) -> Score:
     world = World()
     device = pick_device(config.device, world)
-    settle(config, model, device, world)
     tensors, _ = read_weights(weights)
-    session = open_session(model, config, world, device)
-    load_into(session.module, tensors, weights)
-    loss, accuracy = evaluate(session)
+    with settled(config, model, device, world):
+        session = open_session(model, config, world, device)
+        load_into(session.module, tensors, weights)
+        loss, accuracy = evaluate(session)
     return Score(session.data.name, len(session.data.val), loss, accuracy)

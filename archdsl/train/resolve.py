@@ -24,7 +24,7 @@ SpanOf = Callable[[str], Span]
 # The code of the one error that only matters to `archdsl train`: a section may set
 # only what the torch backend reads (`init`), to be trained on data given later.
 NO_DATA = "no-data"
-_EXAMPLE = "e.g. `train { data digits  epochs 20 }`, or `--set data=digits`"
+_EXAMPLE = "e.g. `train { data digits; epochs 20 }`, or `--set data=digits`"
 
 
 class Override(NamedTuple):

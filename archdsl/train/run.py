@@ -28,7 +28,7 @@ from archdsl.train.fingerprint import config_values, digest, model_layers
 from archdsl.train.loop import EpochEnd, Totals, evaluate, global_totals, train_epoch
 from archdsl.train.progress import ProgressView
 from archdsl.train.run_folder import RunOptions, open_run_folder
-from archdsl.train.session import open_session, pick_device, settle
+from archdsl.train.session import open_session, pick_device, settled
 from archdsl.train.signals import StopRequest
 
 FORMAT = 1
@@ -47,8 +47,8 @@ def train(
     device = pick_device(config.device, world)
     start(world, device)
     try:
-        settle(config, model, device, world)
-        return Run(model, config, options, world, device).run()
+        with settled(config, model, device, world):
+            return Run(model, config, options, world, device).run()
     finally:
         stop(world)
 

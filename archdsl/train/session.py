@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
@@ -75,8 +75,16 @@ def pick_device(choice: str, world: World) -> torch.device:
 SMALL_STEP_MACS = 500_000_000
 
 
-def settle(config: TrainConfig, model: Model, device: torch.device, world: World) -> None:
-    """Process-wide settings: threads, determinism, cuDNN autotuning."""
+@contextlib.contextmanager
+def settled(
+    config: TrainConfig, model: Model, device: torch.device, world: World
+) -> Iterator[None]:
+    """Process-wide settings for a run (threads, determinism, cuDNN autotuning), then back."""
+    before = (
+        torch.get_num_threads(),
+        torch.are_deterministic_algorithms_enabled(),
+        torch.backends.cudnn.benchmark,
+    )
     if device.type == "cpu":
         torch.set_num_threads(cpu_threads(config, model, world))
     if config.deterministic:
@@ -85,6 +93,12 @@ def settle(config: TrainConfig, model: Model, device: torch.device, world: World
         torch.use_deterministic_algorithms(True)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = not config.deterministic
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before[0])
+        torch.use_deterministic_algorithms(before[1])
+        torch.backends.cudnn.benchmark = before[2]
 
 
 def cpu_threads(config: TrainConfig, model: Model, world: World) -> int:

@@ -1,4 +1,4 @@
-"""What every dataset loader returns, and the error a user sees when one fails."""
+"""What every dataset loader returns: the two splits as tensors, and how to scale them."""
 
 from __future__ import annotations
 
