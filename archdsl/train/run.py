@@ -272,11 +272,14 @@ def _rng_state(device: torch.device) -> dict[str, Any]:
 
 def worker(model: Model, config: TrainConfig, options: RunOptions) -> int:
     """A `--nproc` process: train, with errors as messages like the single-process command."""
+    errors = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         return train(model, config, options)
     except TrainError as exc:
         if world_from_env().main:
-            Console(stderr=True, highlight=False, soft_wrap=True).print(
-                f"[bold red]error:[/] {exc}"
-            )
+            errors.print(f"[bold red]error:[/] {exc}")
         return 1
+    except KeyboardInterrupt:  # the third signal: stop now, keep the last checkpoint
+        if world_from_env().main:
+            errors.print(f"stopped at once; the last checkpoint in {options.out} is kept")
+        return 128 + signal.SIGINT
