@@ -7,6 +7,7 @@ of the package.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -104,3 +105,52 @@ def resnet18_cifar() -> ResNet:
 
 def resnet152() -> ResNet:
     return ResNet(Bottleneck, [3, 8, 36, 3])
+
+
+class ZeroPadShortcut(nn.Module):
+    """ResNet's "option A" shortcut: subsample, then zero-pad the new channels."""
+
+    def __init__(self, inplanes: int, planes: int, stride: int) -> None:
+        super().__init__()
+        self.stride = stride
+        self.extra = planes - inplanes
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x[:, :, :: self.stride, :: self.stride]
+        return F.pad(x, (0, 0, 0, 0, self.extra // 2, self.extra - self.extra // 2))
+
+
+class CifarBasicBlock(BasicBlock):
+    """The basic block with the parameter-free shortcut of He et al.'s CIFAR ResNets."""
+
+    def __init__(self, inplanes: int, planes: int, stride: int = 1) -> None:
+        super().__init__(inplanes, planes, stride)
+        if self.downsample is not None:
+            self.downsample = ZeroPadShortcut(inplanes, planes, stride)
+
+
+class CifarResNet(nn.Module):
+    """He et al. (2015), section 4.2: 6n+2 layers on 32x32 images, 16, 32, 64 channels."""
+
+    def __init__(self, n: int, num_classes: int = 10) -> None:
+        super().__init__()
+        self.stem = nn.Sequential(
+            nn.Conv2d(3, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU(inplace=True)
+        )
+        inplanes, stages = 16, []
+        for i, planes in enumerate((16, 32, 64)):
+            stage = [CifarBasicBlock(inplanes, planes, 1 if i == 0 else 2)]
+            stage += [CifarBasicBlock(planes, planes) for _ in range(n - 1)]
+            stages.append(nn.Sequential(*stage))
+            inplanes = planes
+        self.layers = nn.Sequential(*stages)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(64, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.layers(self.stem(x))
+        return self.fc(torch.flatten(self.pool(x), 1))
+
+
+def resnet20_cifar() -> CifarResNet:
+    return CifarResNet(3)

@@ -41,3 +41,20 @@ def run_python(code: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
 
 # Every network of the zoo, by file name.
 ZOO = sorted(p.name for p in SPECS.glob("*.arch"))
+
+
+def loaded_after(args: list[str], modules: list[str]) -> list[bool]:
+    """Run `archdsl ARGS` in a fresh interpreter; which of `modules` it imported."""
+    code = (
+        "import sys\n"
+        f"sys.argv = ['archdsl', *{args!r}]\n"
+        "from archdsl.cli import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code in (0, None), exc.code\n"
+        f"print(*[m in sys.modules for m in {modules!r}])\n"
+    )
+    result = run_python(code)
+    assert result.returncode == 0, result.stderr
+    return [word == "True" for word in result.stdout.strip().splitlines()[-1].split()]

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
-from tests.helpers import ROOT, run_cli
+from tests.helpers import loaded_after, run_cli
 
 
 def test_resnet50_json_counts() -> None:
@@ -35,21 +33,8 @@ def test_resnet50_json_counts() -> None:
 
 
 def test_check_never_imports_torch() -> None:
-    code = (
-        "import sys\n"
-        "sys.argv = ['archdsl', 'check', 'specs/resnet50.arch']\n"
-        "from archdsl.cli import main\n"
-        "try:\n"
-        "    main()\n"
-        "except SystemExit as exc:\n"
-        "    assert exc.code in (0, None), exc.code\n"
-        "print('torch' in sys.modules, 'torch.nn' in sys.modules)\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "False False"
+    args = ["check", "specs/resnet50.arch"]
+    assert loaded_after(args, ["torch", "torch.nn"]) == [False, False]
 
 
 def test_missing_file_is_a_usage_error() -> None:

@@ -8,10 +8,13 @@ import os
 import typer
 
 from archdsl.cli.check import check
+from archdsl.cli.data import data_app
 from archdsl.cli.diff import diff
 from archdsl.cli.eject import eject
+from archdsl.cli.evaluate import evaluate
 from archdsl.cli.export import export
 from archdsl.cli.graph import graph
+from archdsl.cli.train import train
 
 app = typer.Typer(
     name="archdsl",
@@ -26,6 +29,9 @@ app.command()(graph)
 app.command()(diff)
 app.command()(export)
 app.command()(eject)
+app.command()(train)
+app.command(name="eval")(evaluate)
+app.add_typer(data_app, name="data")
 
 
 @app.callback()

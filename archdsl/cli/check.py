@@ -13,6 +13,7 @@ from archdsl.cli.load_spec import load_or_exit
 
 if TYPE_CHECKING:
     from archdsl.backend.verify import Verified
+    from archdsl.diagnostics import Diagnostic
     from archdsl.ir import Program
 
 
@@ -41,6 +42,15 @@ def check(
 ) -> None:
     """Check a spec and report every layer's shape, parameters and MACs."""
     program = load_or_exit(spec, model, as_json=as_json or ir)
+    train_problems = _check_train_sections(program)
+    if train_problems:
+        if as_json or ir:
+            from archdsl.report.json_report import diagnostics_json
+
+            print(json.dumps(diagnostics_json(train_problems)))
+        else:
+            print_diagnostics(train_problems, program.sources)
+        raise typer.Exit(1)
     if ir:
         print(program.model_dump_json(indent=1, exclude={"sources"}))
         return
@@ -75,6 +85,23 @@ def check(
             print_diagnostics(problems, program.sources)
     if problems:
         raise typer.Exit(1)
+
+
+def _check_train_sections(program: Program) -> list[Diagnostic]:
+    """Validate each train section as `archdsl train` would, without torch or data."""
+    problems: list[Diagnostic] = []
+    sections = [m for m in program.models if m.train]
+    if not sections:
+        return problems
+    from archdsl.diagnostics import ArchError
+    from archdsl.train.resolve import NO_DATA, train_config
+
+    for m in sections:
+        try:
+            train_config(m)
+        except ArchError as exc:
+            problems += [d for d in exc.diagnostics if d.code != NO_DATA]
+    return problems
 
 
 def _verify(program: Program) -> list[Verified]:

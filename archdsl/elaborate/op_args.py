@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from archdsl.diagnostics import Diagnostic, Note, Span
+from archdsl.diagnostics.reasons import reason
 from archdsl.elaborate.expr import DIVISION_HINT, Env, divides, evaluate, unknown_name
 from archdsl.elaborate.values import EvalError, Poisoned, Symbol, show
 from archdsl.ops import Op
@@ -96,19 +97,6 @@ def validate(cls: type[Op], call: ast.Call, bound: Bound) -> tuple[Op | None, li
 # A string that would be a valid value without its quotes: `"3x3"`, `"true"`, `"0.5"`.
 _LITERAL = re.compile(r"[0-9][0-9_]*(x[0-9][0-9_]*)?|[0-9.]+([eE][+-]?[0-9]+)?|true|false")
 
-_REASONS = {
-    "greater_than_equal": "must be at least {ge}",
-    "greater_than": "must be greater than {gt}",
-    "less_than_equal": "must be at most {le}",
-    "less_than": "must be less than {lt}",
-    "int_type": "must be a whole number",
-    "int_from_float": "must be a whole number",
-    "float_type": "must be a number",
-    "bool_type": "must be true or false",
-    "string_type": "must be a string",
-    "finite_number": "must be a finite number",
-}
-
 
 def _describe(
     cls: type[Op], call: ast.Call, bound: Bound, exc: ValidationError
@@ -121,7 +109,7 @@ def _describe(
     for field, errs in by_field.items():
         value = bound.values.get(field)
         span = bound.spans.get(field, call.span)
-        reason = _reason(cls, field, errs)
+        why = _reason(cls, field, errs)
         hint = usage
         expr = bound.exprs.get(field)
         if isinstance(value, float) and expr is not None and divides(expr):
@@ -131,7 +119,7 @@ def _describe(
         diags.append(
             Diagnostic(
                 "argument",
-                f"`{call.name}`: `{field}` {reason}, got {show(value)}",
+                f"`{call.name}`: `{field}` {why}, got {show(value)}",
                 span,
                 help=hint,
             )
@@ -147,12 +135,4 @@ def _reason(cls: type[Op], field: str, errs: list[dict[str, Any]]) -> str:
         words = cls.symbols.get(field, ())
         alternatives = " or ".join(f"`{w}`" for w in words)
         return "must be a size like 3 or 3x3" + (f", or {alternatives}" if words else "")
-    err = errs[0]
-    kind = err["type"]
-    if kind in _REASONS:
-        return _REASONS[kind].format(**err.get("ctx", {}))
-    if kind == "value_error":
-        return str(err["ctx"]["error"])
-    if kind == "literal_error":  # pydantic quotes the choices as Python does: 'none'
-        return "must be " + str(err["ctx"]["expected"]).replace("'", '"')
-    return str(err["msg"]).lower()
+    return reason(errs[0])

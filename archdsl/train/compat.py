@@ -1,0 +1,196 @@
+"""Does a configuration fit its model? Sample shape, classes, loss, augmentation.
+
+Checked before any data is read, by `archdsl check` and `archdsl train` alike;
+no torch here. Each problem names the configuration value at fault by its
+location, so the caller can point at the spec text it came from.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple
+
+from archdsl.train.config import (
+    BinaryCrossEntropy,
+    Crop,
+    CrossEntropy,
+    Cutout,
+    Data,
+    Synthetic,
+    TrainConfig,
+)
+from archdsl.train.dataset_info import DATASETS
+
+Loc = tuple[str | int, ...]
+Shape = tuple[int, ...]
+
+
+class Problem(NamedTuple):
+    loc: Loc
+    message: str
+    help: str | None = None
+
+
+def fmt(shape: Shape) -> str:
+    return "[" + ", ".join(str(d) for d in shape) + "]"
+
+
+def sample_shape(data: Data, model_input: Shape) -> Shape | None:
+    """The shape of one sample the dataset gives, where it is known without reading it."""
+    if isinstance(data, Synthetic):
+        return model_input
+    if data.kind == "imagefolder":
+        return model_input if len(model_input) == 3 else None
+    return DATASETS[data.kind].shape
+
+
+def class_count(data: Data, output: Shape) -> int | None:
+    """How many classes the dataset has, where known without reading it."""
+    if isinstance(data, Synthetic):
+        if data.classes is not None:
+            return data.classes
+        return 2 if output == (1,) else (output[0] if len(output) == 1 else None)
+    return DATASETS[data.kind].classes
+
+
+def effective_loss(config: TrainConfig, output: Shape) -> Any:
+    """The configured loss, or the one the output calls for: one output means binary."""
+    if config.loss is not None:
+        return config.loss
+    return BinaryCrossEntropy() if output == (1,) else CrossEntropy()
+
+
+def problems(config: TrainConfig, model: str, model_input: Shape, output: Shape) -> list[Problem]:
+    """Everything about `config` that cannot work with this model."""
+    found: list[Problem] = []
+    data = config.data
+    shape = sample_shape(data, model_input)
+    found += _input_problems(data, model, model_input, shape)
+    found += _loss_problems(config, model, output, class_count(data, output))
+    found += _augment_problems(data, shape)
+    found += _stats_problems(data, shape)
+    return found
+
+
+def fits(shape: Shape, model_input: Shape) -> bool:
+    """Samples of `shape` feed a model taking `model_input`, as they are or flattened."""
+    return model_input in (shape, (math.prod(shape),))
+
+
+def _input_problems(
+    data: Data, model: str, model_input: Shape, shape: Shape | None
+) -> list[Problem]:
+    if data.kind == "imagefolder" and (len(model_input) != 3 or model_input[0] not in (1, 3)):
+        return [
+            Problem(
+                ("data",),
+                f"imagefolder gives images; model `{model}` takes {fmt(model_input)}",
+                "give the model an image input: `input [3, H, W]` (colour) or `[1, H, W]` (grey)",
+            )
+        ]
+    if shape is None or fits(shape, model_input):
+        return []
+    flat = f" (or [{math.prod(shape)}] flattened)" if len(shape) > 1 else ""
+    return [
+        Problem(
+            ("data",),
+            f"{data.kind} gives samples of shape {fmt(shape)}; "
+            f"model `{model}` takes {fmt(model_input)}",
+            f"make the model's input {fmt(shape)}{flat}",
+        )
+    ]
+
+
+def _loss_problems(
+    config: TrainConfig, model: str, output: Shape, classes: int | None
+) -> list[Problem]:
+    loss = effective_loss(config, output)
+    where: Loc = ("loss",) if config.loss is not None else ("data",)
+    if isinstance(loss, BinaryCrossEntropy):
+        if output != (1,):
+            return [
+                Problem(
+                    where,
+                    f"bce needs a model with one output; `{model}` gives {fmt(output)}",
+                    "use `loss cross_entropy` for one output per class",
+                )
+            ]
+        if classes is not None and classes != 2:
+            return [
+                Problem(
+                    ("data",),
+                    f"{config.data.kind} has {classes} classes; a single output tells two apart",
+                    "end the model with one output per class and use `loss cross_entropy`",
+                )
+            ]
+        return []
+    if len(output) != 1 or output[0] < 2:
+        return [
+            Problem(
+                where,
+                f"{loss.kind} needs one output per class; `{model}` gives {fmt(output)}",
+                "use `loss bce` for a single output" if output == (1,) else None,
+            )
+        ]
+    if classes is not None and output[0] != classes:
+        return [
+            Problem(
+                ("data",),
+                f"{config.data.kind} has {classes} classes; model `{model}` gives "
+                f"{output[0]} outputs",
+                f"end the model with `linear({classes})`",
+            )
+        ]
+    return []
+
+
+def _augment_problems(data: Data, shape: Shape | None) -> list[Problem]:
+    found: list[Problem] = []
+    for i, aug in enumerate(data.augment):
+        loc: Loc = ("data", "augment", i)
+        if shape is not None and len(shape) != 3:
+            found.append(
+                Problem(loc, f"{aug.kind} works on images; {data.kind} gives {fmt(shape)}")
+            )
+            continue
+        if shape is None:
+            continue
+        height, width = shape[1], shape[2]
+        if isinstance(aug, Crop) and aug.size != (height, width):
+            found.append(
+                Problem(
+                    (*loc, "size"),
+                    f"crop must give the image size {height}x{width}, "
+                    f"not {aug.size[0]}x{aug.size[1]}",
+                    f"write `crop({height}, padding={aug.padding or max(1, height // 8)})`",
+                )
+            )
+        if isinstance(aug, Cutout) and aug.size > min(height, width):
+            found.append(
+                Problem(
+                    (*loc, "size"),
+                    f"cutout of {aug.size} is larger than the {height}x{width} image",
+                )
+            )
+    return found
+
+
+def _stats_problems(data: Data, shape: Shape | None) -> list[Problem]:
+    if data.mean is None:
+        return []
+    if not data.normalize:
+        return [Problem(("data", "normalize"), "`normalize=false` contradicts `mean` and `std`")]
+    if shape is None:
+        return []
+    # One value per channel of an image, per feature of a table, or one for all.
+    width = shape[0]
+    if len(data.mean) in (1, width):
+        return []
+    unit = "channels" if len(shape) == 3 else "features"
+    return [
+        Problem(
+            ("data", "mean"),
+            f"`mean` and `std` have {len(data.mean)} values; {data.kind} has {width} {unit}",
+            "give one value" if width == 1 else f"give {width} values, or one for all",
+        )
+    ]

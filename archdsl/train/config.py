@@ -1,0 +1,353 @@
+"""What a `train` section and the command line may say, as pydantic models.
+
+No torch here: `archdsl check` validates train sections with these models.
+A value written as a call in a spec (`sgd(lr=0.1)`) is a model tagged by
+`kind`; a bare word (`cosine`) is the same call with no arguments. Each call
+names the arguments it takes by position in `positional`; the rest are
+keyword-only.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal, Self, get_args
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    model_validator,
+)
+
+from archdsl.ops.types import Size
+
+Fraction = Annotated[float, Field(ge=0, lt=1)]
+Probability = Annotated[float, Field(ge=0, le=1)]
+HeldOut = Annotated[float, Field(gt=0, lt=1)]
+
+
+def _as_call(value: Any) -> Any:
+    """A bare word where a call is expected is that call with no arguments."""
+    return {"kind": value} if isinstance(value, str) else value
+
+
+class Call(BaseModel):
+    """A value written as a call; subclasses fix `kind` and declare their arguments."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
+
+    positional: ClassVar[tuple[str, ...]] = ()
+    kind: str
+
+    @classmethod
+    def usage(cls, name: str) -> str:
+        """`sgd(lr, momentum=0.0, ...)`: the call as a user writes it."""
+        parts = []
+        fields = cls.model_fields
+        for field in [*cls.positional, *(f for f in fields if f not in cls.positional)]:
+            info = fields[field]
+            if field == "kind":
+                continue
+            default = info.get_default(call_default_factory=True)
+            parts.append(field if info.is_required() else f"{field}={_show(default)}")
+        return f"{name}({', '.join(parts)})"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "none"
+    if isinstance(value, list):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    return str(value)
+
+
+def _members(choice: Any) -> tuple[type[Call], ...]:
+    """The calls a tagged field takes: the members of its union."""
+    return get_args(get_args(choice)[0])
+
+
+# A field that takes one of several calls, told apart by `kind`, a bare word allowed.
+Tagged = (Discriminator("kind"), BeforeValidator(_as_call))
+
+
+# ---- augmentation ---------------------------------------------------------------
+
+
+class Crop(Call):
+    """A random `size` window of the image zero-padded by `padding` on every side."""
+
+    positional = ("size", "padding")
+    kind: Literal["crop"] = "crop"
+    size: Size
+    padding: NonNegativeInt = 0
+
+
+class Flip(Call):
+    """A left-right mirror with probability `p`."""
+
+    positional = ("p",)
+    kind: Literal["flip"] = "flip"
+    p: Probability = 0.5
+
+
+class Cutout(Call):
+    """A `size` x `size` square zeroed at a random place (DeVries & Taylor, 2017)."""
+
+    positional = ("size",)
+    kind: Literal["cutout"] = "cutout"
+    size: PositiveInt
+
+
+Augment = Annotated[Crop | Flip | Cutout, *Tagged]
+
+
+# ---- data -----------------------------------------------------------------------
+
+
+class Data(Call):
+    """What every dataset takes: normalisation and augmentation."""
+
+    # Standardise each channel (images) or feature (tables); without `mean` and
+    # `std`, with the statistics of the training split. Images are first scaled
+    # to [0, 1].
+    normalize: bool = True
+    mean: list[float] | None = None
+    std: list[PositiveFloat] | None = None
+    augment: list[Augment] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _stats_together(self) -> Self:
+        if (self.mean is None) != (self.std is None):
+            raise ValueError("give `mean` and `std` together")
+        if self.mean is not None and self.std is not None and len(self.mean) != len(self.std):
+            raise ValueError(f"`mean` has {len(self.mean)} values but `std` has {len(self.std)}")
+        return self
+
+
+class Cifar10(Data):
+    """CIFAR-10's official python batches, from `path`, --data or $ARCHDSL_DATA."""
+
+    positional = ("path",)
+    kind: Literal["cifar10"] = "cifar10"
+    path: str | None = None
+
+
+class SplitData(Data):
+    """A dataset without an official test split: `val` of it is held out, fixed once."""
+
+    val: HeldOut = 0.2
+
+
+class Digits(SplitData):
+    """scikit-learn's 8x8 handwritten digits: 1,797 images, 10 classes."""
+
+    kind: Literal["digits"] = "digits"
+
+
+class BreastCancer(SplitData):
+    """scikit-learn's Wisconsin breast cancer table: 569 rows, 30 features, 2 classes."""
+
+    kind: Literal["breast_cancer"] = "breast_cancer"
+
+
+class Iris(SplitData):
+    """scikit-learn's iris table: 150 rows, 4 features, 3 classes."""
+
+    kind: Literal["iris"] = "iris"
+
+
+class ImageFolder(SplitData):
+    """One folder of images per class (or `train/` and `val/` holding such folders)."""
+
+    positional = ("path",)
+    kind: Literal["imagefolder"] = "imagefolder"
+    path: str | None = None
+
+
+class Synthetic(Data):
+    """Random inputs of the model's shape with random labels, for smoke tests."""
+
+    kind: Literal["synthetic"] = "synthetic"
+    samples: PositiveInt = 512
+    val_samples: PositiveInt = 128
+    classes: Annotated[int, Field(ge=2)] | None = None  # default: what the model outputs
+
+
+Dataset = Annotated[Cifar10 | Digits | BreastCancer | Iris | ImageFolder | Synthetic, *Tagged]
+
+
+# ---- optimisation -----------------------------------------------------------------
+
+
+class SGD(Call):
+    """Stochastic gradient descent, with momentum and Nesterov's variant."""
+
+    positional = ("lr",)
+    kind: Literal["sgd"] = "sgd"
+    lr: PositiveFloat
+    momentum: Fraction = 0.0
+    nesterov: bool = False
+    weight_decay: NonNegativeFloat = 0.0
+
+    @model_validator(mode="after")
+    def _nesterov_needs_momentum(self) -> Self:
+        if self.nesterov and self.momentum == 0:
+            raise ValueError("`nesterov=true` needs a `momentum` above 0")
+        return self
+
+
+Betas = Annotated[list[Fraction], Field(min_length=2, max_length=2)]
+
+
+class Adam(Call):
+    """Adam (Kingma & Ba, 2015); weight decay added to the gradient."""
+
+    positional = ("lr",)
+    kind: Literal["adam"] = "adam"
+    lr: PositiveFloat = 1e-3
+    betas: Betas = Field(default_factory=lambda: [0.9, 0.999])
+    eps: PositiveFloat = 1e-8
+    weight_decay: NonNegativeFloat = 0.0
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter, 2019)."""
+
+    kind: Literal["adamw"] = "adamw"  # type: ignore[assignment]
+    weight_decay: NonNegativeFloat = 0.01
+
+
+Optimizer = Annotated[SGD | Adam | AdamW, *Tagged]
+
+
+class Schedule(Call):
+    """Every schedule may start with a linear warmup over `warmup` of all steps."""
+
+    positional = ("warmup",)
+    warmup: Fraction = 0.0
+
+
+class Constant(Schedule):
+    kind: Literal["constant"] = "constant"
+
+
+class Step(Schedule):
+    """Multiply the rate by `gamma` every `every` epochs, or at each epoch in `milestones`."""
+
+    positional = ("every",)
+    kind: Literal["step"] = "step"
+    every: PositiveInt | None = None
+    milestones: list[PositiveInt] | None = None
+    gamma: Annotated[float, Field(gt=0, le=1)] = 0.1
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> Self:
+        if (self.every is None) == (self.milestones is None):
+            raise ValueError("give either `every` or `milestones`")
+        return self
+
+
+class Cosine(Schedule):
+    """Cosine decay from the peak rate to `final` times it (Loshchilov & Hutter, 2017)."""
+
+    kind: Literal["cosine"] = "cosine"
+    final: Probability = 0.0
+
+
+class OneCycle(Schedule):
+    """Linear up to the peak over `warmup` of the run, then linear down to `final` times it."""
+
+    positional = ("warmup",)
+    kind: Literal["onecycle"] = "onecycle"
+    warmup: Fraction = 0.3
+    final: Probability = 0.0
+
+
+ScheduleChoice = Annotated[Constant | Step | Cosine | OneCycle, *Tagged]
+
+
+class CrossEntropy(Call):
+    """Cross-entropy against the class, with optional label smoothing."""
+
+    positional = ("label_smoothing",)
+    kind: Literal["cross_entropy"] = "cross_entropy"
+    label_smoothing: Fraction = 0.0
+
+
+class SquaredError(Call):
+    """Squared error between the softmax and the one-hot target, summed over classes."""
+
+    kind: Literal["mse"] = "mse"
+
+
+class BinaryCrossEntropy(Call):
+    """Binary cross-entropy for a model with a single (sigmoid) output."""
+
+    kind: Literal["bce"] = "bce"
+
+
+Loss = Annotated[CrossEntropy | SquaredError | BinaryCrossEntropy, *Tagged]
+
+
+class Init(Call):
+    """A weight initialisation scheme (the torch backend's `init`)."""
+
+    kind: Literal["torch", "torchvision"]
+    zero_init_residual: bool = False
+
+
+InitChoice = Annotated[Init, BeforeValidator(_as_call)]
+
+
+class TrainConfig(BaseModel):
+    """The effective configuration of a run: the train section, then the flags."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, defer_build=True)
+
+    data: Dataset
+    epochs: PositiveInt = 10
+    batch: PositiveInt = 128
+    optimizer: Optimizer = Field(default_factory=Adam)
+    schedule: ScheduleChoice = Field(default_factory=Constant)
+    loss: Loss | None = None  # none: chosen from the output
+    init: InitChoice | None = None  # none: what the torch backend does by default
+    seed: NonNegativeInt = 0
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    # CUDA only: bf16 autocast, channels-last images, torch.compile.
+    amp: bool = True
+    channels_last: bool = True
+    compile: bool = False
+    deterministic: bool = False
+    # CPU threads per process; none: one for a small model, else the cores shared out.
+    threads: PositiveInt | None = None
+
+
+# The fields that take a call: what they are called in messages, and the calls they take.
+CHOICES: dict[str, tuple[str, dict[str, type[Call]]]] = {
+    field: (noun, {cls.model_fields["kind"].default: cls for cls in classes})
+    for field, noun, classes in (
+        ("data", "dataset", _members(Dataset)),
+        ("augment", "augmentation", _members(Augment)),
+        ("optimizer", "optimizer", _members(Optimizer)),
+        ("schedule", "schedule", _members(ScheduleChoice)),
+        ("loss", "loss", _members(Loss)),
+    )
+}
+CHOICES["init"] = ("init scheme", {"torch": Init, "torchvision": Init})
+
+# Every call a train section may write, by name: how positional arguments get their names.
+CALLS: dict[str, type[Call]] = {
+    name: cls for _, calls in CHOICES.values() for name, cls in calls.items()
+}
+
+# Keys that change how a run executes but not what it computes: a resumed run may change them.
+EXECUTION_KEYS: frozenset[str] = frozenset(
+    {"device", "amp", "channels_last", "compile", "deterministic", "threads", "data.path"}
+)

@@ -1,0 +1,30 @@
+"""Datasets, one module each, loaded whole into memory as tensors.
+
+Loaders import torch; this package's own import does not.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+from archdsl.train.config import Data
+
+if TYPE_CHECKING:
+    from archdsl.train.data.base import LoadedData
+
+_MODULES = {
+    "cifar10": "cifar10",
+    "digits": "sklearn_bundled",
+    "breast_cancer": "sklearn_bundled",
+    "iris": "sklearn_bundled",
+    "imagefolder": "imagefolder",
+    "synthetic": "synthetic",
+}
+
+
+def load_data(config: Data, model_input: tuple[int, ...], output: tuple[int, ...]) -> LoadedData:
+    """The dataset `config` names, its samples shaped for a model taking `model_input`."""
+    module = importlib.import_module(f"archdsl.train.data.{_MODULES[config.kind]}")
+    data: LoadedData = module.load(config, model_input, output)
+    return data

@@ -1,0 +1,32 @@
+"""Trained weights scored on the held-out split, as `archdsl eval` reports them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from archdsl.ir import Model
+from archdsl.train.checkpoint import load_into, read_weights
+from archdsl.train.config import TrainConfig
+from archdsl.train.distributed import World
+from archdsl.train.loop import evaluate
+from archdsl.train.session import open_session, pick_device, settled
+
+
+@dataclass(frozen=True)
+class Score:
+    dataset: str
+    count: int
+    loss: float
+    accuracy: float
+
+
+def evaluate_weights(model: Model, config: TrainConfig, weights: Path) -> Score:
+    world = World()
+    device = pick_device(config.device, world)
+    tensors, _ = read_weights(weights)
+    with settled(config, model, device, world):
+        session = open_session(model, config, world, device)
+        load_into(session.module, tensors, weights)
+        loss, accuracy = evaluate(session)
+    return Score(session.data.name, len(session.data.val), loss, accuracy)

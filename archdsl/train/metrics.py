@@ -1,0 +1,32 @@
+"""DIR/metrics.jsonl: one JSON object per finished epoch."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from archdsl.train.atomic import write_atomic
+
+METRICS = "metrics.jsonl"
+# Every record holds at least these.
+FIELDS = (
+    "epoch",
+    "train_loss",
+    "train_acc",
+    "val_loss",
+    "val_acc",
+    "lr",
+    "images_per_s",
+    "seconds",
+)
+
+
+def append(out: Path, record: dict[str, Any]) -> None:
+    with (out / METRICS).open("a", encoding="utf-8") as f:
+        f.write(json.dumps(record) + "\n")
+
+
+def rewrite(out: Path, history: list[dict[str, Any]]) -> None:
+    """The file as the checkpoint knows it: a resumed run drops epochs it will redo."""
+    write_atomic(out / METRICS, "".join(json.dumps(r) + "\n" for r in history).encode())

@@ -1,0 +1,285 @@
+"""A whole run: set up, resume if asked, train epoch by epoch, checkpoint, report.
+
+`train(model, config, options)` is the trainer's one entry point; it takes an
+IR model and a validated configuration and knows nothing of the spec's text.
+It returns the process's exit code: 0 when every epoch is done, 1 when the
+loss diverged, 128 + the signal's number when a signal stopped it (after
+saving a checkpoint that `--resume` continues from exactly).
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from rich.console import Console
+
+from archdsl.ir import Model
+from archdsl.train import checkpoint, metrics
+from archdsl.train.checkpoint import Checkpoint
+from archdsl.train.config import TrainConfig
+from archdsl.train.curves import plot
+from archdsl.train.distributed import World, gather, start, stop, world_from_env
+from archdsl.train.errors import TrainError
+from archdsl.train.fingerprint import config_values, digest, model_layers
+from archdsl.train.loop import EpochEnd, Totals, evaluate, global_totals, train_epoch
+from archdsl.train.progress import ProgressView
+from archdsl.train.run_folder import RunOptions, open_run_folder
+from archdsl.train.session import open_session, pick_device, settled
+from archdsl.train.signals import StopRequest
+
+FORMAT = 1
+
+
+@dataclass
+class Position:
+    epoch: int = 0  # epochs finished
+    epoch_step: int = 0  # steps taken into the unfinished epoch
+
+
+def train(
+    model: Model, config: TrainConfig, options: RunOptions, world: World | None = None
+) -> int:
+    world = world or world_from_env()
+    device = pick_device(config.device, world)
+    start(world, device)
+    try:
+        with settled(config, model, device, world):
+            return Run(model, config, options, world, device).run()
+    finally:
+        stop(world)
+
+
+class Run:
+    def __init__(
+        self,
+        model: Model,
+        config: TrainConfig,
+        options: RunOptions,
+        world: World,
+        device: torch.device,
+    ) -> None:
+        self.options = options
+        self.out = options.out
+        self.console = Console(highlight=False)
+        self.errors = Console(stderr=True, highlight=False, soft_wrap=True)
+        self.view = ProgressView(self.console, world.main, config.epochs)
+        self.layers = model_layers(model)
+        self.values = config_values(config)
+        self.position = Position()
+        self.history: list[dict[str, Any]] = []
+        self.best: dict[str, Any] = {"val_acc": -1.0, "epoch": 0}
+        self.partial = Totals()
+        self.gen_state: torch.Tensor | None = None
+        self.rng: dict[str, Any] | None = None
+        # The run folder first: a refused resume must not wait for the data to load.
+        found = open_run_folder(options, model, config, world, device, self.layers, self.values)
+        self.s = open_session(model, config, world, device)
+        if found is not None:
+            self._restore(found)
+
+    # ---- the run ------------------------------------------------------------------
+
+    def run(self) -> int:
+        s = self.s
+        if self.position.epoch >= s.config.epochs:
+            self.view.print(f"the run in {self.out} has finished all {s.config.epochs} epochs")
+            return 0
+        self.view.print(self._banner())
+        with StopRequest() as stop_request, self.view:
+            for epoch in range(self.position.epoch + 1, s.config.epochs + 1):
+                self._seed(epoch)
+                end = train_epoch(
+                    s,
+                    epoch,
+                    self.position.epoch_step,
+                    self.gen_state,
+                    self.partial,
+                    stop_request,
+                    self.view,
+                )
+                if end.outcome == "diverged":
+                    return self._diverged(epoch, end)
+                if end.outcome == "stopped":
+                    self._checkpoint(epoch - 1, end)
+                    return self._stopped(stop_request, epoch, end)
+                if not self._finish_epoch(epoch, end):
+                    return self._diverged(epoch, end)
+                if end.stop_requested and epoch < s.config.epochs:
+                    return self._stopped(stop_request, epoch + 1, EpochEnd("stopped", 0))
+        self._wrap_up()
+        return 0
+
+    def _seed(self, epoch: int) -> None:
+        """Dropout's randomness: a function of (seed, epoch, rank), or as saved mid-epoch."""
+        if self.rng is not None:
+            torch.set_rng_state(self.rng["cpu"])
+            if self.rng.get("cuda") is not None and self.s.device.type == "cuda":
+                torch.cuda.set_rng_state(self.rng["cuda"], self.s.device)
+            self.rng = None
+            return
+        torch.manual_seed((self.s.config.seed * 1_000_003 + epoch) * 4099 + self.s.world.rank)
+
+    def _finish_epoch(self, epoch: int, end: EpochEnd) -> bool:
+        """Evaluate, record and checkpoint a finished epoch; False if the weights diverged."""
+        s = self.s
+        totals = global_totals(end.totals, s)
+        val_loss, val_acc = evaluate(s)
+        # The last step can break the weights after the last loss was checked.
+        if not (math.isfinite(val_loss) and finite(s.module)):
+            return False
+        record = {
+            "epoch": epoch,
+            "step": epoch * s.train.steps,
+            "train_loss": totals.loss / max(1, totals.count),
+            "train_acc": totals.correct / max(1, totals.count),
+            "val_loss": val_loss,
+            "val_acc": val_acc,
+            "lr": s.optimizer.param_groups[0]["lr"],
+            "images_per_s": totals.count / max(totals.seconds, 1e-9),
+            "seconds": totals.seconds,
+        }
+        improved = val_acc > self.best["val_acc"]
+        self.history.append(record)
+        if improved:
+            self.best = {"val_acc": val_acc, "val_loss": val_loss, "epoch": epoch}
+        if s.world.main:
+            metrics.append(self.out, record)
+        self._checkpoint(epoch, EpochEnd("done", 0), best=improved)
+        self.view.epoch_line(record, improved)
+        self.position = Position(epoch, 0)
+        self.partial, self.gen_state = Totals(), None
+        return True
+
+    def _wrap_up(self) -> None:
+        if not self.s.world.main:
+            return
+        title = f"{self.s.model.name} on {self.s.data.name}"
+        curves = plot(self.out, self.history, title)
+        self.view.summary(title, self.history, self.best, self.out)
+        if curves:
+            self.view.print(f"curves: {curves}")
+
+    # ---- checkpoints ----------------------------------------------------------------
+
+    def _checkpoint(self, epochs_done: int, end: EpochEnd, best: bool = False) -> None:
+        """Save where the run stands; every process takes part (its RNG state is gathered)."""
+        s = self.s
+        rng = gather(_rng_state(s.device), s.world)
+        if not s.world.main:
+            return
+        stopped = end.outcome == "stopped"
+        epoch_step = end.steps if stopped else 0
+        step = epochs_done * s.train.steps + epoch_step
+        if epochs_done >= s.config.epochs:
+            status = "finished"
+        else:
+            status = "interrupted" if stopped else "running"
+        info = {
+            "format": FORMAT,
+            "model_name": s.model.name,
+            "status": status,
+            "epoch": epochs_done,
+            "epochs": s.config.epochs,
+            "step": step,
+            "epoch_step": epoch_step,
+            "best": self.best,
+            "history": self.history,
+            "world_size": s.world.size,
+            "model": {"hash": digest(self.layers), "layers": self.layers},
+            "config": {"hash": digest(self.values), "values": self.values},
+        }
+        state = {
+            "step": step,
+            "optimizer": s.optimizer.state_dict(),
+            "scheduler": s.scheduler.state_dict(),
+            "rng": rng,
+            "generator": end.gen_state,
+            "partial": end.totals.as_list() if stopped else None,
+        }
+        checkpoint.save(self.out, s.module, state, info, best=best)
+
+    def _restore(self, found: Checkpoint) -> None:
+        s = self.s
+        info, state = found.info, found.state
+        s.module.load_state_dict(found.weights)
+        s.optimizer.load_state_dict(state["optimizer"])
+        s.scheduler.load_state_dict(state["scheduler"])
+        self.position = Position(info["epoch"], info["epoch_step"])
+        self.history = info["history"]
+        self.best = info["best"]
+        if info["epoch_step"]:
+            self.partial = Totals.from_list(state["partial"])
+            self.gen_state = state["generator"]
+            rng = state["rng"]
+            self.rng = rng[s.world.rank] if s.world.rank < len(rng) else None
+
+    # ---- how a run ends early ---------------------------------------------------------
+
+    def _diverged(self, epoch: int, end: EpochEnd) -> int:
+        if self.s.world.main:
+            done = self.position.epoch
+            kept = (
+                f"the last good checkpoint, after epoch {done}, is kept in {self.out}"
+                if done
+                else "no checkpoint had been written yet"
+            )
+            self.errors.print(
+                "[bold red]error:[/] the loss or the weights became NaN or infinite "
+                f"in epoch {epoch} (by step {end.steps} of {self.s.train.steps}); "
+                f"training stopped and {kept}\n"
+                "  = help: lower the learning rate, add a warmup, or normalise the data"
+            )
+        return 1
+
+    def _stopped(self, stop_request: StopRequest, epoch: int, end: EpochEnd) -> int:
+        number = stop_request.signal or signal.SIGINT
+        if self.s.world.main:
+            where = (
+                f"in epoch {epoch} at step {end.steps}" if end.steps else f"before epoch {epoch}"
+            )
+            name = signal.Signals(number).name
+            self.errors.print(
+                f"stopped by {name} {where}; checkpoint saved in {self.out}\n"
+                f"  continue with: {self.options.command} --resume"
+            )
+        return 128 + int(number)
+
+    def _banner(self) -> str:
+        s = self.s
+        procs = f" x {s.world.size} processes" if s.world.size > 1 else ""
+        verb = "resuming" if self.position.epoch or self.position.epoch_step else "training"
+        return (
+            f"{verb} {s.model.name} on {s.data.name}: {len(s.data.train):,} samples, "
+            f"{len(s.data.val):,} held out; {s.config.epochs} epochs of {s.train.steps} steps "
+            f"(batch {s.config.batch}) on {s.device}{procs}; run folder {self.out}"
+        )
+
+
+def finite(module: torch.nn.Module) -> bool:
+    return all(
+        bool(t.isfinite().all()) for t in module.state_dict().values() if t.is_floating_point()
+    )
+
+
+def _rng_state(device: torch.device) -> dict[str, Any]:
+    cuda = torch.cuda.get_rng_state(device) if device.type == "cuda" else None
+    return {"cpu": torch.get_rng_state(), "cuda": cuda}
+
+
+def worker(model: Model, config: TrainConfig, options: RunOptions) -> int:
+    """A `--nproc` process: train, with errors as messages like the single-process command."""
+    errors = Console(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        return train(model, config, options)
+    except TrainError as exc:
+        if world_from_env().main:
+            errors.print(f"[bold red]error:[/] {exc}")
+        return 1
+    except KeyboardInterrupt:  # the third signal: stop now, keep the last checkpoint
+        if world_from_env().main:
+            errors.print(f"stopped at once; the last checkpoint in {options.out} is kept")
+        return 128 + signal.SIGINT

@@ -1,0 +1,192 @@
+"""Everything a run needs, built once: device, data, network, objective, optimiser.
+
+The CUDA-only choices (bf16 autocast, channels-last, the dataset on the GPU,
+fused optimisers) are all taken here from the device, so the training loop
+reads the same on a CPU and a GPU.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+from torch.optim.lr_scheduler import LambdaLR
+
+from archdsl.backend import build
+from archdsl.ir import Model
+from archdsl.train.augment import augmentations
+from archdsl.train.compat import class_count, effective_loss, fits, fmt
+from archdsl.train.config import TrainConfig
+from archdsl.train.data import load_data
+from archdsl.train.data.base import LoadedData
+from archdsl.train.distributed import World
+from archdsl.train.errors import TrainError
+from archdsl.train.head import final_activation
+from archdsl.train.loader import Loader, Transform, normaliser, place
+from archdsl.train.losses import Objective
+from archdsl.train.optim import make_optimizer
+from archdsl.train.schedule import make_scheduler
+
+
+@dataclass
+class Session:
+    model: Model
+    config: TrainConfig
+    world: World
+    device: torch.device
+    data: LoadedData
+    module: nn.Module  # the plain module: its state_dict is what checkpoints hold
+    network: nn.Module  # what runs the batches: the module, wrapped in DDP or compiled
+    objective: Objective
+    train: Loader
+    val: Loader
+    optimizer: torch.optim.Optimizer
+    scheduler: LambdaLR
+    autocast: Callable[[], AbstractContextManager[Any]]
+
+    @property
+    def total_steps(self) -> int:
+        return self.config.epochs * self.train.steps
+
+
+def pick_device(choice: str, world: World) -> torch.device:
+    if choice == "cpu" or (choice == "auto" and not torch.cuda.is_available()):
+        return torch.device("cpu")
+    if not torch.cuda.is_available():
+        raise TrainError("`device cuda` was asked for, but torch sees no CUDA GPU here")
+    if world.local_rank >= torch.cuda.device_count():
+        raise TrainError(
+            f"process {world.local_rank} on this machine has no GPU of its own "
+            f"({torch.cuda.device_count()} found); start at most that many processes per machine"
+        )
+    torch.cuda.set_device(world.local_rank)
+    return torch.device("cuda", world.local_rank)
+
+
+# Below this many multiply-accumulates per step (forward, per process), a CPU run uses
+# one thread: ops this small take longer to share out than to compute, and far
+# longer when other processes keep the cores busy.
+SMALL_STEP_MACS = 500_000_000
+
+
+@contextlib.contextmanager
+def settled(
+    config: TrainConfig, model: Model, device: torch.device, world: World
+) -> Iterator[None]:
+    """Process-wide settings for a run (threads, determinism, cuDNN autotuning), then back."""
+    before = (
+        torch.get_num_threads(),
+        torch.are_deterministic_algorithms_enabled(),
+        torch.backends.cudnn.benchmark,
+    )
+    if device.type == "cpu":
+        torch.set_num_threads(cpu_threads(config, model, world))
+    if config.deterministic:
+        if device.type == "cuda":
+            os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = not config.deterministic
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before[0])
+        torch.use_deterministic_algorithms(before[1])
+        torch.backends.cudnn.benchmark = before[2]
+
+
+def cpu_threads(config: TrainConfig, model: Model, world: World) -> int:
+    if config.threads is not None:
+        return config.threads
+    if model.macs * config.batch // world.size < SMALL_STEP_MACS:
+        return 1
+    # Processes sharing a machine share its cores; more threads would only contend.
+    return max(1, (os.cpu_count() or 1) // world.local_size)
+
+
+def open_session(model: Model, config: TrainConfig, world: World, device: torch.device) -> Session:
+    data = load_data(config.data, model.input, model.output)
+    check_data(data, model, config, world)
+    cuda = device.type == "cuda"
+    scale, shift = normaliser(config.data, data.train, data.scale, device)
+    transform = Transform(
+        scale=scale,
+        shift=shift,
+        augment=augmentations(config.data.augment, data.sample_shape),
+        model_input=model.input,
+        channels_last=cuda and config.channels_last and len(model.input) == 3,
+    )
+    torch.manual_seed(config.seed)  # the initial weights follow from the seed
+    init = config.init
+    module = build(
+        model,
+        init=init.kind if init else None,
+        zero_init_residual=init.zero_init_residual if init else None,
+    ).to(device)
+    if transform.channels_last:
+        module = module.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+    network: nn.Module = module
+    if world.size > 1:
+        network = nn.parallel.DistributedDataParallel(
+            module, device_ids=[device.index] if cuda else None
+        )
+    if config.compile:
+        network = torch.compile(network)  # type: ignore[assignment]
+    train = Loader(place(data.train, device), config.batch, transform, world, device, train=True)
+    val = Loader(place(data.val, device), config.batch, transform, world, device, train=False)
+    optimizer = make_optimizer(config.optimizer, module.parameters(), device)
+    scheduler = make_scheduler(config.schedule, optimizer, config.epochs * train.steps, train.steps)
+    use_amp = cuda and config.amp
+
+    def autocast() -> AbstractContextManager[Any]:
+        if use_amp:
+            return torch.autocast("cuda", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    objective = Objective(effective_loss(config, model.output), final_activation(model))
+    return Session(
+        model,
+        config,
+        world,
+        device,
+        data,
+        module,
+        network,
+        objective,
+        train,
+        val,
+        optimizer,
+        scheduler,
+        autocast,
+    )
+
+
+def check_data(data: LoadedData, model: Model, config: TrainConfig, world: World) -> None:
+    """What only the loaded data can tell: its real shape, classes and size."""
+    if not fits(data.sample_shape, model.input):
+        raise TrainError(
+            f"{data.name} gives samples of shape {fmt(data.sample_shape)}; "
+            f"model `{model.name}` takes {fmt(model.input)}"
+        )
+    expected = class_count(config.data, model.output)
+    outputs = 2 if model.output == (1,) else model.output[0]
+    if expected is None and data.classes != outputs:
+        raise TrainError(
+            f"{data.name} has {data.classes} classes; model `{model.name}` gives "
+            f"{fmt(model.output)}"
+        )
+    if config.batch % world.size:
+        raise TrainError(
+            f"the batch of {config.batch} does not split evenly over {world.size} processes"
+        )
+    if config.batch > len(data.train):
+        raise TrainError(
+            f"the batch of {config.batch} is larger than the {len(data.train)} training samples"
+            f" of {data.name}; make `batch` at most {len(data.train)}"
+        )
