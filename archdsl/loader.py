@@ -7,24 +7,16 @@ from pathlib import Path
 
 from archdsl.diagnostics import ArchError, Diagnostic
 from archdsl.ir import Program
-from archdsl.syntax.imports import display_path, load_unit
+from archdsl.syntax.imports import Unreadable, display_path, load_unit, read_source
 from archdsl.syntax.limits import RECURSION_LIMIT
 
 
 def read_spec(path: Path) -> str:
     """A spec file's text; a user-facing ArchError when it cannot be read."""
-    problem: str
     try:
-        return path.read_text(encoding="utf-8-sig")  # -sig: a byte order mark is not text
-    except FileNotFoundError:
-        problem = f"no such file: {path}"
-    except IsADirectoryError:
-        problem = f"{path} is a directory, not a spec file"
-    except UnicodeDecodeError:
-        problem = f"{path} is not UTF-8 text"
-    except OSError as exc:
-        problem = f"cannot read {path}: {exc.strerror}"
-    raise ArchError([Diagnostic("io", problem, None)])
+        return read_source(path, str(path))
+    except Unreadable as problem:
+        raise ArchError([Diagnostic("io", str(problem), None)]) from None
 
 
 def _location(diag: Diagnostic) -> tuple[str, int, int]:

@@ -38,9 +38,7 @@ def test_zoo_specs_lex_without_errors(spec: Path) -> None:
     lexed = list(ArchLexer(stripnl=False).get_tokens(text))
     assert [v for t, v in lexed if t in Error] == []
     assert "".join(v for _, v in lexed) == text + ("" if text.endswith("\n") else "\n")
-    declared = [
-        (v, lexed[i + 2]) for i, (t, v) in enumerate(lexed) if t == Keyword.Declaration
-    ]
+    declared = [(v, lexed[i + 2]) for i, (t, v) in enumerate(lexed) if t == Keyword.Declaration]
     assert declared
     for keyword, (t, v) in declared:
         # `train { ... }` may leave out the model's name; every other declaration names one.

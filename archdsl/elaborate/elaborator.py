@@ -8,13 +8,14 @@ but their shape rules are skipped, so each root cause is reported once.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
 
 from archdsl.diagnostics import Diagnostic, Note, Span
 from archdsl.elaborate.expr import DIVISION_HINT, Env, divides, evaluate, require
+from archdsl.elaborate.make_nodes import call_text, composite, plain
+from archdsl.elaborate.merge import merge_shapes
 from archdsl.elaborate.op_args import bind, validate
 from archdsl.elaborate.static import StaticChecker
-from archdsl.elaborate.values import POISON, EvalError, Poisoned, Symbol, Value, show
+from archdsl.elaborate.values import POISON, EvalError, Poisoned, Value, show
 from archdsl.ir import (
     BlockNode,
     GroupNode,
@@ -25,7 +26,7 @@ from archdsl.ir import (
     ResidualNode,
 )
 from archdsl.ops import OPS, ShapeError
-from archdsl.ops.shape_math import Shape, fmt_hw, fmt_shape
+from archdsl.ops.shape_math import Shape, fmt_shape
 from archdsl.syntax import ast
 from archdsl.syntax.limits import MAX_LAYERS, MAX_NODE_DEPTH, MAX_STEPS
 
@@ -46,15 +47,6 @@ class Frame:
 
 def join(prefix: str, name: str) -> str:
     return f"{prefix}.{name}" if prefix else name
-
-
-def _totals(nodes: list[Node]) -> tuple[int, int, int]:
-    params = buffers = macs = 0
-    for n in nodes:
-        params += n.params
-        buffers += n.buffers
-        macs += n.macs
-    return params, buffers, macs
 
 
 class Elaborator:
@@ -162,16 +154,14 @@ class Elaborator:
     def group(
         name: str, path: str, span: Span, start: Shape, end: Shape, children: list[Node]
     ) -> GroupNode:
-        params, buffers, macs = _totals(children)
-        return GroupNode.model_construct(
+        return composite(
+            GroupNode,
+            children,
             name=name,
             path=path,
             span=span,
             in_shape=start,
             out_shape=end,
-            params=params,
-            buffers=buffers,
-            macs=macs,
             children=children,
         )
 
@@ -300,20 +290,17 @@ class Elaborator:
         end = self.seq(block.body.stmts, shape, inner_scope, children, path, inner)
         if shape is None or end is None:
             return None
-        args = {p.name: _plain(inner_scope[p.name]) for p in block.params}
-        params, buffers, macs = _totals(children)
+        args = {p.name: plain(inner_scope[p.name]) for p in block.params}
         out.append(
-            BlockNode.model_construct(
-                kind="block",
-                call=_call_text(call, block, inner_scope),
+            composite(
+                BlockNode,
+                children,
+                call=call_text(call, block, inner_scope),
                 name=name,
                 path=path,
                 span=call.span,
                 in_shape=shape,
                 out_shape=end,
-                params=params,
-                buffers=buffers,
-                macs=macs,
                 block=call.name,
                 args=args,
                 children=children,
@@ -479,17 +466,15 @@ class Elaborator:
                 return None
             project = self.group("project", proj_path, res.project.span, shape, end, proj_nodes)
         parts = [body] if project is None else [body, project]
-        params, buffers, macs = _totals(parts)  # type: ignore[arg-type]
         out.append(
-            ResidualNode.model_construct(
+            composite(
+                ResidualNode,
+                parts,
                 name=name,
                 path=path,
                 span=res.span,
                 in_shape=shape,
                 out_shape=end,
-                params=params,
-                buffers=buffers,
-                macs=macs,
                 body=body,
                 project=project,
             )
@@ -519,70 +504,25 @@ class Elaborator:
         if shape is None or any(e is None for e in ends):
             return None
         shapes: list[Shape] = [e for e in ends if e is not None]
-        merged = self.merge(par, shapes, frame)
+        merged, problem = merge_shapes(par, shapes)
+        if problem is not None:
+            self.report(problem, frame)
         if merged is None:
             return None
-        params, buffers, macs = _totals(branches)  # type: ignore[arg-type]
         out.append(
-            ParallelNode.model_construct(
+            composite(
+                ParallelNode,
+                branches,
                 name=name,
                 path=path,
                 span=par.span,
                 in_shape=shape,
                 out_shape=merged,
-                params=params,
-                buffers=buffers,
-                macs=macs,
-                merge=par.merge,  # type: ignore[arg-type]
+                merge=par.merge,
                 children=branches,
             )
         )
         return merged
-
-    def merge(self, par: ast.Parallel, shapes: list[Shape], frame: Frame) -> Shape | None:
-        notes = tuple(
-            Note(f"branch {i + 1} gives {fmt_shape(s)}", b.span)
-            for i, (s, b) in enumerate(zip(shapes, par.branches, strict=True))
-        )
-        first = shapes[0]
-        if par.merge == "add":
-            if all(s == first for s in shapes):
-                return first
-            self.report(
-                Diagnostic(
-                    "shape",
-                    "`add` needs every branch to give the same shape",
-                    par.keyword_span,
-                    notes=notes,
-                    help="use `concat` to stack channels, or match the branches' outputs",
-                ),
-                frame,
-            )
-            return None
-        ranks = {len(s) for s in shapes}
-        if len(ranks) != 1:
-            message = "`concat` branches give outputs of different ranks"
-        elif len(first) == 1:
-            return (sum(s[0] for s in shapes),)
-        elif all(s[1:] == first[1:] for s in shapes):
-            return (sum(s[0] for s in shapes), *first[1:])
-        else:
-            sizes = ", ".join(
-                f"branch {i + 1} gives {fmt_hw(*s[1:3])}" if len(s) == 3 else "?"
-                for i, s in enumerate(shapes)
-            )
-            message = f"`concat` branches disagree on spatial size: {sizes}"
-        self.report(
-            Diagnostic(
-                "shape",
-                message,
-                par.keyword_span,
-                notes=notes,
-                help="concat joins channels; every branch must keep the same height and width",
-            ),
-            frame,
-        )
-        return None
 
     def repeat(
         self,
@@ -641,17 +581,15 @@ class Elaborator:
                 shape = self.step(rep.body, shape, iter_scope, children, path, inner, str(i))
         if start is None or shape is None:
             return None
-        params, buffers, macs = _totals(children)
         out.append(
-            RepeatNode.model_construct(
+            composite(
+                RepeatNode,
+                children,
                 name=name,
                 path=path,
                 span=rep.span,
                 in_shape=start,
                 out_shape=shape,
-                params=params,
-                buffers=buffers,
-                macs=macs,
                 count=count,
                 children=children,
             )
@@ -700,26 +638,3 @@ def _last_chain(body: ast.Body) -> Span:
     """Where a body's output shape is made: its last chain (the body if it has none)."""
     chains = [s for s in body.stmts if isinstance(s, ast.Chain)]
     return chains[-1].span if chains else body.span
-
-
-def _call_text(call: ast.Call, block: ast.BlockDef, scope: dict[str, Value]) -> str:
-    """The call as written, each argument replaced by its value: `stage(128, 4, stride=2)`."""
-    params = [p.name for p in block.params]
-    parts = []
-    for i, arg in enumerate(call.args):
-        if arg.name is None:
-            parts.append(show(scope[params[i]]))
-        else:
-            parts.append(f"{arg.name}={show(scope[arg.name])}")
-    return f"{call.name}({', '.join(parts)})" if parts else call.name
-
-
-def _plain(value: Any) -> Any:
-    """A block argument as JSON-friendly data for the IR."""
-    if isinstance(value, Symbol):
-        return value.name
-    if isinstance(value, tuple):
-        return list(value)
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value

@@ -91,25 +91,36 @@ def _load_imports(
         _load_imports(unit, imported, target.parent, [*chain, target], (*via, use))
 
 
-def _read(unit: Unit, target: Path, use: ast.Use) -> str | None:
-    problem: str | None = None
+class Unreadable(Exception):
+    """A spec file that cannot be read as text; the message says why, naming the file."""
+
+
+def read_source(path: Path, name: str) -> str:
+    """The text of a spec file (a leading byte order mark dropped); `name` is how to call it."""
     try:
-        return target.read_text(encoding="utf-8-sig")  # -sig: a byte order mark is not text
+        return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        problem = f"cannot find `{use.path}`"
+        problem = f"cannot find {name}"
     except IsADirectoryError:
-        problem = f"`{use.path}` is a directory, not a spec file"
+        problem = f"{name} is a directory, not a spec file"
     except UnicodeDecodeError:
-        problem = f"`{use.path}` is not UTF-8 text"
+        problem = f"{name} is not UTF-8 text"
     except OSError as exc:
-        problem = f"cannot read `{use.path}`: {exc.strerror}"
-    unit.diagnostics.append(
-        Diagnostic(
-            "import",
-            problem,
-            use.span,
-            notes=(Note(f"looked for {display_path(target)}"),),
-            help="paths in `use` are relative to the file that holds them",
+        problem = f"cannot read {name}: {exc.strerror}"
+    raise Unreadable(problem)
+
+
+def _read(unit: Unit, target: Path, use: ast.Use) -> str | None:
+    try:
+        return read_source(target, f"`{use.path}`")
+    except Unreadable as problem:
+        unit.diagnostics.append(
+            Diagnostic(
+                "import",
+                str(problem),
+                use.span,
+                notes=(Note(f"looked for {display_path(target)}"),),
+                help="paths in `use` are relative to the file that holds them",
+            )
         )
-    )
     return None
