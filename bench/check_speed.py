@@ -4,7 +4,9 @@
    `python -c "import torch"`, a torchinfo summary of the same network (when
    torchinfo is installed), and the bare import of the libraries `check`
    is built on (typer, lark, pydantic, rich): the floor no check can beat.
-2. In-process parse and elaboration of generated specs of 1,000 and 10,000
+2. Whole-process wall time of refusing each spec that would expand without
+   bound (the ones `tests/test_limits.py` checks): a second at most.
+3. In-process parse and elaboration of generated specs of 1,000 and 10,000
    layers, to show elaboration is linear in the size of the model.
 
     python bench/check_speed.py [--runs 15]
@@ -19,6 +21,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -40,16 +43,30 @@ TORCHINFO = (
 )
 
 
-def wall(cmd: list[str], runs: int) -> tuple[float, float]:
+def wall(cmd: list[str], runs: int, status: int = 0) -> tuple[float, float]:
     """Median and best wall time of a command, in seconds, after one warm-up run."""
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "0"}
-    subprocess.run(cmd, cwd=ROOT, capture_output=True, check=True, env=env)
     times = []
-    for _ in range(runs):
+    for _ in range(runs + 1):
         start = time.perf_counter()
-        subprocess.run(cmd, cwd=ROOT, capture_output=True, check=True, env=env)
+        done = subprocess.run(cmd, cwd=ROOT, capture_output=True, env=env)
         times.append(time.perf_counter() - start)
-    return statistics.median(times), min(times)
+        if done.returncode != status:
+            raise SystemExit(f"{' '.join(cmd)} exited {done.returncode}:\n{done.stderr.decode()}")
+    return statistics.median(times[1:]), min(times[1:])
+
+
+def refusals(archdsl: str, runs: int) -> None:
+    """Time `check` refusing each spec that would expand without bound."""
+    from tests.test_limits import UNBOUNDED
+
+    print(f"refusing specs that would expand without bound (median of {runs}):")
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, (text, _) in UNBOUNDED.items():
+            spec = Path(tmp) / f"{name}.arch"
+            spec.write_text(text)
+            median, _ = wall([archdsl, "check", str(spec), "--json"], runs, status=1)
+            print(f"  {name:<46} {median:6.3f} s")
 
 
 def generated(layers: int) -> str:
@@ -108,6 +125,7 @@ def main() -> None:
         median, best = wall(cmd, args.runs)
         print(f"  {label:<46} {median:6.3f} s  ({best:.3f})")
 
+    refusals(archdsl, 3)
     print("in-process, generated flat specs (median of 5):")
     results = {}
     for layers in (1_000, 10_000):

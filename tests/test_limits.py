@@ -134,3 +134,25 @@ def test_a_chain_of_thousands_of_else_ifs_is_checked(tmp_path: Path) -> None:
     report = check_json(tmp_path, model(chain))
     assert report["output"] == [8, 32, 32]
     assert report["params"] == 3 * 8 + 8
+
+
+def test_steps_that_expand_to_nothing_are_refused_where_they_pile_up(tmp_path: Path) -> None:
+    text = doubling_blocks(25, "if false { relu }", "if true {{ {} }}")
+    spec = tmp_path / "idle.arch"
+    spec.write_text(text)
+    result = run_cli("check", str(spec), "--json", timeout=HANG_GUARD)
+    [diag] = json.loads(result.stdout)["diagnostics"]
+    assert diag["message"] == "more than 10,000 steps of the model expand to no layer"
+    # The count runs out next to the leaves, at the `if` of the last block but one.
+    assert (diag["span"]["line"], diag["span"]["col"]) == (25, 19)
+
+
+def test_a_step_that_expands_to_nothing_is_allowed_for_each_layer(tmp_path: Path) -> None:
+    """15,000 false `if`s are far past the allowance alone, but each comes with a layer."""
+    report = check_json(
+        tmp_path,
+        "block unit() { linear(4) -> if false { relu } }\n"
+        + model("repeat(15_000) unit", shape="[4]"),
+    )
+    assert report["params"] == 15_000 * (4 * 4 + 4)
+    assert report["output"] == [4]

@@ -28,7 +28,7 @@ from archdsl.ir import (
 from archdsl.ops import OPS, ShapeError
 from archdsl.ops.shape_math import Shape, fmt_shape
 from archdsl.syntax import ast
-from archdsl.syntax.limits import MAX_LAYERS, MAX_NODE_DEPTH, MAX_STEPS
+from archdsl.syntax.limits import MAX_IDLE_STEPS, MAX_LAYERS, MAX_NODE_DEPTH, MAX_STEPS
 
 
 class LimitExceeded(Exception):
@@ -57,6 +57,7 @@ class Elaborator:
         self._seen: set[tuple[str, str, Span | None]] = set()
         self.layers = 0
         self.steps = 0
+        self.idle_steps = 0
 
     # ---- reporting --------------------------------------------------------------
     def report(self, diag: Diagnostic, frame: Frame, shape: Shape | None = None) -> None:
@@ -178,9 +179,25 @@ class Elaborator:
     ) -> Shape | None:
         name = name if name is not None else str(len(out))
         self.count_steps(1, step.span, frame)
+        if isinstance(step, ast.Call) and step.name in OPS:
+            return self.op_call(step, shape, scope, out, join(prefix, name), name, frame)
+        layers = self.layers
+        end = self.composite_step(step, shape, scope, out, prefix, frame, name)
+        if self.layers == layers:
+            self.count_idle(step.span, frame)
+        return end
+
+    def composite_step(
+        self,
+        step: ast.Step,
+        shape: Shape | None,
+        scope: dict[str, Value],
+        out: list[Node],
+        prefix: str,
+        frame: Frame,
+        name: str,
+    ) -> Shape | None:
         if isinstance(step, ast.Call):
-            if step.name in OPS:
-                return self.op_call(step, shape, scope, out, join(prefix, name), name, frame)
             if step.name in self.blocks:
                 return self.block_call(step, shape, scope, out, join(prefix, name), name, frame)
             return None  # reported by the static pass
@@ -408,6 +425,26 @@ class Elaborator:
                 "even if few of them are layers",
                 span,
                 help="check the repeat counts and the blocks each block calls",
+            ),
+            frame,
+        )
+        raise LimitExceeded()
+
+    def count_idle(self, span: Span, frame: Frame) -> None:
+        """Charge a step that made no layer against MAX_IDLE_STEPS (plus one per layer).
+
+        Such steps would otherwise run up to MAX_STEPS, seconds of work, before
+        a block tree that doubles at each level into nothing was refused.
+        """
+        self.idle_steps += 1
+        if self.idle_steps <= MAX_IDLE_STEPS + self.layers:
+            return
+        self.report(
+            Diagnostic(
+                "limit",
+                f"more than {MAX_IDLE_STEPS:,} steps of the model expand to no layer",
+                span,
+                help="check the `if` conditions, the repeat counts and the blocks each block calls",
             ),
             frame,
         )

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from archdsl.diagnostics import Diagnostic, Note
 from archdsl.diagnostics.suggest import did_you_mean
 from archdsl.elaborate.elaborator import Elaborator, Frame, LimitExceeded
@@ -74,11 +78,27 @@ def elaborate(unit: Unit, only: str | None = None) -> tuple[Program, list[Diagno
             continue
         seen[mdef.name] = mdef
         diags += static.check_body(mdef.body.stmts)
-        model, model_diags = _model(mdef, blocks, static, trains.get(mdef.name, []))
+        with _collector_paused():
+            model, model_diags = _model(mdef, blocks, static, trains.get(mdef.name, []))
         diags += model_diags
         if model is not None:
             out.append(model)
     return Program.model_construct(models=out, sources=unit.sources), diags
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Elaboration allocates many small objects that all stay alive; the cycle
+    collector's repeated passes over them would make it superlinear in model
+    size. The little cyclic garbage made meanwhile waits for the next pass,
+    and the layer and step limits bound it."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _model(

@@ -14,6 +14,9 @@ MAX_NODE_DEPTH = 64
 MAX_LAYERS = 100_000  # ops in one elaborated model
 # Steps elaborated in one model, those that expand to nothing (a false `if`) included.
 MAX_STEPS = 2 * MAX_LAYERS
+# Steps that expand to no layer, beyond one per layer made: real specs have a few
+# (a false `if`, `repeat(0)`); thousands mean a block tree doing work for nothing.
+MAX_IDLE_STEPS = 10_000
 MAX_INT_BITS = 128  # magnitude of any integer an expression produces
 # Recursion the checker allows itself: the bounds above keep it well inside.
 RECURSION_LIMIT = 20_000
