@@ -130,3 +130,44 @@ def test_an_opset_too_old_for_an_op_is_one_line(tmp_path: Path) -> None:
         "step!=1 is currently not supported (a newer --opset may help)"
     )
     assert result.stdout == ""  # not the graph the exporter prints as it fails
+
+
+def test_cli_exports_trained_weights(tmp_path: Path) -> None:
+    """Weights saved as a run saves them reach the file: its outputs are theirs."""
+    from archdsl.train.checkpoint import weights_bytes
+
+    ir = archdsl.load(SPECS / "mlp.arch").model()
+    torch.manual_seed(7)
+    trained = archdsl.build(ir).eval()
+    with torch.no_grad():
+        for p in trained.parameters():
+            p.add_(0.05 * torch.randn_like(p))  # unlike anything a fresh build starts from
+    weights = tmp_path / "best.safetensors"
+    weights.write_bytes(weights_bytes(trained, step=3))
+    target = tmp_path / "mlp.onnx"
+    args = ["specs/mlp.arch", "--weights", str(weights), "--onnx", str(target)]
+    result = run_cli("export", *args)
+    assert result.returncode == 0, result.stderr
+    x = torch.randn(4, *ir.input)
+    with torch.no_grad():
+        want = trained(x).numpy()
+    np.testing.assert_allclose(_runner(target)(x.numpy()), want, rtol=0, atol=1e-4)
+
+
+def test_cli_refuses_weights_that_do_not_fit(tmp_path: Path) -> None:
+    from archdsl.train.checkpoint import weights_bytes
+
+    weights = tmp_path / "other.safetensors"
+    weights.write_bytes(weights_bytes(archdsl.build(SPECS / "softmax_regression.arch"), step=0))
+    target = tmp_path / "mlp.onnx"
+    result = run_cli("export", "specs/mlp.arch", "--weights", str(weights), "--onnx", str(target))
+    assert result.returncode == 1
+    assert f"error: the weights in {weights} do not fit this model: missing" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not target.exists()
+
+    missing = tmp_path / "none.safetensors"
+    result = run_cli("export", "specs/mlp.arch", "--weights", str(missing), "--onnx", str(target))
+    assert result.returncode == 1
+    assert f"error: weights file not found: {missing}" in result.stderr
+    assert not target.exists()

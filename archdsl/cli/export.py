@@ -24,6 +24,14 @@ def export(
     model: Annotated[
         str | None, typer.Option("--model", help="Export this model of the file.")
     ] = None,
+    weights: Annotated[
+        Path | None,
+        typer.Option(
+            "--weights",
+            help="Trained weights (a .safetensors file from a run) instead of fresh ones.",
+            show_default=False,
+        ),
+    ] = None,
     dynamo: Annotated[
         bool,
         typer.Option(
@@ -49,8 +57,17 @@ def export(
     from archdsl.backend import build
     from archdsl.export.onnx import export_onnx
 
+    module = build(ir)
+    if weights is not None:
+        from archdsl.train.checkpoint import load_into, read_weights
+        from archdsl.train.errors import TrainError
+
+        try:
+            load_into(module, read_weights(weights)[0], weights)
+        except TrainError as exc:
+            fail(str(exc), 1)
     try:
-        done = export_onnx(build(ir), ir, onnx, opset, exporter)
+        done = export_onnx(module, ir, onnx, opset, exporter)
     except ExportError as exc:
         fail(str(exc), 1)
         return
