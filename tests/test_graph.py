@@ -232,6 +232,9 @@ def test_usage_errors(inception_spec: Path, tmp_path: Path) -> None:
     result = run_cli("graph", str(inception_spec), "-o", str(tmp_path / "g.pdf"))
     assert result.returncode == 2
     assert "ending in .svg, .png, .dot, .mmd" in result.stderr
+    result = run_cli("graph", str(inception_spec), "-o", str(tmp_path / "nowhere" / "g.svg"))
+    assert result.returncode == 2
+    assert f"error: no such directory: {tmp_path / 'nowhere'}" in result.stderr
     two = tmp_path / "two.arch"
     two.write_text("model a { input [4]\n linear(2) }\nmodel b { input [4]\n linear(3) }\n")
     result = run_cli("graph", str(two), "-o", str(tmp_path / "g.mmd"))

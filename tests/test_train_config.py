@@ -95,6 +95,11 @@ def test_an_error_in_a_flag_names_the_flag() -> None:
     assert diag.message == "`epochs` must be greater than 0, got -2 (from --epochs -2)"
     (diag,) = errors(text, [Override("data.path", "/x", "--data /x")])
     assert diag.message == "`digits` has no argument `path` (from --data /x)"
+    (diag,) = errors(IMAGE_MODEL, [Override("data.path", "/x", "--data /x")])
+    assert diag.message == (
+        "no dataset is named to read from there; name one too: `--set data=cifar10` "
+        "(from --data /x)"
+    )
 
 
 def test_the_model_must_fit_the_data() -> None:

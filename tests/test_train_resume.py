@@ -116,6 +116,19 @@ def test_a_fresh_run_will_not_overwrite_one(uninterrupted: Path) -> None:
         train_here(SPEC, uninterrupted, epochs=EPOCHS, deterministic=True)
 
 
+def test_a_run_folder_that_cannot_be_made_is_refused(tmp_path: Path) -> None:
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("keep me")
+    result = run_cli("train", str(SPEC), "--out", str(blocker), *SETTINGS)
+    assert result.returncode == 2
+    assert f"error: the run folder {blocker} is a file; choose a folder" in result.stderr
+    result = run_cli("train", str(SPEC), "--out", str(blocker / "run"), *SETTINGS)
+    assert result.returncode == 1
+    assert f"error: cannot make the run folder {blocker / 'run'}: Not a directory" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert blocker.read_text() == "keep me"
+
+
 DIVERGES = """model deep_linear {
   input [64]
   linear(256) -> linear(256) -> linear(10)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import NoReturn
 
 from rich.console import Console
@@ -48,3 +49,9 @@ def fail(message: str, code: int) -> NoReturn:
     """Print an error that has no source location and exit."""
     err.print(Text.assemble(("error:", "bold red"), f" {message}"), soft_wrap=True)
     raise SystemExit(code)
+
+
+def require_folder_of(target: Path) -> None:
+    """A usage error, before any work, when the file's folder does not exist."""
+    if not target.parent.is_dir():
+        fail(f"no such directory: {target.parent}", 2)

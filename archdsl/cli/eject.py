@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from archdsl.cli.console import fail, out
+from archdsl.cli.console import fail, out, require_folder_of
 from archdsl.cli.spec_input import load_spec
 
 
@@ -34,8 +34,7 @@ def eject(
     if str(output) == "-":
         print(source, end="")
         return
-    if not output.parent.is_dir():
-        fail(f"no such directory: {output.parent}", 2)
+    require_folder_of(output)
     try:
         output.write_text(source, encoding="utf-8")
     except OSError as exc:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from archdsl.cli.console import fail, out
+from archdsl.cli.console import fail, out, require_folder_of
 from archdsl.cli.spec_input import load_model
 from archdsl.export.onnx import DEFAULT_OPSET
 
@@ -51,8 +51,7 @@ def export(
     except ExportError as exc:
         fail(str(exc), 2)
     ir = load_model(spec, model)
-    if not onnx.parent.is_dir():
-        fail(f"no such directory: {onnx.parent}", 2)
+    require_folder_of(onnx)
 
     from archdsl.backend import build
     from archdsl.export.onnx import export_onnx

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from archdsl.cli.console import err, fail
+from archdsl.cli.console import err, fail, require_folder_of
 from archdsl.cli.load_spec import load_or_exit, one_model
 
 SUFFIXES = (".svg", ".png", ".dot", ".mmd")
@@ -48,6 +48,7 @@ def graph(
         fail(f"cannot tell the format of {output}: name a file ending in {', '.join(SUFFIXES)}", 2)
     if depth < 0 and not expand:
         fail("--depth must be 0 or more (--expand opens every block)", 2)
+    require_folder_of(output)
     program = load_or_exit(spec, model)
     chosen = one_model(program, spec, model)
 

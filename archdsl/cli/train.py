@@ -66,6 +66,8 @@ def train(
         resume=resume,
         command=_command_line(),
     )
+    if options.out.exists() and not options.out.is_dir():
+        fail(f"the run folder {options.out} is a file; choose a folder with --out", 2)
     if nproc > 1:
         if int(os.environ.get("WORLD_SIZE", "1")) > 1:
             fail("--nproc starts processes itself; under torchrun leave it out", 2)

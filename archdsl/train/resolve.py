@@ -166,6 +166,8 @@ def _assign(
         if isinstance(child, str):  # a bare word is a call without arguments
             child = {"kind": child}
         if not isinstance(child, dict | list):
+            if parts[: depth + 1] == ["data"]:
+                return "no dataset is named to read from there; name one too: `--set data=cifar10`"
             where = ".".join(str(p) for p in parts[: depth + 1])
             return f"there is no `{where}` to set `{parts[depth + 1]}` on"
         _put(node, part, child)

@@ -69,7 +69,10 @@ def fresh(out: Path, model: Model, config: TrainConfig, world: World, device: to
             f"{out} already holds a run; add --resume to continue it, "
             "or choose another folder with --out"
         )
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise TrainError(f"cannot make the run folder {out}: {exc.strerror}") from None
     run = {"model": model.name, "world_size": world.size, "device": str(device)}
     saved = {"config": config.model_dump(mode="json"), "run": run}
     write_atomic(out / CONFIG_JSON, json.dumps(saved, indent=1).encode())
