@@ -97,6 +97,8 @@ def _syntax_diagnostic(
             hint = "strings end on the line they start"
         elif char == "'":
             hint = 'strings use double quotes: "..."'
+        elif char.isalnum():
+            hint = "names are ASCII letters, digits and `_`"
         shown = f"`{char}`"
         if not char.isprintable() or (char.isspace() and char not in " \t"):
             # Invisible in the quoted line (a no-break space pasted from the web,
