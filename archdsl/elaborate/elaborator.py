@@ -8,6 +8,7 @@ but their shape rules are skipped, so each root cause is reported once.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import NoReturn
 
 from archdsl.diagnostics import Diagnostic, Note, Span
 from archdsl.elaborate.expr import DIVISION_HINT, Env, divides, evaluate, require
@@ -71,6 +72,11 @@ class Elaborator:
         for where, span in reversed(frame.chain):
             notes.append(Note(where, span))
         self.diagnostics.append(diag.with_notes(*notes) if notes else diag)
+
+    def refuse(self, message: str, span: Span, frame: Frame, help: str | None = None) -> NoReturn:
+        """Report a limit the model passes, and stop elaborating it."""
+        self.report(Diagnostic("limit", message, span, help=help), frame)
+        raise LimitExceeded()
 
     # ---- sequences ----------------------------------------------------------------
     def seq(
@@ -257,15 +263,11 @@ class Elaborator:
             return None
         self.layers += 1
         if self.layers > MAX_LAYERS:
-            self.report(
-                Diagnostic(
-                    "limit",
-                    f"the model expands to more than {MAX_LAYERS:,} layers",
-                    call.span,
-                ),
+            self.refuse(
+                f"the model expands to more than {MAX_LAYERS:,} layers",
+                call.span,
                 frame,
             )
-            raise LimitExceeded()
         out.append(
             OpNode.model_construct(
                 kind="op",
@@ -375,16 +377,12 @@ class Elaborator:
         """Refuse, before expanding anything, what would make over MAX_LAYERS copies."""
         if total <= MAX_LAYERS:
             return
-        self.report(
-            Diagnostic(
-                "limit",
-                f"this expands to at least {total:,} layers; the limit is {MAX_LAYERS:,}",
-                span,
-                help="a model this large cannot be built; check the repeat counts",
-            ),
+        self.refuse(
+            f"this expands to at least {total:,} layers; the limit is {MAX_LAYERS:,}",
+            span,
             frame,
+            help="a model this large cannot be built; check the repeat counts",
         )
-        raise LimitExceeded()
 
     def nested(self, frame: Frame, levels: int, span: Span) -> Frame:
         """The frame `levels` IR nodes further in; past MAX_NODE_DEPTH, stop.
@@ -396,17 +394,13 @@ class Elaborator:
         inner = replace(frame, depth=frame.depth + levels)
         if inner.depth <= MAX_NODE_DEPTH:
             return inner
-        self.report(
-            Diagnostic(
-                "limit",
-                f"blocks, repeats, residuals, branches and labelled groups nest more than "
-                f"{MAX_NODE_DEPTH} deep here",
-                span,
-                help="flatten some of the nesting into sequences",
-            ),
+        self.refuse(
+            f"blocks, repeats, residuals, branches and labelled groups nest more than "
+            f"{MAX_NODE_DEPTH} deep here",
+            span,
             frame,
+            help="flatten some of the nesting into sequences",
         )
-        raise LimitExceeded()
 
     def count_steps(self, n: int, span: Span, frame: Frame, ahead: bool = False) -> None:
         """Charge `n` steps to the model (or, `ahead`, check they fit) against MAX_STEPS.
@@ -418,17 +412,13 @@ class Elaborator:
             if not ahead:
                 self.steps += n
             return
-        self.report(
-            Diagnostic(
-                "limit",
-                f"the model takes more than {MAX_STEPS:,} steps to expand, "
-                "even if few of them are layers",
-                span,
-                help="check the repeat counts and the blocks each block calls",
-            ),
+        self.refuse(
+            f"the model takes more than {MAX_STEPS:,} steps to expand, "
+            "even if few of them are layers",
+            span,
             frame,
+            help="check the repeat counts and the blocks each block calls",
         )
-        raise LimitExceeded()
 
     def count_idle(self, span: Span, frame: Frame) -> None:
         """Charge a step that made no layer against MAX_IDLE_STEPS (plus one per layer).
@@ -439,16 +429,12 @@ class Elaborator:
         self.idle_steps += 1
         if self.idle_steps <= MAX_IDLE_STEPS + self.layers:
             return
-        self.report(
-            Diagnostic(
-                "limit",
-                f"more than {MAX_IDLE_STEPS:,} steps of the model expand to no layer",
-                span,
-                help="check the `if` conditions, the repeat counts and the blocks each block calls",
-            ),
+        self.refuse(
+            f"more than {MAX_IDLE_STEPS:,} steps of the model expand to no layer",
+            span,
             frame,
+            help="check the `if` conditions, the repeat counts and the blocks each block calls",
         )
-        raise LimitExceeded()
 
     # ---- composites ---------------------------------------------------------------
     def residual(
