@@ -61,6 +61,8 @@ class Program(BaseModel):
 
     def model(self, name: str | None = None) -> Model:
         """The named model, or the only one. Raises KeyError naming the choices."""
+        if not self.models:
+            raise KeyError("the program defines no model, only blocks")
         if name is None:
             if len(self.models) == 1:
                 return self.models[0]
