@@ -1,46 +1,37 @@
-"""The `archdsl` command line. Each command lives in its own module and imports
-what it needs (torch included) only when it runs, so `archdsl check` stays fast."""
+"""The `archdsl` command line.
+
+`main` answers `archdsl check` without loading typer or rich, the libraries
+that cost most of its start-up; every other command (and `check --help` or a
+usage error) goes through the typer app in `app.py`. Each command imports what
+it needs (torch included) only when it runs.
+"""
 
 from __future__ import annotations
 
 import os
-
-import typer
-
-from archdsl.cli.check import check
-from archdsl.cli.data import data_app
-from archdsl.cli.diff import diff
-from archdsl.cli.eject import eject
-from archdsl.cli.evaluate import evaluate
-from archdsl.cli.export import export
-from archdsl.cli.graph import graph
-from archdsl.cli.train import train
-
-app = typer.Typer(
-    name="archdsl",
-    help="Check, build, train and export neural-network architectures written in .arch.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
-app.command()(check)
-app.command()(graph)
-app.command()(diff)
-app.command()(export)
-app.command()(eject)
-app.command()(train)
-app.command(name="eval")(evaluate)
-app.add_typer(data_app, name="data")
-
-
-@app.callback()
-def _root() -> None:
-    """archdsl: neural-network architectures as checked, readable specs."""
+import sys
+from typing import Any
 
 
 def main() -> None:
     # The CLI loads no pydantic plugins: scanning every installed package's
     # entry points would cost `check` a good part of its time budget.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    if sys.argv[1:2] == ["check"]:
+        from archdsl.cli.check_command import parse_check_args, run_check
+
+        args = parse_check_args(sys.argv[2:])
+        if args is not None:
+            run_check(args)
+            raise SystemExit(0)  # as typer's app ends: callers see the status either way
+    from archdsl.cli.app import app
+
     app()
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":  # `from archdsl.cli import app`, for tests and embedding
+        from archdsl.cli.app import app
+
+        return app
+    raise AttributeError(f"module 'archdsl.cli' has no attribute {name!r}")

@@ -6,9 +6,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import typer
-
-from archdsl.cli.console import fail, print_diagnostics
+from archdsl.cli.terminal import fail, print_diagnostics
 
 if TYPE_CHECKING:
     from archdsl.ir import Model, Program
@@ -38,7 +36,7 @@ def load_or_exit(
             print(json.dumps(diagnostics_json(exc.diagnostics)))
         else:
             print_diagnostics(exc.diagnostics, exc.sources)
-        raise typer.Exit(error_code) from None
+        raise SystemExit(error_code) from None
     if not program.models:
         fail(f"{spec} defines no model (only blocks?)", error_code)
     return program

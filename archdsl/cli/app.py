@@ -1,0 +1,36 @@
+"""The typer app of the `archdsl` command line: one module per command."""
+
+from __future__ import annotations
+
+import typer
+
+from archdsl.cli.check import check
+from archdsl.cli.data import data_app
+from archdsl.cli.diff import diff
+from archdsl.cli.eject import eject
+from archdsl.cli.evaluate import evaluate
+from archdsl.cli.export import export
+from archdsl.cli.graph import graph
+from archdsl.cli.train import train
+
+app = typer.Typer(
+    name="archdsl",
+    help="Check, build, train and export neural-network architectures written in .arch.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+app.command()(check)
+app.command()(graph)
+app.command()(diff)
+app.command()(export)
+app.command()(eject)
+app.command()(train)
+app.command(name="eval")(evaluate)
+app.add_typer(data_app, name="data")
+
+
+@app.callback()
+def _root() -> None:
+    """archdsl: neural-network architectures as checked, readable specs."""
