@@ -20,11 +20,6 @@ def read_spec(path: Path) -> str:
         raise ArchError([Diagnostic("io", str(problem), None)]) from None
 
 
-def _location(diag: Diagnostic) -> tuple[str, int, int]:
-    span = diag.span
-    return (span.file, span.line, span.col) if span else ("", 0, 0)
-
-
 def _looks_like_path(source: str) -> bool:
     if "\n" in source or "{" in source:
         return False
@@ -58,7 +53,7 @@ def load(source: str | Path, model: str | None = None) -> Program:
         program, diags = elaborate(unit, model)
     finally:
         sys.setrecursionlimit(old_limit)
-    errors = sorted((d for d in diags if d.severity.value == "error"), key=_location)
+    errors = [d for d in diags if d.severity.value == "error"]
     if errors:
         raise ArchError(errors, unit.sources)
     return program

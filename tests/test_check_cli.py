@@ -65,8 +65,8 @@ def test_fast_check_answers_as_the_typer_command_does(
 ) -> None:
     """The light parser of `archdsl check` and the typer command give the same
     output and exit status for every form the light one accepts."""
-    from archdsl.cli.app import app
     from archdsl.cli.check_command import parse_check_args
+    from archdsl.cli.typer_app import app
 
     assert parse_check_args(args) is not None
     fast = run_cli("check", *args)

@@ -2,7 +2,7 @@
 
 `main` answers `archdsl check` without loading typer or rich, the libraries
 that cost most of its start-up; every other command (and `check --help` or a
-usage error) goes through the typer app in `app.py`. Each command imports what
+usage error) goes through the typer app in `typer_app.py`. Each command imports what
 it needs (torch included) only when it runs.
 """
 
@@ -24,14 +24,14 @@ def main() -> None:
         if args is not None:
             run_check(args)
             raise SystemExit(0)  # as typer's app ends: callers see the status either way
-    from archdsl.cli.app import app
+    from archdsl.cli.typer_app import app
 
     app()
 
 
 def __getattr__(name: str) -> Any:
     if name == "app":  # `from archdsl.cli import app`, for tests and embedding
-        from archdsl.cli.app import app
+        from archdsl.cli.typer_app import app
 
         return app
     raise AttributeError(f"module 'archdsl.cli' has no attribute {name!r}")

@@ -267,7 +267,19 @@ def require(value: Value, span: Span, env: Env) -> Value:
     return value
 
 
+# Words other languages spell with capitals (Python's True, False and None).
+LOWER_CASE = {"True": "true", "False": "false", "TRUE": "true", "FALSE": "false"}
+
+
 def unknown_name(sym: Symbol, accepted: tuple[str, ...] = ()) -> EvalError:
+    if sym.name in LOWER_CASE:
+        word = LOWER_CASE[sym.name]
+        return error(
+            f"unknown name `{sym.name}`",
+            sym.span,
+            help=f"did you mean `{word}`? (`true` and `false` are written in lower case)",
+            code="unknown-name",
+        )
     help = did_you_mean(sym.name, [*sym.scope, *accepted])
     if help is None and accepted:
         help = "this argument accepts " + ", ".join(f"`{a}`" for a in accepted)

@@ -75,6 +75,15 @@ def _steps_of(stmts: tuple[ast.Stmt, ...]) -> list[ast.Step]:
     return [s for stmt in stmts if isinstance(stmt, ast.Chain) for s in stmt.steps]
 
 
+# Ops other libraries have and archdsl has not: a spelling suggestion would
+# point at an op that only looks alike (`upsample` is not `scale`).
+_NO_UPSAMPLING = "archdsl has no op that upsamples yet; docs/language.md lists the ops"
+MISSING_OPS = dict.fromkeys(
+    ("upsample", "upsampling", "interpolate", "conv_transpose", "convtranspose", "deconv"),
+    _NO_UPSAMPLING,
+)
+
+
 class StaticChecker:
     def __init__(self, blocks: dict[str, ast.BlockDef]):
         self.blocks = blocks
@@ -110,13 +119,14 @@ class StaticChecker:
             what = f"block `{call.name}`"
         else:
             candidates = [*OPS, *self.blocks]
+            help = (
+                MISSING_OPS.get(call.name.lower())
+                or did_you_mean(call.name, candidates)
+                or "define it with `block` or import a library with `use`"
+            )
             return [
                 Diagnostic(
-                    "unknown-name",
-                    f"unknown op or block `{call.name}`",
-                    call.name_span,
-                    help=did_you_mean(call.name, candidates)
-                    or "define it with `block` or import a library with `use`",
+                    "unknown-name", f"unknown op or block `{call.name}`", call.name_span, help=help
                 )
             ]
         seen: set[str] = set()
