@@ -47,7 +47,7 @@ def load_unit(text: str, name: str, base: Path | None) -> Unit:
         raise
     unit = Unit(main, {name: main}, sources)
     try:
-        start = resolve(base) if base is not None else None
+        start = resolve(base, str(base)) if base is not None else None
     except Unreadable as problem:
         raise ArchError([Diagnostic("io", str(problem), None)], sources) from None
     directory = start.parent if start is not None else Path.cwd()
@@ -108,17 +108,14 @@ def _target(unit: Unit, directory: Path, use: ast.Use) -> Path | None:
 
     Only `.arch` files are read, so no other file's text is ever quoted back.
     """
-    problem = None
     if not use.path.endswith(SPEC_SUFFIX):
-        problem = f"`use` takes a spec file ending in `{SPEC_SUFFIX}`, not `{use.path}`"
-    else:
-        try:
-            return resolve(directory / use.path)
-        except Unreadable as exc:
-            problem = str(exc)
-    unit.diagnostics.append(
-        Diagnostic("import", problem, use.span, help="paths in `use` name .arch files")
-    )
+        message = f"`use` takes a spec file ending in `{SPEC_SUFFIX}`, not `{use.path}`"
+        unit.diagnostics.append(Diagnostic("import", message, use.span))
+        return None
+    try:
+        return resolve(directory / use.path, f"`{use.path}`")
+    except Unreadable as problem:
+        unit.diagnostics.append(Diagnostic("import", str(problem), use.span))
     return None
 
 

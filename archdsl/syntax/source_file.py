@@ -19,20 +19,21 @@ class Unreadable(Exception):
     """A spec file that cannot be read as text; the message says why, naming the file."""
 
 
-def resolve(path: Path) -> Path:
-    """The absolute path without symlinks; Unreadable for a NUL in it or a symlink loop."""
+def resolve(path: Path, name: str) -> Path:
+    """The absolute path without symlinks; Unreadable for a NUL in it or a symlink
+    loop. `name` is how to call the file."""
     try:
         return path.resolve()
     except ValueError:  # an embedded NUL: no file can have that name
         raise Unreadable("a file name cannot hold a NUL character") from None
     except (RuntimeError, OSError) as exc:  # a symlink loop (RuntimeError before 3.13)
-        raise Unreadable(f"cannot resolve {path}: {_why(exc)}") from None
+        raise Unreadable(f"cannot resolve {name}: {_why(exc)}") from None
 
 
 def _why(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror.lower()
-    return "symlinks loop" if "loop" in str(exc).lower() else "not a usable path"
+    return "its symlinks loop" if "loop" in str(exc).lower() else "not a usable path"
 
 
 def read_source(path: Path, name: str) -> str:
@@ -51,7 +52,7 @@ def read_source(path: Path, name: str) -> str:
         raise Unreadable(f"{name} is a directory, not a spec file") from None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise Unreadable(f"cannot read {name}: symlinks loop") from None
+            raise Unreadable(f"cannot read {name}: its symlinks loop") from None
         raise Unreadable(f"cannot read {name}: {_why(exc)}") from None
     try:
         info = os.fstat(fd)
