@@ -208,6 +208,23 @@ def test_doubling_blocks_are_refused_before_they_expand(folder: Path) -> None:
     )
 
 
+@pytest.mark.parametrize("wrap", ["{{ {} }}", "repeat(1) {{ {} }}"])
+def test_doubling_blocks_within_the_layer_cap_are_refused_by_their_steps(
+    folder: Path, wrap: str
+) -> None:
+    """65,536 layers, but with a group or repeat at each level more than 200,000
+    steps: refused from a lower bound before anything expands (it took 2-3 s
+    and 260-415 MB to get there by expanding)."""
+    result = check(folder, doubling_blocks(16, "relu", wrap))
+    assert result.code == 1
+    assert result.first_error == (
+        "main.arch:20:3: error: the model takes more than 200,000 steps to expand, "
+        "even if few of them are layers"
+    )
+    # Refused before expanding: expanding to the 200,000th step held 258-415 MiB.
+    assert result.peak < 100 * 2**20
+
+
 def test_a_file_past_the_size_cap(folder: Path) -> None:
     text = "".join(f"model m{i} {{ input [4]; relu }}\n" for i in range(80_000))
     result = check(folder, text)

@@ -91,6 +91,7 @@ class StaticChecker:
         self.too_deep = False
         # A lower bound on the ops each block expands to, filled by check_call_graph.
         self.min_sizes: dict[str, int] = {}
+        self.min_block_steps: dict[str, int] = {}
 
     # ---- names and arguments ------------------------------------------------
     def check_body(self, stmts: tuple[ast.Stmt, ...]) -> list[Diagnostic]:
@@ -243,9 +244,10 @@ class StaticChecker:
                     todo.pop()
                     state[name] = 2
                     depth[name] = 1 + max((depth.get(c.name, 0) for c in callees[name]), default=0)
-                    self.min_sizes[name] = (
-                        0 if name in self.recursive else self.min_size(self.blocks[name].body.stmts)
-                    )
+                    body = self.blocks[name].body.stmts
+                    recursive = name in self.recursive
+                    self.min_sizes[name] = 0 if recursive else self.min_size(body)
+                    self.min_block_steps[name] = 0 if recursive else self.min_steps(body)
                     continue
                 if state.get(call.name) == 1:
                     cycle = [*path[path.index(call.name) :], call.name]
@@ -308,3 +310,24 @@ class StaticChecker:
         if isinstance(step, ast.If):
             return 0
         return self.min_size(step.body.stmts)
+
+    def min_steps(self, stmts: tuple[ast.Stmt, ...]) -> int:
+        """A lower bound on the steps a body takes to expand, each step counted as
+        the elaborator counts it, known before evaluating it: blocks that call
+        the next twice reach MAX_STEPS long before MAX_LAYERS."""
+        return sum(self.min_step_steps(step) for step in _steps_of(stmts))
+
+    def min_step_steps(self, step: ast.Step) -> int:
+        inner = 0
+        if isinstance(step, ast.Call):
+            inner = self.min_block_steps.get(step.name, 0)
+        elif isinstance(step, ast.Residual):
+            inner = self.min_steps(step.body.stmts)
+        elif isinstance(step, ast.Parallel):
+            inner = sum(self.min_steps(branch.stmts) for branch in step.branches)
+        elif isinstance(step, ast.Repeat):
+            count = step.times.value if isinstance(step.times, ast.Literal) else 0
+            inner = count * self.min_step_steps(step.body) if isinstance(count, int) else 0
+        elif isinstance(step, ast.Group):
+            inner = self.min_steps(step.body.stmts)
+        return 1 + inner
