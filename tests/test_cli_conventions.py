@@ -8,6 +8,7 @@ from importlib.metadata import version
 from typer.testing import CliRunner
 
 from archdsl.cli import app
+from tests.helpers import loaded_after
 
 runner = CliRunner()
 
@@ -51,3 +52,10 @@ def test_nproc_below_one_is_a_usage_error() -> None:
     result = runner.invoke(app, ["train", "specs/digits_mlp.arch", "--nproc", "0"])
     assert result.exit_code == 2
     assert "--nproc must be 1 or more" in result.output
+
+
+def test_check_loads_neither_the_formatter_nor_the_language_server() -> None:
+    modules = ["archdsl.format", "archdsl.lsp", "pygls", "jsonschema", "archdsl.cli.lsp"]
+    assert loaded_after(["check", "specs/resnet18.arch"], modules) == [
+        False, False, False, False, True,
+    ]  # fmt: skip

@@ -76,6 +76,31 @@ def test_spacing_indentation_and_alignment() -> None:
     )
 
 
+def test_expressions_blocks_and_continuations() -> None:
+    messy = (
+        "block b(w,stride = 1,pad=same if stride==1 else valid) {\n"
+        "let c=in.channels*2\n"
+        "if  stride>1 and not(w<2) {conv(w,3x3,stride=stride)}\n"
+        "else{ relu }\n"
+        "repeat( 2 )as i scale(- i)\n"
+        "conv(c, 1x1) \\\n"
+        "  -> relu ; relu;\n"
+        "residual {\nrelu\n} project {\nconv(c,\n1x1)\n}\n"
+        "}\n"
+    )
+    assert format_text(messy) == (
+        "block b(w, stride=1, pad=same if stride == 1 else valid) {\n"
+        "  let c = in.channels * 2\n"
+        "  if stride > 1 and not (w < 2) { conv(w, 3x3, stride=stride) }\n"
+        "  else { relu }\n"
+        "  repeat(2) as i scale(-i)\n"
+        "  conv(c, 1x1) \\\n"
+        "      -> relu; relu\n"
+        "  residual {\n    relu\n  } project {\n    conv(c,\n        1x1)\n  }\n"
+        "}\n"
+    )
+
+
 def test_tables_the_author_padded_stay_tables() -> None:
     text = "model t {\n  input [4]\n  f(1,  20, 3)\n  f(100, 2, 300)\n}\n"
     assert format_text(text) == ("model t {\n  input [4]\n  f(1,  20,   3)\n  f(100, 2, 300)\n}\n")

@@ -251,3 +251,56 @@ def test_definition_across_use_and_formatting(tmp_path: Path) -> None:
         assert edit.new_text == 'use "lib/blocks.arch"\nmodel m {\n  input [4]\n  x: twice(3)\n}\n'
 
     run(body)
+
+
+def test_errors_in_a_used_file_point_there(tmp_path: Path) -> None:
+    """Notes become related locations; an error in a library is shown where it is reached."""
+    (tmp_path / "lib.arch").write_text(
+        "block bad(w) {\n  linear(w)\n}\nblock bad(w) {\n  relu\n}\n"
+    )
+    spec = tmp_path / "m.arch"
+    spec.write_text('use "lib.arch"\nmodel m {\n  input [3, 8, 8]\n  x: bad(4)\n}\n')
+    lib_uri = (tmp_path / "lib.arch").resolve().as_uri()
+
+    async def body(client: Client) -> None:
+        uri = open_doc(client, spec)
+        published = await client.published.get()
+        by_code = {d.code: d for d in published.diagnostics}
+        assert set(by_code) == {"duplicate", "shape"}
+        # The duplicate has no place here but the `use` of its file.
+        duplicate = by_code["duplicate"]
+        assert span_of(duplicate) == (1, 5, 1, 15)  # the quoted path
+        related = [
+            (r.location.uri, r.location.range.start.line + 1, r.message)
+            for r in duplicate.related_information or []
+        ]
+        assert related == [
+            (lib_uri, 4, "block `bad` is defined twice"),
+            (lib_uri, 1, "first defined"),
+        ]
+        # The shape error inside the block is shown at the call that reached it.
+        shape = by_code["shape"]
+        assert span_of(shape) == (4, 6, 4, 12)
+        assert [
+            (r.location.uri, r.location.range.start.line + 1)
+            for r in shape.related_information or []
+        ] == [(lib_uri, 2), (uri, 4)]
+
+        hover = await client.text_document_hover_async(lsp.HoverParams(**at(uri, 3, 5)))
+        assert hover is None  # no IR for a model with errors
+
+    run(body)
+
+
+def test_hover_on_a_step_inside_a_chain() -> None:
+    async def body(client: Client) -> None:
+        uri = open_doc(client, SPECS / "resnet50.arch")
+        await client.published.get()
+        # `flatten` in `head:   avgpool(global) -> flatten -> linear(1000)`
+        hover = await client.text_document_hover_async(lsp.HoverParams(**at(uri, 14, 30)))
+        assert hover is not None and isinstance(hover.contents, lsp.MarkupContent)
+        assert "**head.1** `flatten`" in hover.contents.value
+        assert "[N, 2048, 1, 1] → [N, 2048]" in hover.contents.value
+        assert "params: 0" in hover.contents.value
+
+    run(body)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import stat
 from pathlib import Path
 
@@ -76,3 +77,9 @@ def test_svg_is_drawn_by_dot(
     assert svg is not None
     assert svg.startswith('<svg format="-Tsvg">')
     assert "digraph" in svg and "layer3" in svg
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+def test_svg_by_graphviz(resnet50: Model) -> None:
+    svg = resnet50._repr_svg_()
+    assert svg is not None and "<svg" in svg and "layer3" in svg

@@ -111,7 +111,7 @@ def test_train_and_eval_on_cifar10_from_the_command_line(tmp_path: Path) -> None
     spec = tmp_path / "tiny.arch"
     spec.write_text(TINY)
     out = tmp_path / "run"
-    result = run_cli("train", str(spec), "--data", str(tmp_path / "data"), "--out", str(out))
+    result = run_cli("train", str(spec), "--data", str(tmp_path / "data"), "-o", str(out))
     assert result.returncode == 0, result.stderr
     assert "training tiny on cifar10: 100 samples, 20 held out" in result.stdout
     evaluated = run_cli(
@@ -158,11 +158,11 @@ def test_download_verifies_and_unpacks(tmp_path: Path) -> None:
     into = tmp_path / "data"
     with serving(site) as base:
         url = f"{base}/cifar-10-python.tar.gz"
-        result = run_cli("data", "cifar10", "--out", str(into), "--url", url, "--md5", md5)
+        result = run_cli("data", "cifar10", "-o", str(into), "--url", url, "--md5", md5)
         assert result.returncode == 0, result.stderr
         assert f"verified and unpacked into {into / FOLDER}" in result.stdout
         assert len(load_data(Cifar10(path=str(into)), SHAPE, (10,)).train) == 5 * PER_BATCH
-        again = run_cli("data", "cifar10", "--out", str(into), "--url", url, "--md5", md5)
+        again = run_cli("data", "cifar10", "--output", str(into), "--url", url, "--md5", md5)
         assert again.returncode == 0 and "already in" in again.stdout
 
         fresh = tmp_path / "other"

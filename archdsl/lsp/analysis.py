@@ -78,6 +78,25 @@ class Analysis:
     def blocks(self) -> list[ast.BlockDef]:
         return [block for src in self.files.values() for block in src.blocks]
 
+    def place(self, diag: Diagnostic) -> Span:
+        """Where in this document to show a diagnostic: its own span; for one in another
+        file, the first note here (the call that led there), else the `use` of that file."""
+        span = diag.span
+        if span is not None and span.file == self.name:
+            return span
+        here = [n.span for n in diag.notes if n.span is not None and n.span.file == self.name]
+        if here:
+            return here[0]
+        src = self.files.get(self.name)
+        uses = src.uses if src is not None else []
+        if span is not None and self.name != "<untitled>":
+            folder = Path(self.name).parent
+            target = path_of(span.file)
+            for use in uses:
+                if (folder / use.path).resolve() == target:
+                    return use.span
+        return uses[0].span if uses else Span(self.name, 1, 1, 1, 1)
+
     def word_at(self, line: int, col: int) -> tuple[str, Span] | None:
         """The name under the cursor, with its span."""
         lines = self.text.split("\n")

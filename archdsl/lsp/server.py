@@ -88,22 +88,18 @@ def to_location(span: Span) -> lsp.Location:
 
 
 def to_lsp_diagnostic(diag: Diagnostic, doc: Analysis) -> lsp.Diagnostic:
-    """A diagnostic at its place, or, when that is in another file, at the first
-    note in this one (a call chain leads back here), else at the top."""
+    """A diagnostic at its place in this document (see `Analysis.place`), its notes and,
+    when it lies in another file, its own place as related locations."""
     related = [
         lsp.DiagnosticRelatedInformation(location=to_location(n.span), message=n.message)
         for n in diag.notes
         if n.span is not None
     ]
-    span = diag.span
-    if span is None or span.file != doc.name:
-        if span is not None:
-            related.insert(0, lsp.DiagnosticRelatedInformation(to_location(span), diag.message))
-        here = [n.span for n in diag.notes if n.span is not None and n.span.file == doc.name]
-        span = here[0] if here else Span(doc.name, 1, 1, 1, 1)
+    if diag.span is not None and diag.span.file != doc.name:
+        related.insert(0, lsp.DiagnosticRelatedInformation(to_location(diag.span), diag.message))
     message = diag.message + (f"\nhelp: {diag.help}" if diag.help else "")
     return lsp.Diagnostic(
-        range=to_range(span),
+        range=to_range(doc.place(diag)),
         message=message,
         severity=SEVERITY[diag.severity.value],
         code=diag.code,
