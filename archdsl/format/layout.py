@@ -19,6 +19,8 @@ formatted, including ones added after this module was written. The rules:
   labels (`stem:   imagenet_stem`) and the keys of a train section (`epochs
   10`) are padded to the longest, plus one space; trailing comments on
   consecutive lines start in one column, two spaces after the longest code.
+  Lines of one group and one token shape, one of which the author spaced
+  out inside its code, are a table: each cell after a `,` right-aligned.
 - Comments are kept word for word.
 
 Extending it: a new terminal in `grammar.lark` needs nothing here when one
@@ -178,7 +180,9 @@ def _rows(lines: list[Line]) -> list[_Row]:
                 "" if opens else head,
                 [head + " " + cells[0], *cells[1:]] if opens and head else cells,
                 tuple(t.kind for t in tokens[head_length:]),
-                line.padded,
+                # Spaced out as a table: more than one blank inside the code after the
+                # head (not the padding of an aligned label).
+                any(gap > 1 for gap in line.gaps[head_length + 1 :]),
                 line.comment,
                 line.blank_before,
                 (run, block, indent),

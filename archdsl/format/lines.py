@@ -31,7 +31,7 @@ class Line:
     comment: str | None = None
     blank_before: bool = False  # one or more empty lines above it in the input
     backslash: bool = False  # continues the line above after a `\`
-    padded: bool = False  # written with more than one space between two tokens
+    gaps: list[int] = field(default_factory=list)  # the blanks written before each token
 
 
 @cache
@@ -76,8 +76,9 @@ def source_lines(text: str) -> list[Line]:
                 start_line()
             elif semicolon and current.tokens:
                 current.tokens.append(Tok(SEMICOLON, ";"))
+                current.gaps.append(0)
             semicolon = False
-            current.padded |= bool(current.tokens) and len(blanks) > 1
+            current.gaps.append(len(blanks) if current.tokens else 0)
             current.tokens.append(Tok(kind, value))
     newlines = 0
     start_line()
