@@ -97,15 +97,14 @@ class Analysis:
                     return use.span
         return uses[0].span if uses else Span(self.name, 1, 1, 1, 1)
 
-    def word_at(self, line: int, col: int) -> tuple[str, Span] | None:
-        """The name under the cursor, with its span."""
+    def word_at(self, line: int, col: int) -> str | None:
+        """The name under the cursor (or just before it)."""
         lines = self.text.split("\n")
         if not 1 <= line <= len(lines):
             return None
         for match in WORD.finditer(lines[line - 1]):
             if match.start() + 1 <= col <= match.end() + 1:
-                span = Span(self.name, line, match.start() + 1, line, match.end() + 1)
-                return match.group(), span
+                return match.group()
         return None
 
 
@@ -265,10 +264,9 @@ def inlay_hints(doc: Analysis) -> list[tuple[int, int, str]]:
 
 def definition(doc: Analysis, line: int, col: int) -> Span | None:
     """Where the name under the cursor is defined: a block, a parameter, a `let`, a label."""
-    word = doc.word_at(line, col)
-    if word is None:
+    name = doc.word_at(line, col)
+    if name is None:
         return None
-    name, _ = word
     src = doc.files.get(doc.name)
     if src is None:
         return None

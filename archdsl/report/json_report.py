@@ -2,7 +2,7 @@
 
 `{"version": 1, "ok": ..., "models": [...], "diagnostics": [...]}`, described
 by docs/check.schema.json. A change that could break a reader (a field
-removed, renamed or retyped) raises VERSION; new fields do not.
+removed, renamed or retyped) raises VERSION; a new field is added to the schema.
 """
 
 from __future__ import annotations
