@@ -8,7 +8,7 @@ from importlib.metadata import version
 from typer.testing import CliRunner
 
 from archdsl.cli import app
-from tests.helpers import loaded_after
+from tests.helpers import loaded_after, run_python
 
 runner = CliRunner()
 
@@ -59,3 +59,17 @@ def test_check_loads_neither_the_formatter_nor_the_language_server() -> None:
     assert loaded_after(["check", "specs/resnet18.arch"], modules) == [
         False, False, False, False, True,
     ]  # fmt: skip
+
+
+def test_lsp_without_pygls_says_what_to_install() -> None:
+    code = (
+        "import sys\n"
+        "sys.modules['pygls'] = None  # as if pygls were not installed\n"
+        "sys.argv = ['archdsl', 'lsp']\n"
+        "from archdsl.cli import main\n"
+        "main()\n"
+    )
+    result = run_python(code)
+    assert result.returncode == 2
+    assert "the language server needs pygls: pip install 'archdsl[lsp]'" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -10,7 +10,7 @@ def lsp() -> None:
     try:
         from archdsl.lsp.server import serve
     except ModuleNotFoundError as exc:
-        if exc.name not in ("pygls", "lsprotocol"):
+        if (exc.name or "").partition(".")[0] not in ("pygls", "lsprotocol"):
             raise
         fail("the language server needs pygls: pip install 'archdsl[lsp]'", 2)
     serve()
