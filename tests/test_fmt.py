@@ -105,6 +105,24 @@ def test_expressions_blocks_and_continuations() -> None:
     )
 
 
+def test_a_branch_continues_on_the_lines_below_it() -> None:
+    messy = (
+        "block se(c) {\n  mul {\n  | identity\n| avgpool(global) -> conv(c, 1x1)\n"
+        "sigmoid\n  }\n  relu\n}\n"
+    )
+    assert format_text(messy) == (
+        "block se(c) {\n  mul {\n    | identity\n    | avgpool(global) -> conv(c, 1x1)\n"
+        "      sigmoid\n  }\n  relu\n}\n"
+    )
+
+
+def test_tables_right_align_numbers_and_left_align_words() -> None:
+    text = "model t {\n  input [4]\n  f(3,  16, false, 1)\n  f(5, 120, true, 2)\n}\n"
+    assert format_text(text) == (
+        "model t {\n  input [4]\n  f(3,  16, false, 1)\n  f(5, 120, true,  2)\n}\n"
+    )
+
+
 def test_tables_the_author_padded_stay_tables() -> None:
     text = "model t {\n  input [4]\n  f(1,  20, 3)\n  f(100, 2, 300)\n}\n"
     assert format_text(text) == ("model t {\n  input [4]\n  f(1,  20,   3)\n  f(100, 2, 300)\n}\n")

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from archdsl.ops.registry import OPS
+from archdsl.syntax.highlight import KEYWORDS
 from tests.helpers import ROOT, SPECS
 
 EXTENSION = ROOT / "editors" / "vscode"
@@ -119,11 +120,15 @@ def test_an_unknown_character_is_reported() -> None:
         tokenise("model m { @ }")
 
 
-def test_the_grammar_knows_every_op() -> None:
-    """A new op must be added to the grammar: its name would otherwise be a plain name."""
-    rule = next(p for p, _, name in patterns() if name == "support.function.op.arch")
-    listed = set(rule.pattern.removeprefix(r"\b(").removesuffix(r")\b").split("|"))
-    assert listed == set(OPS)
+def _listed(scope: str) -> set[str]:
+    rule = next(p for p, _, name in patterns() if name == scope)
+    return set(rule.pattern.removeprefix(r"\b(").removesuffix(r")\b").split("|"))
+
+
+def test_the_grammar_knows_every_op_and_keyword() -> None:
+    """A new op or keyword must be added to the grammar, or it would be a plain name."""
+    assert _listed("support.function.op.arch") == set(OPS)
+    assert _listed("keyword.control.arch") == set(KEYWORDS)
 
 
 def test_the_extension_starts_the_language_server() -> None:

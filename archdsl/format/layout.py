@@ -20,7 +20,8 @@ formatted, including ones added after this module was written. The rules:
   10`) are padded to the longest, plus one space; trailing comments on
   consecutive lines start in one column, two spaces after the longest code.
   Lines of one group and one token shape, one of which the author spaced
-  out inside its code, are a table: each cell after a `,` right-aligned.
+  out inside its code, are a table: each cell after a `,` a column, numbers
+  right-aligned and words left-aligned.
 - Comments are kept word for word.
 
 Extending it: a new terminal in `grammar.lark` needs nothing here when one
@@ -42,7 +43,9 @@ from archdsl.format.lines import SEMICOLON, Line, Tok, source_lines
 from archdsl.syntax.postlex import CONTINUES_AFTER, CONTINUES_BEFORE, OPENERS
 
 CLOSERS = frozenset(OPENERS.values())
-INDENT = {"LBRACE": 2, "LPAR": 4, "LSQB": 4}
+# A branch (`| ...`) is indented like a bracket: the lines after its first, up to
+# the next `|` or the `}`, continue it.
+INDENT = {"LBRACE": 2, "LPAR": 4, "LSQB": 4, "BAR": 2}
 HANG = 4
 BINARY = frozenset(
     {"_ARROW", "PLUS", "MINUS", "STAR", "SLASH", "DSLASH", "PERCENT", "POW", "COMPARE"}
@@ -58,6 +61,7 @@ HANGS_BEFORE = CONTINUES_BEFORE - CLOSERS - {"BAR", "_ELSE", "_PROJECT"}
 HANGS_AFTER = CONTINUES_AFTER - set(OPENERS) - {"BAR", "_NL"}
 COMMENT_GAP = 2
 _WORD = re.compile(r"[A-Za-z_]\w*")
+_NUMBER = re.compile(r" [-+]?[0-9.]")
 
 
 class FormatError(Exception):
@@ -113,6 +117,15 @@ class _Row:
         return "".join(self.cells) + self.suffix
 
 
+def _close(stack: list[_Opened], kind: str) -> None:
+    """A closer ends the branch open in its brackets, then the brackets; a `|` ends the
+    branch before it."""
+    while stack and stack[-1].kind == "BAR":
+        stack.pop()
+    if kind in CLOSERS and stack:
+        stack.pop()
+
+
 def _braces(stack: list[_Opened]) -> int:
     return sum(o.kind == "LBRACE" for o in stack)
 
@@ -140,14 +153,18 @@ def _rows(lines: list[Line]) -> list[_Row]:
         closing = 0
         while closing < len(tokens) and tokens[closing].kind in CLOSERS:
             closing += 1
-        base = stack[: max(0, len(stack) - closing)]
+        base = list(stack)
+        for tok in tokens[: closing + 1]:
+            if tok.kind in CLOSERS or tok.kind == "BAR":
+                _close(base, tok.kind)
+        leads = closing > 0 or (bool(tokens) and tokens[0].kind == "BAR")
         inner = base[-1] if base else None
         indent = sum(INDENT[o.kind] for o in base)
         block = next((o.block for o in reversed(base) if o.kind == "LBRACE"), -1)
         hanging = (
             bool(tokens)
-            and closing == 0
-            and (inner is None or inner.kind == "LBRACE")
+            and not leads
+            and (inner is None or inner.kind in ("LBRACE", "BAR"))
             and (
                 line.backslash
                 or tokens[0].kind in HANGS_BEFORE
@@ -163,8 +180,10 @@ def _rows(lines: list[Line]) -> list[_Row]:
             if tok.kind in OPENERS:
                 starts_train = bool(tokens) and tokens[0].kind == "TRAIN"
                 stack.append(_Opened(tok.kind, number, starts_train and tok.kind == "LBRACE"))
-            elif tok.kind in CLOSERS and stack:
-                stack.pop()
+            elif tok.kind in CLOSERS or tok.kind == "BAR":
+                _close(stack, tok.kind)
+                if tok.kind == "BAR":
+                    stack.append(_Opened("BAR", number, False))
             prev = tok
         head = "".join(parts[:head_length])
         cells = [""]
@@ -179,7 +198,7 @@ def _rows(lines: list[Line]) -> list[_Row]:
                 indent + HANG * hanging,
                 "" if opens else head,
                 [head + " " + cells[0], *cells[1:]] if opens and head else cells,
-                tuple(t.kind for t in tokens[head_length:]),
+                tuple(_shape_of(t) for t in tokens[head_length:]),
                 # Spaced out as a table: more than one blank inside the code after the
                 # head (not the padding of an aligned label).
                 any(gap > 1 for gap in line.gaps[head_length + 1 :]),
@@ -195,11 +214,20 @@ def _rows(lines: list[Line]) -> list[_Row]:
     return rows
 
 
-def _tables(rows: list[_Row]) -> None:
-    """Right-align the cells of rows of one group and one shape, if the author padded one.
+# Values of any kind fill the same cell of a table: `true` may stand above `false` or `3`.
+VALUES = frozenset({"INT", "FLOAT", "SIZE", "STRING", "TRUE", "FALSE"})
 
-    `inception(64,   96, 128)` above `inception(192, 96, 208)`: the columns of a
-    table such as the zoo's GoogLeNet stay columns.
+
+def _shape_of(tok: Tok) -> str:
+    return "VALUE" if tok.kind in VALUES else tok.kind
+
+
+def _tables(rows: list[_Row]) -> None:
+    """Lay out as a table the rows of one group and one shape, if the author padded one.
+
+    `inception(64,   96, 128)` above `inception(192, 96, 208)`: each cell after a
+    `,` starts a column, numbers right-aligned, words left-aligned, as the zoo's
+    GoogLeNet and MobileNet-v3 tables are written.
     """
     tables: dict[tuple[object, ...], list[_Row]] = {}
     for row in rows:
@@ -211,8 +239,12 @@ def _tables(rows: list[_Row]) -> None:
         done = [row.cells[0] for row in table]
         for i in range(1, len(table[0].cells)):
             cells = [" " + row.cells[i].lstrip() for row in table]
-            end = max(len(d) + len(c) for d, c in zip(done, cells, strict=True))
-            done = [d + c.rjust(end - len(d)) for d, c in zip(done, cells, strict=True)]
+            if all(_NUMBER.match(c) for c in cells):
+                end = max(len(d) + len(c) for d, c in zip(done, cells, strict=True))
+                done = [d + c.rjust(end - len(d)) for d, c in zip(done, cells, strict=True)]
+            else:
+                start = max(len(d) for d in done)
+                done = [d.ljust(start) + c for d, c in zip(done, cells, strict=True)]
         for row, text in zip(table, done, strict=True):
             row.cells = [text]
 
