@@ -158,10 +158,11 @@ def test_fmt_check_passes_on_the_zoo() -> None:
     assert f"{len(ZOO_FILES)} files: would reformat 0, 0 with errors" in result.stderr
 
 
-# Messy but valid variants of a zoo spec: every run of spaces resized, spaces
-# added inside brackets and around commas, blank lines doubled.
-@settings(deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow])
-@given(st.sampled_from([p for p in ZOO_FILES if p.parent == SPECS]), st.randoms())
+# Messy but valid variants of every zoo spec: every run of spaces resized,
+# spaces added inside brackets and around commas, blank lines doubled.
+@pytest.mark.parametrize("path", ZOO_FILES, ids=lambda p: p.relative_to(SPECS).as_posix())
+@settings(deadline=None, max_examples=4, suppress_health_check=[HealthCheck.too_slow])
+@given(rnd=st.randoms())
 def test_zoo_mangled_formats_back_to_the_same_meaning(path: Path, rnd: random.Random) -> None:
     text = path.read_text()
     lines = []
@@ -174,10 +175,11 @@ def test_zoo_mangled_formats_back_to_the_same_meaning(path: Path, rnd: random.Ra
         if not line.strip() and rnd.random() < 0.5:
             lines.append("")
     mangled = "\n".join(lines)
-    once = format_text(mangled, path.name)
+    once = format_text(mangled, path.name)  # raises if the AST changed
     assert format_text(once, path.name) == once
     assert comments(once) == comments(text)
-    assert meaning(_load_beside(once, path)) == meaning(archdsl.load(path))
+    if path.parent == SPECS:  # a library has no model, so no IR of its own
+        assert meaning(_load_beside(once, path)) == meaning(archdsl.load(path))
 
 
 def _load_beside(text: str, path: Path) -> Program:
