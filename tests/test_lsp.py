@@ -304,3 +304,35 @@ def test_hover_on_a_step_inside_a_chain() -> None:
         assert "params: 0" in hover.contents.value
 
     run(body)
+
+
+def test_a_library_borrows_the_ir_of_a_spec_that_uses_it() -> None:
+    """In specs/lib/resnet.arch (no model of its own) hover and hints come from
+    the first spec of specs/ that uses it: resnet152 and its 50 bottlenecks."""
+
+    async def body(client: Client) -> None:
+        uri = open_doc(client, SPECS / "lib" / "resnet.arch")
+        assert not (await client.published.get()).diagnostics
+        # The 3x3 conv of `bottleneck`.
+        hover = await client.text_document_hover_async(lsp.HoverParams(**at(uri, 22, 5)))
+        assert hover is not None and isinstance(hover.contents, lsp.MarkupContent)
+        text = hover.contents.value
+        assert "`conv(64, 3x3, padding=1, bias=false)`" in text
+        assert "[N, 64, 56, 56] → [N, 64, 56, 56]" in text
+        assert "params: 36,864" in text
+        assert "one of 50 expansions" in text and "as resnet152.arch uses it" in text
+        hints = await client.text_document_inlay_hint_async(
+            lsp.InlayHintParams(
+                text_document=lsp.TextDocumentIdentifier(uri=uri),
+                range=lsp.Range(
+                    start=lsp.Position(line=30, character=0), end=lsp.Position(line=33, character=0)
+                ),
+            )
+        )
+        assert hints is not None
+        assert [(h.position.line + 1, str(h.label).strip()) for h in hints] == [
+            (32, "[N, 64, 112, 112]"),
+            (33, "[N, 64, 56, 56]"),
+        ]
+
+    run(body)

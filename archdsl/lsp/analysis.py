@@ -22,6 +22,7 @@ from archdsl.ops.registry import OPS
 from archdsl.ops.shape_math import fmt_shape
 from archdsl.report.summary import human
 from archdsl.syntax import ast
+from archdsl.syntax.imports import Unreadable
 from archdsl.syntax.limits import RECURSION_LIMIT
 from archdsl.syntax.syntax_errors import KEYWORDS
 
@@ -47,6 +48,8 @@ class Analysis:
     diagnostics: list[Diagnostic]
     files: dict[str, ast.SourceFile] = field(default_factory=dict)
     program: Program | None = None
+    # For a library with no model: the spec beside it whose models expand its blocks.
+    host: str | None = None
 
     # ---- looking things up -----------------------------------------------------------
 
@@ -55,7 +58,7 @@ class Analysis:
         found = [
             (model, node)
             for model, node in self.nodes()
-            if node.span.file == self.name and contains(node.span, line, col)
+            if self.here(node.span) and contains(node.span, line, col)
         ]
         found.sort(key=lambda pair: span_size(pair[1].span))
         return found
@@ -67,6 +70,12 @@ class Analysis:
             for node in model.root.walk():
                 if node is not model.root:
                     yield model, node
+
+    def here(self, span: Span) -> bool:
+        """Whether a span of the IR lies in this document (a host names it its own way)."""
+        return span.file == self.name or (
+            self.host is not None and path_of(span.file) == Path(self.name)
+        )
 
     def block(self, name: str) -> ast.BlockDef | None:
         for src in self.files.values():
@@ -124,7 +133,38 @@ def analyse(text: str, path: Path | None) -> Analysis:
         return Analysis(name, text, exc.diagnostics, _used_files(text, path))
     finally:
         sys.setrecursionlimit(old_limit)
-    return Analysis(name, text, diags, dict(unit.files), program)
+    doc = Analysis(name, text, diags, dict(unit.files), program)
+    if not program.models and path is not None and unit.main.blocks:
+        _borrow_host(doc, path)
+    return doc
+
+
+def _borrow_host(doc: Analysis, path: Path) -> None:
+    """Give a library the IR of the first spec beside it, or one folder up, that uses
+    it, so that hover and inlay hints work inside its blocks."""
+    from archdsl.elaborate.program import elaborate
+    from archdsl.syntax.imports import load_unit, read_source
+
+    target = path.resolve()
+    for folder in (target.parent, target.parent.parent):
+        for candidate in sorted(folder.glob("*.arch")):
+            if candidate.resolve() == target:
+                continue
+            try:
+                text = read_source(candidate, candidate.name)
+            except Unreadable:
+                continue
+            uses = [(candidate.parent / m.group(1)).resolve() for m in USE.finditer(text)]
+            if target not in uses:
+                continue
+            try:
+                unit = load_unit(text, file_name(candidate), candidate)
+                program, diags = elaborate(unit)
+            except ArchError:
+                continue
+            if program.models and not any(d.severity.value == "error" for d in diags):
+                doc.program, doc.host = program, str(candidate)
+                return
 
 
 USE = re.compile(r'^\s*use\s+"([^"\n]*)"', re.MULTILINE)
@@ -132,7 +172,7 @@ USE = re.compile(r'^\s*use\s+"([^"\n]*)"', re.MULTILINE)
 
 def _used_files(text: str, path: Path | None) -> dict[str, ast.SourceFile]:
     """The files named by the `use` lines of text that does not parse, those that do."""
-    from archdsl.syntax.imports import Unreadable, display_path, load_unit, read_source
+    from archdsl.syntax.imports import display_path, load_unit, read_source
 
     folder = path.resolve().parent if path is not None else Path.cwd()
     files: dict[str, ast.SourceFile] = {}
@@ -197,6 +237,8 @@ def hover(doc: Analysis, line: int, col: int) -> str | None:
         lines.append(f"- receptive field: {field_}")
     if copies > 1:
         lines += ["", f"one of {copies} expansions; shown: the first, in model `{model.name}`"]
+    if doc.host is not None:
+        lines += ["", f"as {Path(doc.host).name} uses it"]
     return "\n".join(lines)
 
 
@@ -217,7 +259,7 @@ def _labelled(doc: Analysis, chain: ast.Chain) -> list[tuple[Model, Node]]:
     found = [
         (model, node)
         for model, node in doc.nodes()
-        if node.span.file == doc.name and node.name == chain.label
+        if doc.here(node.span) and node.name == chain.label
         and contains(chain.span, node.span.line, node.span.col)
     ]  # fmt: skip
     return sorted(found, key=lambda pair: span_size(pair[1].span), reverse=True)
@@ -243,7 +285,7 @@ def inlay_hints(doc: Analysis) -> list[tuple[int, int, str]]:
     last: dict[int, tuple[int, set[tuple[int, ...]]]] = {}
     for _, node in doc.nodes():
         span = node.span
-        if span.file != doc.name:
+        if not doc.here(span):
             continue
         end = last.get(span.end_line)
         if end is None or span.end_col > end[0]:
