@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -145,12 +146,19 @@ def run_info(step: int) -> dict[str, Any]:
 
 def run_state(step: int) -> dict[str, Any]:
     rng = [{"cpu": torch.get_rng_state(), "cuda": None}]
-    return {"step": step, "optimizer": {}, "scheduler": {}, "rng": rng}
+    return {
+        "step": step,
+        "optimizer": {},
+        "scheduler": {},
+        "rng": rng,
+        "generator": None,
+        "partial": None,
+    }
 
 
 def test_checkpoints_round_trip_and_refuse_torn_sets(tmp_path: Path) -> None:
     module = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
-    info, state = run_info(7), {**run_state(7), "generator": None, "partial": None}
+    info, state = run_info(7), run_state(7)
     checkpoint.save(tmp_path, module, state, info, best=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         [checkpoint.LAST, checkpoint.BEST, checkpoint.STATE_JSON, "checkpoint", "ckpt-000000007"]
@@ -178,6 +186,26 @@ def test_checkpoints_round_trip_and_refuse_torn_sets(tmp_path: Path) -> None:
     with pytest.raises(TrainError, match="is torn"):
         checkpoint.load(tmp_path)
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_run_folder_from_before_checkpoint_sets_resumes_and_converts(tmp_path: Path) -> None:
+    module = nn.Linear(2, 2)
+    checkpoint.save(tmp_path, module, run_state(1), run_info(1), best=False)
+    # The layout of earlier versions: the checkpoint's files side by side in the run folder.
+    folder = tmp_path / os.readlink(tmp_path / "checkpoint")
+    for name in (checkpoint.LAST, checkpoint.STATE_PT, checkpoint.STATE_JSON):
+        (tmp_path / name).unlink(missing_ok=True)
+        shutil.copy(folder / name, tmp_path / name)
+    (tmp_path / checkpoint.BEST).unlink()
+    (tmp_path / "checkpoint").unlink()
+    shutil.rmtree(folder)
+    assert checkpoint.load(tmp_path).info["step"] == 1
+    checkpoint.save(tmp_path, module, run_state(2), run_info(2), best=False)
+    assert os.readlink(tmp_path / "checkpoint") == "ckpt-000000002"
+    links = (checkpoint.LAST, checkpoint.BEST, checkpoint.STATE_JSON)
+    assert all((tmp_path / name).is_symlink() for name in links)
+    assert not (tmp_path / checkpoint.STATE_PT).exists()
+    assert checkpoint.load(tmp_path).info["step"] == 2
 
 
 def test_state_loads_with_weights_only(tmp_path: Path) -> None:

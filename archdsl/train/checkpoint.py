@@ -88,15 +88,10 @@ def save(
         link_atomic(out / POINTER, folder.name)
         if previous == out:  # a run folder from before sets: its files give way to links
             _show_links(out)
-            (out / STATE_PT).unlink()
+            (out / STATE_PT).unlink(missing_ok=True)
     except OSError as exc:
-        kept = (
-            f"the checkpoint at step {_step_of(previous)} is kept"
-            if previous
-            else "no checkpoint was saved"
-        )
         raise TrainError(
-            f"cannot write a checkpoint in {out}: {exc.strerror or exc}; {kept}"
+            f"cannot write a checkpoint in {out}: {exc.strerror or exc}; {_kept(out, previous)}"
         ) from None
     for old in out.glob("ckpt-*"):
         if old != folder:
@@ -161,8 +156,13 @@ def _show_links(out: Path) -> None:
             link_atomic(link, target)
 
 
-def _step_of(folder: Path) -> str:
-    return folder.name.removeprefix("ckpt-").lstrip("0") or "0"
+def _kept(out: Path, previous: Path | None) -> str:
+    if previous is None:
+        return "no checkpoint was saved"
+    if previous == out:
+        return "the last checkpoint is kept"
+    step = int(previous.name.removeprefix("ckpt-").partition(".")[0])
+    return f"the checkpoint at step {step} is kept"
 
 
 def load(out: Path) -> Checkpoint:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import signal
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -23,7 +24,7 @@ from archdsl.train import checkpoint, metrics
 from archdsl.train.checkpoint import Checkpoint, load_into
 from archdsl.train.config import TrainConfig
 from archdsl.train.curves import NoCurves, plot
-from archdsl.train.distributed import World, gather, start, stop, world_from_env
+from archdsl.train.distributed import World, any_all, gather, start, stop, world_from_env
 from archdsl.train.errors import TrainError
 from archdsl.train.fingerprint import config_values, digest, model_layers
 from archdsl.train.loop import EpochEnd, Totals, evaluate, global_totals, train_epoch
@@ -124,7 +125,7 @@ class Run:
                     return self._stopped(stop_request, epoch, end)
                 if not self._finish_epoch(epoch, end):
                     return self._diverged(epoch, end)
-                if (end.stop_requested or stop_request.requested) and epoch < s.config.epochs:
+                if end.stop_requested and epoch < s.config.epochs:
                     return self._stopped(stop_request, epoch + 1, EpochEnd("stopped", 0))
         self._wrap_up()
         return 0
@@ -165,9 +166,14 @@ class Run:
             self.best = {"val_acc": val_acc, "val_loss": val_loss, "epoch": epoch}
         if s.world.main:
             metrics.append(self.out, record)
-        # The line first: a reader gone from standard output makes this checkpoint the last.
+        # The line first: a reader gone from standard output makes this checkpoint the last,
+        # as does a signal during the evaluation; all processes agree on it.
         self.view.epoch_line(record, improved)
-        self._checkpoint(epoch, EpochEnd("done", 0), best=improved)
+        asked = any_all([end.stop_requested, self.stop.requested], s.world, s.device)
+        end.stop_requested = any(asked)
+        self._checkpoint(
+            epoch, EpochEnd("done", 0, stop_requested=end.stop_requested), best=improved
+        )
         self.position = Position(epoch, 0)
         self.partial, self.gen_state = Totals(), None
         return True
@@ -200,7 +206,7 @@ class Run:
         if epochs_done >= s.config.epochs:
             status = "finished"
         else:
-            status = "interrupted" if stopped or self.stop.requested else "running"
+            status = "interrupted" if stopped or end.stop_requested else "running"
         info = {
             "format": FORMAT,
             "model_name": s.model.name,
@@ -307,7 +313,7 @@ def _saved_config(
 
 
 def _load_optimizer(
-    optimizer: torch.optim.Optimizer, scheduler: Any, state: dict[str, Any], out: Any
+    optimizer: torch.optim.Optimizer, scheduler: Any, state: dict[str, Any], out: Path
 ) -> None:
     """The optimiser's and scheduler's saved state; TrainError when it is another model's."""
     try:
