@@ -9,7 +9,7 @@ address and what this process may still allocate. No torch here.
 from __future__ import annotations
 
 import math
-import resource
+import sys
 from pathlib import Path
 
 from archdsl.ir import Model, OpNode
@@ -80,6 +80,10 @@ def _meminfo_available() -> int | None:
 
 
 def _address_space_left() -> int | None:
+    if sys.platform == "win32":  # no address-space limit to read
+        return None
+    import resource
+
     soft, _ = resource.getrlimit(resource.RLIMIT_AS)
     if soft == resource.RLIM_INFINITY:
         return None

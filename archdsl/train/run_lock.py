@@ -1,14 +1,15 @@
 """One run at a time in a run folder: a lock held for as long as a run writes there.
 
-An advisory `flock` on `.lock`, which also records the holder's process id
-for the message. The kernel drops the lock when its process dies, however it
-dies, so a lock left by a killed run never blocks the next one.
+An advisory lock (`flock`; on Windows `msvcrt.locking`) on `.lock`, which
+also records the holder's process id for the message. The kernel drops the
+lock when its process dies, however it dies, so a lock left by a killed run
+never blocks the next one.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
+import sys
 from pathlib import Path
 
 from archdsl.train.errors import TrainError
@@ -30,7 +31,7 @@ class RunLock:
                 f"cannot write in the run folder {self.path.parent}: {exc.strerror or exc}"
             ) from None
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _lock(fd)
         except OSError:
             holder = os.read(fd, 32).decode(errors="replace").strip()
             os.close(fd)
@@ -47,3 +48,15 @@ class RunLock:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+
+def _lock(fd: int) -> None:
+    """Lock the open file without waiting; OSError when another process holds it."""
+    if sys.platform == "win32":
+        import msvcrt
+
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
