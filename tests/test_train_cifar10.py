@@ -7,7 +7,6 @@ import functools
 import http.server
 import os
 import pickle
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from archdsl.train.data import load_data
 from archdsl.train.data.cifar10_files import FOLDER, TEST_FILE, TRAIN_FILES
 from archdsl.train.errors import DataError
 from tests.cifar_files import PER_BATCH, archive, batch, write_batches
-from tests.helpers import run_cli
+from tests.helpers import http_server, run_cli
 
 SHAPE = (3, 32, 32)
 TINY = """model tiny {
@@ -140,14 +139,8 @@ def serving(folder: Path) -> Iterator[str]:
     """A web server on 127.0.0.1 serving `folder`; its base URL."""
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
     handler.log_message = lambda *args: None  # type: ignore[attr-defined, assignment]
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with http_server(handler) as base:
+        yield base
 
 
 def test_download_verifies_and_unpacks(tmp_path: Path) -> None:

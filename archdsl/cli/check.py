@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from archdsl.cli.console import out, print_diagnostics
+from archdsl.cli.console import fail, out, print_diagnostics
 from archdsl.cli.load_spec import load_or_exit
+from archdsl.cli.needs import require_torch
 
 if TYPE_CHECKING:
     from archdsl.backend.verify import Verified
@@ -60,6 +61,8 @@ def check(
     if ir:
         print(program.model_dump_json(indent=1, exclude={"sources"}))
         return
+    if verify:
+        require_torch("check --verify", "torch")
     results = _verify(program) if verify else []
     problems = [m.diagnostic() for result in results for m in result.mismatches]
     if as_json:
@@ -111,6 +114,10 @@ def _check_train_sections(program: Program) -> list[Diagnostic]:
 
 def _verify(program: Program) -> list[Verified]:
     """Build each model with torch and compare it with the IR, node by node."""
+    from archdsl.backend.allocation import TooLarge
     from archdsl.backend.verify import verify
 
-    return [verify(m) for m in program.models]
+    try:
+        return [verify(m) for m in program.models]
+    except TooLarge as exc:
+        fail(str(exc), 1)

@@ -35,6 +35,9 @@ def cifar10(
         typer.Option("--md5", metavar="DIGEST", help="The archive's expected MD5 digest."),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Download even if present.")] = False,
+    deadline: Annotated[
+        float, typer.Option("--deadline", min=1, help="Give up after this many seconds.")
+    ] = 3600,
 ) -> None:
     """Download CIFAR-10's python batches, verify the archive's MD5, and unpack them."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
@@ -64,6 +67,7 @@ def cifar10(
                 source,
                 md5 or files.MD5,
                 lambda done, total: bar.update(task, completed=done, total=total),
+                deadline=deadline,
             )
         except DataError as exc:
             fail(str(exc), 1)

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from archdsl.cli.console import fail, out
+from archdsl.cli.needs import require_torch
 from archdsl.cli.run_config import model_and_config
 
 
@@ -40,6 +41,7 @@ def evaluate(
 ) -> None:
     """Report held-out loss and accuracy of trained weights."""
     flags = {"data": data, "batch": batch, "device": device}
+    require_torch("eval", "train")
     ir, config = model_and_config(spec, model, flags, sets)
     from archdsl.train.errors import TrainError
     from archdsl.train.evaluate import evaluate_weights

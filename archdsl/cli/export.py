@@ -68,9 +68,13 @@ def export(
     require_folder_of(target)
 
     from archdsl.backend import build
+    from archdsl.backend.allocation import TooLarge
     from archdsl.export.onnx import export_onnx
 
-    module = build(ir)
+    try:
+        module = build(ir)
+    except TooLarge as exc:
+        fail(str(exc), 1)
     if weights is not None:
         from archdsl.train.checkpoint import load_into, read_weights
         from archdsl.train.errors import TrainError

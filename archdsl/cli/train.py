@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from archdsl.cli.console import fail
+from archdsl.cli.needs import require_torch
 from archdsl.cli.run_config import model_and_config
 
 
@@ -77,6 +78,7 @@ def train(
     if nproc < 1:
         fail("--nproc must be 1 or more", 2)
     folder = output if output is not None else out
+    require_torch("train", "train")
     ir, config = model_and_config(spec, model, flags, sets)
     from archdsl.train.distributed import launch
     from archdsl.train.run import worker
