@@ -12,15 +12,21 @@ from archdsl.cli.check_command import CheckArgs, run_check
 
 
 def check(
-    spec: Annotated[Path, typer.Argument(help="The .arch file to check.", show_default=False)],
+    spec: Annotated[
+        Path, typer.Argument(metavar="SPEC", help="The .arch file to check.", show_default=False)
+    ],
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object instead of a table.")
     ] = False,
     depth: Annotated[
-        int, typer.Option("--depth", help="Collapse rows nested deeper than N (-1: show all).")
+        int,
+        typer.Option(
+            "--depth", metavar="N", help="Collapse rows nested deeper than N (-1: show all)."
+        ),
     ] = 2,
     model: Annotated[
-        str | None, typer.Option("--model", help="Check only this model of the file.")
+        str | None,
+        typer.Option("--model", metavar="NAME", help="Check only this model of the file."),
     ] = None,
     ir: Annotated[bool, typer.Option("--ir", help="Print the whole IR as JSON.")] = False,
     verify: Annotated[

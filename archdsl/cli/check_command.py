@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from archdsl.cli.load_spec import load_or_exit
-from archdsl.cli.terminal import print_diagnostics, shows_colour, write_lines
+from archdsl.cli.terminal import fail, print_diagnostics, shows_colour, write_lines
 
 if TYPE_CHECKING:
     from archdsl.backend.verify import Verified
@@ -74,25 +74,28 @@ def run_check(args: CheckArgs) -> None:
     train_problems = _check_train_sections(program)
     if train_problems:
         if as_json or args.ir:
-            from archdsl.report.json_report import diagnostics_json
+            from archdsl.report.json_report import check_json
 
-            print(json.dumps(diagnostics_json(train_problems)))
+            print(json.dumps(check_json([], train_problems)))
         else:
             print_diagnostics(train_problems, program.sources)
         raise SystemExit(1)
     if args.ir:
         print(program.model_dump_json(indent=1, exclude={"sources"}))
         return
+    if args.verify:
+        from archdsl.cli.needs import require_torch
+
+        require_torch("check --verify", "torch")
     results = _verify(program) if args.verify else []
     problems = [m.diagnostic() for result in results for m in result.mismatches]
     if as_json:
-        from archdsl.report.json_report import model_json
+        from archdsl.report.json_report import check_json, model_json
 
         objects = [model_json(m) for m in program.models]
         for obj, result in zip(objects, results, strict=False):
             obj["verify"] = result.as_json()
-            obj["diagnostics"] = [m.diagnostic().as_json() for m in result.mismatches]
-        print(json.dumps(objects[0] if len(objects) == 1 else {"models": objects}))
+        print(json.dumps(check_json(objects, problems)))
     else:
         _print_tables(program, args)
         for m, result in zip(program.models, results, strict=False):
@@ -141,6 +144,10 @@ def _check_train_sections(program: Program) -> list[Diagnostic]:
 
 def _verify(program: Program) -> list[Verified]:
     """Build each model with torch and compare it with the IR, node by node."""
+    from archdsl.backend.allocation import TooLarge
     from archdsl.backend.verify import verify
 
-    return [verify(m) for m in program.models]
+    try:
+        return [verify(m) for m in program.models]
+    except TooLarge as exc:
+        fail(str(exc), 1)

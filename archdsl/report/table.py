@@ -114,3 +114,9 @@ def model_table(
         out.append([(f"(rows below depth {max_depth} collapsed: --depth -1 shows all)", "dim")])
     out.append([])  # a blank line after each model's table
     return out
+
+
+def table_text(model: Model, max_depth: int | None, source: str) -> str:
+    """The table as plain text, without the blank line that follows it on a terminal."""
+    lines = model_table(model, max_depth, source)[:-1]
+    return "".join("".join(text for text, _ in line) + "\n" for line in lines)
