@@ -180,7 +180,7 @@ def test_round_to_any_number_of_digits(folder: Path, digits: str) -> None:
     result = check(folder, model(f"linear(round(1, {digits}) + 4)", shape="[3]"), "--json")
     assert result.code == 0, result.stderr
     expected = 5 if digits == "2**127" else 4  # round(1, n) is 1 for n >= 0, else 0
-    assert json.loads(result.stdout)["output"] == [expected]
+    assert json.loads(result.stdout)["models"][0]["output"] == [expected]
 
 
 # ---- item 4: memory ----------------------------------------------------------------
@@ -191,7 +191,7 @@ def test_two_million_blank_statements(folder: Path, blank: str) -> None:
     filler = blank * (2_000_000 // len(blank))
     result = check(folder, model("linear(4)", filler, "relu", shape="[3]"), "--json")
     assert result.code == 0, result.stderr
-    assert json.loads(result.stdout)["layers"] == 2
+    assert json.loads(result.stdout)["models"][0]["layers"] == 2
 
 
 def test_a_repeat_of_99999_layers(folder: Path) -> None:
