@@ -11,14 +11,17 @@ import math
 from typing import Any, NamedTuple
 
 from archdsl.train.config import (
+    Arrays,
     BinaryCrossEntropy,
     Crop,
     CrossEntropy,
+    Csv,
     Cutout,
     Data,
     Synthetic,
     TrainConfig,
 )
+from archdsl.train.data.headers import arrays_shape, csv_shape
 from archdsl.train.dataset_info import DATASETS
 
 Loc = tuple[str | int, ...]
@@ -41,6 +44,10 @@ def sample_shape(data: Data, model_input: Shape) -> Shape | None:
         return model_input
     if data.kind == "imagefolder":
         return model_input if len(model_input) == 3 else None
+    if isinstance(data, Arrays):
+        return arrays_shape(data.path)
+    if isinstance(data, Csv):
+        return csv_shape(data.path, data.target)
     return DATASETS[data.kind].shape
 
 

@@ -121,6 +121,8 @@ class Data(Call):
     mean: list[float] | None = None
     std: list[PositiveFloat] | None = None
     augment: list[Augment] = Field(default_factory=list)
+    # Worker processes that read a streamed dataset; none: one per core but one, at most 8.
+    workers: NonNegativeInt | None = None
 
     @model_validator(mode="after")
     def _stats_together(self) -> Self:
@@ -169,6 +171,36 @@ class ImageFolder(SplitData):
     positional = ("path",)
     kind: Literal["imagefolder"] = "imagefolder"
     path: str | None = None
+    # Read, decode and resize each image as its batch needs it, by `workers` processes,
+    # instead of holding the whole set in memory; none: stream above STREAM_ABOVE images.
+    stream: bool | None = None
+
+
+class Arrays(SplitData):
+    """NumPy arrays: an .npz holding `x` and `y` (and `x_val`, `y_val` for a split of
+    one's own), or a folder holding x.npy and y.npy (and x_val.npy, y_val.npy)."""
+
+    positional = ("path",)
+    kind: Literal["arrays"] = "arrays"
+    path: str
+
+
+class Csv(SplitData):
+    """A table with a header row: column `target` is the label, every other a feature."""
+
+    positional = ("path",)
+    kind: Literal["csv"] = "csv"
+    path: str
+    target: str
+
+
+class Given(SplitData):
+    """Data handed to `archdsl.fit` from Python: arrays, a Dataset or a DataLoader."""
+
+    kind: Literal["python"] = "python"
+    name: str = "python"
+    samples: NonNegativeInt = 0  # training samples, to refuse resuming on other data
+    digest: str | None = None  # of the arrays' bytes; none for a Dataset, which is trusted
 
 
 class Synthetic(Data):
@@ -180,7 +212,10 @@ class Synthetic(Data):
     classes: Annotated[int, Field(ge=2)] | None = None  # default: what the model outputs
 
 
-Dataset = Annotated[Cifar10 | Digits | BreastCancer | Iris | ImageFolder | Synthetic, *Tagged]
+Dataset = Annotated[
+    Cifar10 | Digits | BreastCancer | Iris | ImageFolder | Arrays | Csv | Synthetic | Given,
+    *Tagged,
+]
 
 
 # ---- optimisation -----------------------------------------------------------------
@@ -349,5 +384,15 @@ CALLS: dict[str, type[Call]] = {
 
 # Keys that change how a run executes but not what it computes: a resumed run may change them.
 EXECUTION_KEYS: frozenset[str] = frozenset(
-    {"device", "amp", "channels_last", "compile", "deterministic", "threads", "data.path"}
+    {
+        "device",
+        "amp",
+        "channels_last",
+        "compile",
+        "deterministic",
+        "threads",
+        "data.path",
+        "data.workers",
+        "data.stream",
+    }
 )

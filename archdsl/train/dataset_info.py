@@ -21,5 +21,8 @@ DATASETS: dict[str, DatasetInfo] = {
     "breast_cancer": DatasetInfo((30,), 2, images=False),
     "iris": DatasetInfo((4,), 3, images=False),
     "imagefolder": DatasetInfo(None, None, images=True),
+    "arrays": DatasetInfo(None, None, images=False),
+    "csv": DatasetInfo(None, None, images=False),
     "synthetic": DatasetInfo(None, None, images=False),
+    "python": DatasetInfo(None, None, images=False),
 }

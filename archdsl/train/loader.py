@@ -1,7 +1,8 @@
-"""Batches from in-memory tensors: shuffle, shard, normalise, augment, place.
+"""Batches: shuffle, shard, normalise, augment, place.
 
-The whole dataset lives in one tensor, on the GPU when it fits there, so a
-batch is an index and a few tensor ops, with no worker processes. Every
+An in-memory dataset lives in one tensor, on the GPU when it fits there, so a
+batch is an index and a few tensor ops, with no worker processes; a streamed
+one is read by DataLoader workers in the same order (`stream_batches`). Every
 process of a distributed run shuffles the same way (the epoch's generator)
 and takes its own slice of each global batch.
 """
@@ -16,8 +17,9 @@ import torch
 
 from archdsl.train.augment import Augmentation
 from archdsl.train.config import Data
-from archdsl.train.data.base import Split
+from archdsl.train.data.base import Split, Stream
 from archdsl.train.distributed import World
+from archdsl.train.stream_batches import stats_sample, stream_batches
 
 # Keep the dataset on the GPU when it takes less than this share of the free memory.
 GPU_SHARE = 0.25
@@ -44,14 +46,15 @@ class Transform:
 
 
 def normaliser(
-    config: Data, train: Split, raw_scale: float, device: torch.device
+    config: Data, train: Split | Stream, raw_scale: float, device: torch.device
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Scale and shift standardising each channel (images) or feature (tables).
 
     Values are first divided by `raw_scale` (255 for 8-bit images) into [0, 1];
-    the mean and deviation are the config's, or else the training split's.
+    the mean and deviation are the config's, or else the training split's
+    (of a fixed sample of it, when it is streamed).
     """
-    x = train.x
+    x = train.x if isinstance(train, Split) else stats_sample(train)
     dims = [0, 2, 3] if x.dim() == 4 else [0]
     width = x.shape[1]
     if not config.normalize:
@@ -82,9 +85,9 @@ def _statistics(
     return mean, torch.where(std > 1e-8, std, torch.ones_like(std))  # a constant feature stays
 
 
-def place(split: Split, device: torch.device) -> Split:
+def place(split: Split | Stream, device: torch.device) -> Split | Stream:
     """The split on the GPU when it fits comfortably, else in (pinned) host memory."""
-    if device.type != "cuda":
+    if device.type != "cuda" or isinstance(split, Stream):
         return split
     free, _ = torch.cuda.mem_get_info(device)
     size = split.x.numel() * split.x.element_size() + split.y.numel() * 8
@@ -98,7 +101,7 @@ class Loader:
 
     def __init__(
         self,
-        split: Split,
+        split: Split | Stream,
         batch: int,
         transform: Transform,
         world: World,
@@ -130,17 +133,31 @@ class Loader:
         order = torch.randperm(n, generator=gen) if self.train else torch.arange(n)
         if gen is not None and gen_state is not None:
             gen.set_state(gen_state)
-        order = order.to(self.split.x.device)
+        if isinstance(self.split, Split):
+            order = order.to(self.split.x.device)
         per = math.ceil(self.batch / self.world.size)
+        shares = []
         for step in range(start, self.steps):
             chunk = order[step * self.batch : (step + 1) * self.batch]
-            mine = chunk[self.world.rank * per : (self.world.rank + 1) * per]
+            shares.append((len(chunk), chunk[self.world.rank * per : (self.world.rank + 1) * per]))
+        samples = self._read([mine for _, mine in shares if len(mine)])
+        for size, mine in shares:
             params = None
             if self.train and gen is not None:
-                every = [aug.draw(len(chunk), gen) for aug in self.transform.augment]
+                every = [aug.draw(size, gen) for aug in self.transform.augment]
                 params = [p[self.world.rank * per : (self.world.rank + 1) * per] for p in every]
             if len(mine) == 0:
                 continue
-            x = self.split.x[mine].to(self.device, non_blocking=True)
-            y = self.split.y[mine].to(self.device, non_blocking=True)
+            x, y = next(samples)
             yield self.transform(x, params), y
+
+    def _read(self, shares: list[torch.Tensor]) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        if isinstance(self.split, Stream):
+            yield from stream_batches(self.split, shares, self.device)
+            return
+        x, y = self.split.x, self.split.y
+        for mine in shares:
+            yield (
+                x[mine].to(self.device, non_blocking=True),
+                y[mine].to(self.device, non_blocking=True),
+            )

@@ -22,6 +22,7 @@ from archdsl.train import checkpoint, metrics
 from archdsl.train.checkpoint import Checkpoint
 from archdsl.train.config import TrainConfig
 from archdsl.train.curves import plot
+from archdsl.train.data.base import LoadedData
 from archdsl.train.distributed import World, gather, start, stop, world_from_env
 from archdsl.train.errors import TrainError
 from archdsl.train.fingerprint import config_values, digest, model_layers
@@ -43,12 +44,24 @@ class Position:
 def train(
     model: Model, config: TrainConfig, options: RunOptions, world: World | None = None
 ) -> int:
+    return train_run(model, config, options, world)[0]
+
+
+def train_run(
+    model: Model,
+    config: TrainConfig,
+    options: RunOptions,
+    world: World | None = None,
+    data: LoadedData | None = None,
+) -> tuple[int, Run]:
+    """The exit code and the finished Run; `data` is what `archdsl.fit` was handed."""
     world = world or world_from_env()
     device = pick_device(config.device, world)
     start(world, device)
     try:
         with settled(config, model, device, world):
-            return Run(model, config, options, world, device).run()
+            run = Run(model, config, options, world, device, data)
+            return run.run(), run
     finally:
         stop(world)
 
@@ -61,6 +74,7 @@ class Run:
         options: RunOptions,
         world: World,
         device: torch.device,
+        data: LoadedData | None = None,
     ) -> None:
         self.options = options
         self.out = options.out
@@ -77,7 +91,7 @@ class Run:
         self.rng: dict[str, Any] | None = None
         # The run folder first: a refused resume must not wait for the data to load.
         found = open_run_folder(options, model, config, world, device, self.layers, self.values)
-        self.s = open_session(model, config, world, device)
+        self.s = open_session(model, config, world, device, data)
         if found is not None:
             self._restore(found)
 
@@ -244,7 +258,7 @@ class Run:
             name = signal.Signals(number).name
             self.errors.print(
                 f"stopped by {name} {where}; checkpoint saved in {self.out}\n"
-                f"  continue with: {self.options.command} --resume"
+                f"  continue with: {self.options.resume_hint or self.options.command + ' --resume'}"
             )
         return 128 + int(number)
 

@@ -110,8 +110,15 @@ def cpu_threads(config: TrainConfig, model: Model, world: World) -> int:
     return max(1, (os.cpu_count() or 1) // world.local_size)
 
 
-def open_session(model: Model, config: TrainConfig, world: World, device: torch.device) -> Session:
-    data = load_data(config.data, model.input, model.output)
+def open_session(
+    model: Model,
+    config: TrainConfig,
+    world: World,
+    device: torch.device,
+    given: LoadedData | None = None,
+) -> Session:
+    """`given` is data handed over from Python (`archdsl.fit`); else the config's dataset."""
+    data = given or load_data(config.data, model.input, model.output)
     check_data(data, model, config, world)
     cuda = device.type == "cuda"
     scale, shift = normaliser(config.data, data.train, data.scale, device)

@@ -1,4 +1,4 @@
-"""Datasets, one module each, loaded whole into memory as tensors.
+"""Datasets, one module each, loaded into memory as tensors or streamed from disk.
 
 Loaders import torch; this package's own import does not.
 """
@@ -19,7 +19,10 @@ _MODULES = {
     "breast_cancer": "sklearn_bundled",
     "iris": "sklearn_bundled",
     "imagefolder": "imagefolder",
+    "arrays": "arrays",
+    "csv": "csv_table",
     "synthetic": "synthetic",
+    "python": "given",
 }
 
 

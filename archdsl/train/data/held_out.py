@@ -17,20 +17,26 @@ SPLIT_SEED = 0
 
 def split(name: str, x: np.ndarray, y: np.ndarray, val: float, scale: float) -> LoadedData:
     """Hold out a `val` fraction of every class, the same one every time."""
-    selection = sklearn(name, "model_selection")
-    try:
-        x_train, x_val, y_train, y_val = selection.train_test_split(
-            x, y, test_size=val, random_state=SPLIT_SEED, stratify=y
-        )
-    except ValueError as exc:  # too few samples of a class to hold any out
-        raise DataError(f"cannot hold out {val} of {name}: {exc}") from None
+    train, held = split_indices(name, y, val)
     return LoadedData(
         name=name,
-        train=Split(_tensor(x_train), torch.as_tensor(y_train, dtype=torch.int64)),
-        val=Split(_tensor(x_val), torch.as_tensor(y_val, dtype=torch.int64)),
+        train=as_split(x[train], y[train]),
+        val=as_split(x[held], y[held]),
         classes=int(y.max()) + 1,
         scale=scale,
     )
+
+
+def split_indices(name: str, y: np.ndarray, val: float) -> tuple[np.ndarray, np.ndarray]:
+    """The indices of the training and the held-out samples, stratified by class."""
+    selection = sklearn(name, "model_selection")
+    try:
+        train, held = selection.train_test_split(
+            np.arange(len(y)), test_size=val, random_state=SPLIT_SEED, stratify=y
+        )
+    except ValueError as exc:  # too few samples of a class to hold any out
+        raise DataError(f"cannot hold out {val} of {name}: {exc}") from None
+    return train, held
 
 
 def sklearn(dataset: str, module: str) -> Any:
@@ -41,7 +47,10 @@ def sklearn(dataset: str, module: str) -> Any:
         raise DataError(f"{dataset} needs scikit-learn: pip install 'archdsl[train]'") from None
 
 
-def _tensor(x: np.ndarray) -> torch.Tensor:
-    """8-bit images stay 8-bit; anything else becomes float32."""
+def as_split(x: np.ndarray, y: np.ndarray) -> Split:
+    """Samples and class indices as tensors: 8-bit images stay 8-bit, the rest float32."""
     dtype = np.uint8 if x.dtype == np.uint8 else np.float32
-    return torch.from_numpy(np.ascontiguousarray(x, dtype=dtype))
+    return Split(
+        torch.from_numpy(np.ascontiguousarray(x, dtype=dtype)),
+        torch.as_tensor(y, dtype=torch.int64),
+    )
