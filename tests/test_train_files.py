@@ -65,7 +65,7 @@ def test_a_folder_of_npy_files_trains_from_the_cli(tmp_path: Path) -> None:
 
 
 def test_check_compares_the_sample_shape_without_loading(tmp_path: Path) -> None:
-    x, y = table()
+    _, y = table()
     np.savez(tmp_path / "d.npz", x=np.zeros((10, 5), np.float32), y=y[:10])
     spec = write_spec(tmp_path, f'arrays("{tmp_path / "d.npz"}")')
     result = run_cli("check", str(spec))

@@ -172,7 +172,7 @@ class ImageFolder(SplitData):
     kind: Literal["imagefolder"] = "imagefolder"
     path: str | None = None
     # Read, decode and resize each image as its batch needs it, by `workers` processes,
-    # instead of holding the whole set in memory; none: stream above STREAM_ABOVE images.
+    # instead of holding the whole set in memory; none: stream above 2 GiB of pixels.
     stream: bool | None = None
 
 

@@ -10,7 +10,7 @@ and takes its own slice of each global batch.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import torch
@@ -19,7 +19,7 @@ from archdsl.train.augment import Augmentation
 from archdsl.train.config import Data
 from archdsl.train.data.base import Split, Stream
 from archdsl.train.distributed import World
-from archdsl.train.stream_batches import stats_sample, stream_batches
+from archdsl.train.stream_batches import stats_batches, stream_batches
 
 # Keep the dataset on the GPU when it takes less than this share of the free memory.
 GPU_SHARE = 0.25
@@ -54,34 +54,45 @@ def normaliser(
     the mean and deviation are the config's, or else the training split's
     (of a fixed sample of it, when it is streamed).
     """
-    x = train.x if isinstance(train, Split) else stats_sample(train)
-    dims = [0, 2, 3] if x.dim() == 4 else [0]
-    width = x.shape[1]
+    shape = train.sample_shape
+    width = shape[0]
     if not config.normalize:
         mean, std = torch.zeros(width), torch.ones(width)
     elif config.mean is not None and config.std is not None:
         mean = torch.tensor(config.mean).expand(width)
         std = torch.tensor(config.std).expand(width)
     else:
-        mean, std = _statistics(x, dims, raw_scale)
-    view = [1, width] + [1] * (x.dim() - 2)
+        chunks = _chunks(train.x) if isinstance(train, Split) else stats_batches(train)
+        mean, std = _statistics(chunks, width, raw_scale)
+    view = [1, width] + [1] * (len(shape) - 1)
     scale = (1.0 / (raw_scale * std)).reshape(view)
     shift = (-mean / std).reshape(view)
     return scale.float().to(device), shift.float().to(device)
 
 
+# Values per chunk of the statistics: 128 MiB in float64, whatever the sample size.
+STATS_CHUNK = 1 << 24
+
+
+def _chunks(x: torch.Tensor) -> Iterator[torch.Tensor]:
+    yield from torch.split(x, max(1, STATS_CHUNK // max(1, x[0].numel())))
+
+
 def _statistics(
-    x: torch.Tensor, dims: list[int], raw_scale: float
+    chunks: Iterable[torch.Tensor], width: int, raw_scale: float
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    total = torch.zeros(x.shape[1], dtype=torch.float64)
+    """Each channel's (or feature's) mean and deviation, over samples given in chunks."""
+    total = torch.zeros(width, dtype=torch.float64)
     squares = torch.zeros_like(total)
-    for chunk in torch.split(x, 4096):  # in chunks: CIFAR-10 whole in float64 would take 1.2 GB
+    count = 0
+    for chunk in chunks:
         values = chunk.double() / raw_scale
+        dims = [d for d in range(values.dim()) if d != 1]
         total += values.sum(dims)
         squares += (values**2).sum(dims)
-    count = x.numel() / x.shape[1]
-    mean = total / count
-    std = (squares / count - mean**2).clamp_min(0).sqrt()
+        count += values.numel() // width
+    mean = total / max(count, 1)
+    std = (squares / max(count, 1) - mean**2).clamp_min(0).sqrt()
     return mean, torch.where(std > 1e-8, std, torch.ones_like(std))  # a constant feature stays
 
 

@@ -62,10 +62,10 @@ def _check_labels(y: torch.Tensor, classes: int | None) -> None:
         raise DataError(f"a sample is labelled {bad}; the model tells {classes} classes apart")
 
 
-def stats_sample(stream: Stream) -> torch.Tensor:
-    """Up to STATS_SAMPLES samples, the same ones every time, stacked."""
+def stats_batches(stream: Stream) -> Iterator[torch.Tensor]:
+    """Up to STATS_SAMPLES samples in batches, the same ones every time."""
     n = len(stream)
     gen = torch.Generator().manual_seed(STATS_SEED)
     picked = torch.randperm(n, generator=gen)[:STATS_SAMPLES].sort().values
-    shares = list(torch.split(picked, 256))
-    return torch.cat([x for x, _ in stream_batches(stream, shares, torch.device("cpu"))])
+    for x, _ in stream_batches(stream, list(torch.split(picked, 64)), torch.device("cpu")):
+        yield x
