@@ -40,7 +40,11 @@ def evaluate(
     except TrainError as exc:
         fail(str(exc), 1)
         return
+    shown = [
+        f"accuracy {value:.2%}" if name == "acc" else f"{name} {value:.4f}"
+        for name, value in result.metrics.items()
+    ]
     out.print(
         f"{ir.name} on {result.dataset} (held out, {result.count:,} samples): "
-        f"loss {result.loss:.4f}, accuracy {result.accuracy:.2%}"
+        f"loss {result.loss:.4f}, " + ", ".join(shown)
     )

@@ -28,6 +28,7 @@ from archdsl.train.errors import TrainError
 from archdsl.train.resolve import Override, train_config
 from archdsl.train.run import train_run
 from archdsl.train.run_folder import RunOptions
+from archdsl.train.task_checks import task_of
 from archdsl.train.value_text import read_value
 
 # Keyword arguments that stand for a key of the train section, as the command's flags do.
@@ -75,13 +76,18 @@ def fit(
     settings: list[Override] = []
     if isinstance(data, str):
         settings.append(_override("data", data))
-    elif data is not None:
-        fraction = overrides.pop("data.val", DEFAULT_VAL)
-        given, described = from_python(data, val, fraction, ir.output)
-        settings.append(Override("data", {**described, "val": fraction}, "data=..."))  # type: ignore[arg-type]
-    elif val is not None:
+    elif val is not None and data is None:
         raise TrainError("`val` needs `data` beside it")
+    python_data = data is not None and not isinstance(data, str)
+    fraction = overrides.pop("data.val", DEFAULT_VAL) if python_data else DEFAULT_VAL
     settings += [_override(SHORT_KEYS.get(k, k), v) for k, v in overrides.items()]
+    if python_data:
+        # The task (the spec's, or a keyword's) says what the targets must be.
+        placeholder = Override("data", {"kind": "python"}, "data=...")  # type: ignore[arg-type]
+        task = task_of(train_config(ir, [placeholder, *settings]))
+        given, described = from_python(data, val, fraction, ir.output, task)
+        described = {**described, "val": fraction}
+        settings.insert(0, Override("data", described, "data=..."))  # type: ignore[arg-type]
     config = train_config(ir, settings)
     options = RunOptions(
         out=Path(out) if out is not None else Path("runs") / ir.name,

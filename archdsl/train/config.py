@@ -203,6 +203,22 @@ class Given(SplitData):
     digest: str | None = None  # of the arrays' bytes; none for a Dataset, which is trusted
 
 
+class Diabetes(SplitData):
+    """scikit-learn's diabetes table: 442 rows, 10 features, a disease progression score."""
+
+    kind: Literal["diabetes"] = "diabetes"
+
+
+class Shapes(Data):
+    """Generated images of discs and squares on noise, with a mask giving each pixel's
+    class (0 background, 1 disc, 2 square): a segmentation set made from a fixed seed."""
+
+    kind: Literal["shapes"] = "shapes"
+    samples: PositiveInt = 1024
+    val_samples: PositiveInt = 256
+    size: Annotated[int, Field(ge=8, le=512)] = 32
+
+
 class Synthetic(Data):
     """Random inputs of the model's shape with random labels, for smoke tests."""
 
@@ -213,7 +229,17 @@ class Synthetic(Data):
 
 
 Dataset = Annotated[
-    Cifar10 | Digits | BreastCancer | Iris | ImageFolder | Arrays | Csv | Synthetic | Given,
+    Cifar10
+    | Digits
+    | BreastCancer
+    | Iris
+    | Diabetes
+    | ImageFolder
+    | Arrays
+    | Csv
+    | Shapes
+    | Synthetic
+    | Given,
     *Tagged,
 ]
 
@@ -317,18 +343,38 @@ class CrossEntropy(Call):
 
 
 class SquaredError(Call):
-    """Squared error between the softmax and the one-hot target, summed over classes."""
+    """Squared error: of the output against the target (regression), or of the softmax
+    against the one-hot target, summed over classes (classification)."""
 
     kind: Literal["mse"] = "mse"
 
 
+class AbsoluteError(Call):
+    """Mean absolute error of the output against the target (regression)."""
+
+    kind: Literal["l1"] = "l1"
+
+
+class Dice(Call):
+    """Soft Dice loss over the classes of a [K, H, W] output (segmentation), plus
+    `cross_entropy` times the per-pixel cross-entropy."""
+
+    positional = ("cross_entropy",)
+    kind: Literal["dice"] = "dice"
+    cross_entropy: NonNegativeFloat = 1.0
+
+
 class BinaryCrossEntropy(Call):
-    """Binary cross-entropy for a model with a single (sigmoid) output."""
+    """Binary cross-entropy: a single output telling two classes apart, or one output
+    per label (multi-label)."""
 
     kind: Literal["bce"] = "bce"
 
 
-Loss = Annotated[CrossEntropy | SquaredError | BinaryCrossEntropy, *Tagged]
+Loss = Annotated[CrossEntropy | SquaredError | AbsoluteError | BinaryCrossEntropy | Dice, *Tagged]
+
+# What a model learns to give: a class, numbers, a set of labels, or a class per pixel.
+Task = Literal["classification", "regression", "multilabel", "segmentation"]
 
 
 class Init(Call):
@@ -351,7 +397,8 @@ class TrainConfig(BaseModel):
     batch: PositiveInt = 128
     optimizer: Optimizer = Field(default_factory=Adam)
     schedule: ScheduleChoice = Field(default_factory=Constant)
-    loss: Loss | None = None  # none: chosen from the output
+    task: Task | None = None  # none: the dataset's (classification for most)
+    loss: Loss | None = None  # none: chosen from the task and the output
     init: InitChoice | None = None  # none: what the torch backend does by default
     seed: NonNegativeInt = 0
     device: Literal["auto", "cpu", "cuda"] = "auto"

@@ -1,4 +1,4 @@
-"""DIR/curves.png: training and held-out loss and accuracy by epoch."""
+"""DIR/curves.png: training and held-out loss and the task's main metric by epoch."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from archdsl.train.atomic import write_atomic
 CURVES = "curves.png"
 
 
-def plot(out: Path, history: list[dict[str, Any]], title: str) -> Path | None:
+def plot(out: Path, history: list[dict[str, Any]], title: str, metric: str = "acc") -> Path | None:
     """Draw the curves; None (and nothing written) without matplotlib or history."""
     if not history:
         return None
@@ -24,7 +24,8 @@ def plot(out: Path, history: list[dict[str, Any]], title: str) -> Path | None:
         return None
     epochs = [r["epoch"] for r in history]
     fig, (loss, acc) = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
-    for ax, key, label in ((loss, "loss", "loss"), (acc, "acc", "accuracy")):
+    names = {"acc": "accuracy", "r2": "R²", "f1": "F1", "miou": "mean IoU"}
+    for ax, key, label in ((loss, "loss", "loss"), (acc, metric, names.get(metric, metric))):
         ax.plot(epochs, [r[f"train_{key}"] for r in history], "o-", label="train")
         ax.plot(epochs, [r[f"val_{key}"] for r in history], "o-", label="held out")
         ax.set_xlabel("epoch")

@@ -85,13 +85,14 @@ class Run:
         self.values = config_values(config)
         self.position = Position()
         self.history: list[dict[str, Any]] = []
-        self.best: dict[str, Any] = {"val_acc": -1.0, "epoch": 0}
+        self.best: dict[str, Any] = {"epoch": 0}
         self.partial = Totals()
         self.gen_state: torch.Tensor | None = None
         self.rng: dict[str, Any] | None = None
         # The run folder first: a refused resume must not wait for the data to load.
         found = open_run_folder(options, model, config, world, device, self.layers, self.values)
         self.s = open_session(model, config, world, device, data)
+        self.view.show_metric(self.s.objective.names[0], self.s.objective.percent)
         if found is not None:
             self._restore(found)
 
@@ -141,7 +142,7 @@ class Run:
         """Evaluate, record and checkpoint a finished epoch; False if the weights diverged."""
         s = self.s
         totals = global_totals(end.totals, s)
-        val_loss, val_acc = evaluate(s)
+        val_loss, val_metrics = evaluate(s)
         # The last step can break the weights after the last loss was checked.
         if not (math.isfinite(val_loss) and finite(s.module)):
             return False
@@ -149,17 +150,18 @@ class Run:
             "epoch": epoch,
             "step": epoch * s.train.steps,
             "train_loss": totals.loss / max(1, totals.count),
-            "train_acc": totals.correct / max(1, totals.count),
+            **{f"train_{k}": v for k, v in s.objective.metrics(totals.sums, totals.count).items()},
             "val_loss": val_loss,
-            "val_acc": val_acc,
+            **{f"val_{k}": v for k, v in val_metrics.items()},
             "lr": s.optimizer.param_groups[0]["lr"],
             "images_per_s": totals.count / max(totals.seconds, 1e-9),
             "seconds": totals.seconds,
         }
-        improved = val_acc > self.best["val_acc"]
+        key = f"val_{s.objective.names[0]}"  # higher is better
+        improved = key not in self.best or record[key] > self.best[key]
         self.history.append(record)
         if improved:
-            self.best = {"val_acc": val_acc, "val_loss": val_loss, "epoch": epoch}
+            self.best = {key: record[key], "val_loss": val_loss, "epoch": epoch}
         if s.world.main:
             metrics.append(self.out, record)
         self._checkpoint(epoch, EpochEnd("done", 0), best=improved)
@@ -172,7 +174,7 @@ class Run:
         if not self.s.world.main:
             return
         title = f"{self.s.model.name} on {self.s.data.name}"
-        curves = plot(self.out, self.history, title)
+        curves = plot(self.out, self.history, title, self.s.objective.names[0])
         self.view.summary(title, self.history, self.best, self.out)
         if curves:
             self.view.print(f"curves: {curves}")

@@ -29,9 +29,11 @@ from archdsl.train.distributed import World
 from archdsl.train.errors import TrainError
 from archdsl.train.head import final_activation
 from archdsl.train.loader import Loader, Transform, normaliser, place
-from archdsl.train.losses import Objective
 from archdsl.train.optim import make_optimizer
 from archdsl.train.schedule import make_scheduler
+from archdsl.train.task_checks import task_of
+from archdsl.train.tasks import Task, make_task
+from archdsl.train.tasks.targets import check_targets
 
 
 @dataclass
@@ -43,7 +45,7 @@ class Session:
     data: LoadedData
     module: nn.Module  # the plain module: its state_dict is what checkpoints hold
     network: nn.Module  # what runs the batches: the module, wrapped in DDP or compiled
-    objective: Objective
+    objective: Task
     train: Loader
     val: Loader
     optimizer: torch.optim.Optimizer
@@ -118,7 +120,7 @@ def open_session(
     given: LoadedData | None = None,
 ) -> Session:
     """`given` is data handed over from Python (`archdsl.fit`); else the config's dataset."""
-    data = given or load_data(config.data, model.input, model.output)
+    data = given or load_data(config.data, model.input, model.output, task_of(config))
     check_data(data, model, config, world)
     cuda = device.type == "cuda"
     scale, shift = normaliser(config.data, data.train, data.scale, device)
@@ -156,7 +158,9 @@ def open_session(
             return torch.autocast("cuda", dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
-    objective = Objective(effective_loss(config, model.output), final_activation(model))
+    objective = make_task(
+        task_of(config), effective_loss(config, model.output), final_activation(model)
+    )
     return Session(
         model,
         config,
@@ -181,9 +185,12 @@ def check_data(data: LoadedData, model: Model, config: TrainConfig, world: World
             f"{data.name} gives samples of shape {fmt(data.sample_shape)}; "
             f"model `{model.name}` takes {fmt(model.input)}"
         )
+    task = task_of(config)
     expected = class_count(config.data, model.output)
     outputs = 2 if model.output == (1,) else model.output[0]
-    if expected is None and data.classes != outputs:
+    if task != "classification":
+        check_targets(data, model, task)
+    elif expected is None and data.classes != outputs:
         raise TrainError(
             f"{data.name} has {data.classes} classes; model `{model.name}` gives "
             f"{fmt(model.output)}"

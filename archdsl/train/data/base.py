@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import torch
 from torch.utils.data import Dataset
 
@@ -51,6 +52,16 @@ class Stream:
         return self._shape
 
 
+@dataclass(frozen=True)
+class SampleIds:
+    """Which samples of which source each split holds: what `eval` compares to refuse
+    scoring weights on samples they were trained on."""
+
+    source: str  # the dataset and where it was read from
+    train: np.ndarray  # an id per training sample, unique within the source
+    val: np.ndarray
+
+
 @dataclass
 class LoadedData:
     name: str
@@ -60,6 +71,7 @@ class LoadedData:
     # Raw values divided by `scale` lie in [0, 1]: 255 for 8-bit images, 1 for tables.
     scale: float
     class_names: list[str] | None = None
+    ids: SampleIds | None = None  # None: nothing to compare (data given from Python)
 
     @property
     def sample_shape(self) -> tuple[int, ...]:

@@ -1,8 +1,9 @@
 """A table with a header row: `csv("patients.csv", target="outcome")`.
 
-Every column but `target` is a numeric feature. The target's values are the
-classes: integers 0..K-1 as they are, or any other text, with the classes
-then its distinct values in sorted order (kept as the class names).
+Every column but `target` is a numeric feature. For classification the
+target's values are the classes: integers 0..K-1 as they are, or any other
+text, with the classes then its distinct values in sorted order (kept as
+the class names); for regression, numbers.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from archdsl.train.data.held_out import split
 from archdsl.train.errors import DataError
 
 
-def load(config: Csv, model_input: tuple[int, ...], output: tuple[int, ...]) -> LoadedData:
+def load(
+    config: Csv, model_input: tuple[int, ...], output: tuple[int, ...], task: str
+) -> LoadedData:
     path = Path(config.path)
     header, rows = read_rows(path)
     if config.target not in header:
@@ -40,8 +43,13 @@ def load(config: Csv, model_input: tuple[int, ...], output: tuple[int, ...]) -> 
                 raise DataError(
                     f"{path}, line {r + 2}: `{column}` is {text!r}, not a number"
                 ) from None
-    labels, names = _classes([row[at] for row in rows])
-    data = split("csv", features, labels, config.val, 1.0)
+    if task == "regression":
+        labels, names = _numbers(path, config.target, [row[at] for row in rows]), None
+    elif task == "classification":
+        labels, names = _classes([row[at] for row in rows])
+    else:
+        raise DataError(f"csv gives one target per row: a class or a number, not {task}")
+    data = split("csv", features, labels, config.val, 1.0, task, f"csv:{path.resolve()}")
     data.class_names = names
     return data
 
@@ -64,6 +72,23 @@ def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
                 f"{path}, line {line}: {len(row)} values, but the header names {len(header)}"
             )
     return header, table[1:]
+
+
+def _numbers(path: Path, column: str, values: list[str]) -> np.ndarray:
+    try:
+        return np.array([float(v) for v in values], dtype=np.float32)
+    except ValueError:
+        bad = next(v for v in values if not _is_number(v))
+        line = values.index(bad) + 2
+        raise DataError(f"{path}, line {line}: `{column}` is {bad!r}, not a number") from None
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _classes(values: list[str]) -> tuple[np.ndarray, list[str] | None]:

@@ -18,70 +18,71 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Subset
 
 from archdsl.train.config import Given
-from archdsl.train.data.arrays import checked_pair
+from archdsl.train.data.arrays import checked_pair, own_split
 from archdsl.train.data.base import LoadedData, Stream
-from archdsl.train.data.held_out import SPLIT_SEED, as_split, split
+from archdsl.train.data.held_out import SPLIT_SEED, split
 from archdsl.train.errors import DataError
 
 ArrayPair = tuple[Any, Any] | list[Any]
 
 
-def load(config: Given, model_input: tuple[int, ...], output: tuple[int, ...]) -> LoadedData:
+def load(
+    config: Given, model_input: tuple[int, ...], output: tuple[int, ...], task: str
+) -> LoadedData:
     raise DataError(
         "data `python` is given from Python: archdsl.fit(spec, data=(x, y)) or a Dataset"
     )
 
 
 def from_python(
-    data: Any, val: Any, fraction: float, output: tuple[int, ...]
+    data: Any, val: Any, fraction: float, output: tuple[int, ...], task: str
 ) -> tuple[LoadedData, dict[str, Any]]:
     """The data as a run reads it, and the `python(...)` data config that describes it."""
     if isinstance(data, tuple | list) and len(data) == 2 and not isinstance(data[0], Dataset):
-        return _arrays(data, val, fraction)
+        return _arrays(data, val, fraction, task)
     if isinstance(data, Dataset | DataLoader):
-        return _dataset(data, val, fraction, output)
+        return _dataset(data, val, fraction, output, task)
     raise DataError(
         f"cannot train on a {type(data).__name__}: give a dataset's name, (x, y) arrays, "
         "a torch Dataset or a DataLoader"
     )
 
 
-def _arrays(data: ArrayPair, val: Any, fraction: float) -> tuple[LoadedData, dict[str, Any]]:
-    x, y = _pair(data, "data")
+def _arrays(
+    data: ArrayPair, val: Any, fraction: float, task: str
+) -> tuple[LoadedData, dict[str, Any]]:
+    x, y = _pair(data, "data", task)
     digest = hashlib.sha256()
     for a in (x, y):
         digest.update(str((a.dtype, a.shape)).encode())
         digest.update(np.ascontiguousarray(a).tobytes())
-    scale = 255.0 if x.dtype == np.uint8 else 1.0
     if val is None:
-        loaded = split("arrays", x, y, fraction, scale)
+        loaded = split("arrays", x, y, fraction, 255.0 if x.dtype == np.uint8 else 1.0, task)
     else:
-        x_val, y_val = _pair(val, "val")
-        if x_val.shape[1:] != x.shape[1:]:
-            raise DataError(
-                f"`val` samples are shaped {list(x_val.shape[1:])}, "
-                f"the training samples {list(x.shape[1:])}"
-            )
+        x_val, y_val = _pair(val, "val", task)
         digest.update(np.ascontiguousarray(x_val).tobytes())
         digest.update(np.ascontiguousarray(y_val).tobytes())
-        classes = int(max(y.max(), y_val.max())) + 1
-        loaded = LoadedData("arrays", as_split(x, y), as_split(x_val, y_val), classes, scale)
+        loaded = own_split("arrays", (x, y), (x_val, y_val), task, "`val`", "python")
     config = {"kind": "python", "name": "arrays", "samples": len(loaded.train)}
     config["digest"] = digest.hexdigest()
     return loaded, config
 
 
-def _pair(data: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
+def _pair(data: Any, what: str, task: str) -> tuple[np.ndarray, np.ndarray]:
     if not isinstance(data, tuple | list) or len(data) != 2:
         raise DataError(f"`{what}` must be a pair (x, y) of arrays")
     x, y = (a.detach().cpu().numpy() if isinstance(a, torch.Tensor) else a for a in data)
-    return checked_pair(x, y, f"`{what}`")
+    return checked_pair(x, y, f"`{what}`", task)
 
 
 def _dataset(
-    data: Dataset[Any] | DataLoader[Any], val: Any, fraction: float, output: tuple[int, ...]
+    data: Dataset[Any] | DataLoader[Any],
+    val: Any,
+    fraction: float,
+    output: tuple[int, ...],
+    task: str,
 ) -> tuple[LoadedData, dict[str, Any]]:
-    classes = 2 if output == (1,) else output[0]
+    classes = 2 if output == (1,) and task == "classification" else output[0]
     train, workers, collate = _unpack(data)
     if val is None:
         order = torch.randperm(len(train), generator=torch.Generator().manual_seed(SPLIT_SEED))  # type: ignore[arg-type]
@@ -93,8 +94,8 @@ def _dataset(
     name = type(train.dataset if isinstance(train, Subset) else train).__name__
     loaded = LoadedData(
         name,
-        Stream(train, workers, collate, classes),
-        Stream(val_set, workers, collate, classes),
+        Stream(train, workers, collate, classes if task == "classification" else None),
+        Stream(val_set, workers, collate, classes if task == "classification" else None),
         classes,
         scale=1.0,
     )

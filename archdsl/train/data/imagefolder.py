@@ -19,7 +19,7 @@ import torch
 from torch.utils.data import Dataset
 
 from archdsl.train.config import ImageFolder
-from archdsl.train.data.base import LoadedData, Split, Stream
+from archdsl.train.data.base import LoadedData, SampleIds, Split, Stream
 from archdsl.train.data.held_out import split_indices
 from archdsl.train.errors import DataError
 
@@ -52,6 +52,10 @@ class ImageFiles(Dataset[tuple[torch.Tensor, int]]):
             self.size,
         )
 
+    def names(self, root: Path) -> np.ndarray:
+        """Each file's path within `root`: the samples' ids."""
+        return np.array([str(path.relative_to(root)) for path in self.files])
+
     def decoded(self) -> Split:
         """Every image read now, held in memory."""
         if not self.files:
@@ -60,7 +64,9 @@ class ImageFiles(Dataset[tuple[torch.Tensor, int]]):
         return Split(torch.from_numpy(np.stack(images)), _y(self.labels))
 
 
-def load(config: ImageFolder, model_input: tuple[int, ...], output: tuple[int, ...]) -> LoadedData:
+def load(
+    config: ImageFolder, model_input: tuple[int, ...], output: tuple[int, ...], task: str
+) -> LoadedData:
     if config.path is None:
         raise DataError('imagefolder needs a folder: `imagefolder("photos")` or --data DIR')
     root = Path(config.path)
@@ -89,7 +95,10 @@ def load(config: ImageFolder, model_input: tuple[int, ...], output: tuple[int, .
         )
     else:
         parts = (train.decoded(), val.decoded())
-    return LoadedData("imagefolder", *parts, len(classes), scale=255.0, class_names=classes)
+    ids = SampleIds(f"imagefolder:{root.resolve()}", train.names(root), val.names(root))
+    return LoadedData(
+        "imagefolder", *parts, len(classes), scale=255.0, class_names=classes, ids=ids
+    )
 
 
 def class_folders(root: Path) -> list[str]:
