@@ -42,15 +42,21 @@ class Checkpoint:
     weights: dict[str, torch.Tensor]
 
 
-def weights_bytes(module: nn.Module, step: int) -> bytes:
+def weights_bytes(module: nn.Module, step: int, metadata: dict[str, str] | None = None) -> bytes:
+    """The weights as safetensors; `metadata` says how to use them (see `shipping`)."""
     tensors = {k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
-    return save_safetensors(tensors, metadata={"step": str(step)})
+    return save_safetensors(tensors, metadata={**(metadata or {}), "step": str(step)})
 
 
 def save(
-    out: Path, module: nn.Module, state: dict[str, Any], info: dict[str, Any], best: bool
+    out: Path,
+    module: nn.Module,
+    state: dict[str, Any],
+    info: dict[str, Any],
+    best: bool,
+    metadata: dict[str, str] | None = None,
 ) -> None:
-    weights = weights_bytes(module, info["step"])
+    weights = weights_bytes(module, info["step"], metadata)
     write_atomic(out / LAST, weights)
     buffer = io.BytesIO()
     torch.save(state, buffer)

@@ -216,7 +216,7 @@ class Run:
             "generator": end.gen_state,
             "partial": end.totals.as_list() if stopped else None,
         }
-        checkpoint.save(self.out, s.module, state, info, best=best)
+        checkpoint.save(self.out, s.module, state, info, best=best, metadata=s.metadata)
 
     def _restore(self, found: Checkpoint) -> None:
         s = self.s

@@ -11,7 +11,7 @@ import contextlib
 import os
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -31,6 +31,7 @@ from archdsl.train.head import final_activation
 from archdsl.train.loader import Loader, Transform, normaliser, place
 from archdsl.train.optim import make_optimizer
 from archdsl.train.schedule import make_scheduler
+from archdsl.train.shipping import shipping_metadata
 from archdsl.train.task_checks import task_of
 from archdsl.train.tasks import Task, make_task
 from archdsl.train.tasks.targets import check_targets
@@ -51,6 +52,8 @@ class Session:
     optimizer: torch.optim.Optimizer
     scheduler: LambdaLR
     autocast: Callable[[], AbstractContextManager[Any]]
+    # How to feed the trained model from outside: written beside its weights.
+    metadata: dict[str, str] = field(default_factory=dict)
 
     @property
     def total_steps(self) -> int:
@@ -175,6 +178,7 @@ def open_session(
         optimizer,
         scheduler,
         autocast,
+        shipping_metadata(model, data, scale, shift, task_of(config)),
     )
 
 
