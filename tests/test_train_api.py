@@ -170,8 +170,11 @@ def test_resuming_on_other_arrays_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ((np.zeros((10, 6)), np.zeros(9, dtype=int)), "10 samples but labels of shape"),
-        ((np.zeros((10, 6)), np.zeros(10)), "labels must be class indices"),
+        ((np.zeros((10, 6)), np.zeros(9, dtype=int)), "10 samples but targets of shape \\[9\\]"),
+        (
+            (np.zeros((10, 6)), np.zeros(10)),
+            "classification needs one class index per sample, got float64",
+        ),
         ({"x": 1}, "cannot train on a dict"),
         (DataLoader(Blobs(40), batch_sampler=[[0, 1]]), "batch sampler of its own"),
     ],

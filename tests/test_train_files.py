@@ -46,9 +46,11 @@ def test_npz_with_and_without_a_split_of_its_own(tmp_path: Path) -> None:
     x, y = table()
     np.savez(tmp_path / "all.npz", x=x, y=y)
     np.savez(tmp_path / "own.npz", x=x[:200], y=y[:200], x_val=x[200:], y_val=y[200:])
-    held = load_arrays(Arrays(path=str(tmp_path / "all.npz"), val=0.25), (4,), (3,))
+    held = load_arrays(
+        Arrays(path=str(tmp_path / "all.npz"), val=0.25), (4,), (3,), "classification"
+    )
     assert (len(held.train), len(held.val), held.classes) == (225, 75, 3)
-    own = load_arrays(Arrays(path=str(tmp_path / "own.npz")), (4,), (3,))
+    own = load_arrays(Arrays(path=str(tmp_path / "own.npz")), (4,), (3,), "classification")
     assert (len(own.train), len(own.val)) == (200, 100)
     assert np.array_equal(own.val.x.numpy(), x[200:])
 
@@ -84,7 +86,7 @@ def test_csv_with_named_classes(tmp_path: Path) -> None:
         f"{r[0]},{names[label]},{r[1]},{r[2]},{r[3]}" for r, label in zip(x, y, strict=True)
     ]
     (tmp_path / "t.csv").write_text("\n".join(lines) + "\n")
-    data = load_csv(Csv(path=str(tmp_path / "t.csv"), target="kind"), (4,), (3,))
+    data = load_csv(Csv(path=str(tmp_path / "t.csv"), target="kind"), (4,), (3,), "classification")
     assert data.class_names == ["cat", "dog", "emu"]
     assert (len(data.train), len(data.val)) == (240, 60)
     spec = write_spec(tmp_path, f'csv("{tmp_path / "t.csv"}", target="kind")')
@@ -107,15 +109,15 @@ def test_bad_csv_files_are_named_with_the_line(
 ) -> None:
     (tmp_path / "t.csv").write_text(text)
     with pytest.raises(DataError, match=message):
-        load_csv(Csv(path=str(tmp_path / "t.csv"), target=target), (1,), (2,))
+        load_csv(Csv(path=str(tmp_path / "t.csv"), target=target), (1,), (2,), "classification")
 
 
 def test_bad_array_files_are_refused(tmp_path: Path) -> None:
     np.savez(tmp_path / "no_y.npz", x=np.zeros((4, 2)))
     with pytest.raises(DataError, match="must hold arrays `x` and `y`"):
-        load_arrays(Arrays(path=str(tmp_path / "no_y.npz")), (2,), (2,))
+        load_arrays(Arrays(path=str(tmp_path / "no_y.npz")), (2,), (2,), "classification")
     np.savez(tmp_path / "obj.npz", x=np.array([{"a": 1}] * 4, dtype=object), y=np.zeros(4))
     with pytest.raises(DataError, match="not readable as NumPy arrays"):
-        load_arrays(Arrays(path=str(tmp_path / "obj.npz")), (2,), (2,))
+        load_arrays(Arrays(path=str(tmp_path / "obj.npz")), (2,), (2,), "classification")
     with pytest.raises(DataError, match="no such file or folder"):
-        load_arrays(Arrays(path=str(tmp_path / "nothing.npz")), (2,), (2,))
+        load_arrays(Arrays(path=str(tmp_path / "nothing.npz")), (2,), (2,), "classification")

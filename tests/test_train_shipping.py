@@ -67,6 +67,17 @@ def test_onnx_on_raw_inputs_with_only_the_files_metadata(
     (scores,) = session.run(None, {session.get_inputs()[0].name: x})
     accuracy = float((scores.argmax(1) == held_out.y.numpy()).mean())
     assert accuracy == pytest.approx(run.history[-1]["val_acc"], abs=1e-9)
+    # `archdsl predict` on the same raw inputs gives the same top-1, input by input.
+    np.save(tmp_path / "raw.npy", raw[:40])
+    result = run_cli(
+        "predict", str(SPEC), str(tmp_path / "raw.npy"), "--weights", str(run.last), "--top", "2"
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 40
+    assert lines[0].startswith(f"{tmp_path / 'raw.npy'}[0]: ")
+    top1 = [int(line.split(": ")[1].split()[0]) for line in lines]
+    assert top1 == scores[:40].argmax(1).tolist()
 
 
 def test_class_names_travel_with_the_weights(tmp_path: Path) -> None:
@@ -78,3 +89,30 @@ def test_class_names_travel_with_the_weights(tmp_path: Path) -> None:
     with contextlib.redirect_stdout(io.StringIO()):
         run = archdsl.fit(spec, data=data, out=tmp_path / "run", epochs=1, batch=8)
     assert json.loads(read_weights(run.best)[1]["class_names"]) == ["cat", "dog"]
+    (tmp_path / "new.csv").write_text("a,b\n1,0\n6,2\n")
+    result = run_cli("predict", spec_file(tmp_path, spec), str(tmp_path / "new.csv"),
+                     "--weights", str(run.best), "--top", "1")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    names = [line.split(": ")[1].split()[0] for line in result.stdout.splitlines()]
+    assert len(names) == 2 and set(names) <= {"cat", "dog"}
+    assert result.stdout.splitlines()[0].startswith(f"{tmp_path / 'new.csv'}[row 2]: ")
+
+
+def spec_file(folder: Path, text: str) -> str:
+    path = folder / "m.arch"
+    path.write_text(text)
+    return str(path)
+
+
+def test_predict_refuses_what_it_cannot_read(run: archdsl.FitRun, tmp_path: Path) -> None:
+    np.save(tmp_path / "wrong.npy", np.zeros((3, 7), np.float32))
+    (tmp_path / "notes.txt").write_text("hello")
+    for path, message in (
+        (tmp_path / "wrong.npy", "holds [3, 7]; model `digits_convnet` takes [1, 8, 8]"),
+        (tmp_path / "notes.txt", "give images"),
+        (tmp_path / "missing.png", "no such file"),
+    ):
+        result = run_cli("predict", str(SPEC), str(path), "--weights", str(run.last))
+        assert result.returncode == 1
+        assert message in result.stderr
+        assert "Traceback" not in result.stderr

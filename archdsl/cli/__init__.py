@@ -14,6 +14,7 @@ from archdsl.cli.eject import eject
 from archdsl.cli.evaluate import evaluate
 from archdsl.cli.export import export
 from archdsl.cli.graph import graph
+from archdsl.cli.predict import predict
 from archdsl.cli.train import train
 
 app = typer.Typer(
@@ -31,6 +32,7 @@ app.command()(export)
 app.command()(eject)
 app.command()(train)
 app.command(name="eval")(evaluate)
+app.command()(predict)
 app.add_typer(data_app, name="data")
 
 
