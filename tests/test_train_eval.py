@@ -22,7 +22,10 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def evaluate(weights: Path, *sets: str) -> tuple[int, str, str]:
-    args = [a for s in sets for a in ("--set", s)]
+    """`archdsl eval` with `--set` for each setting (options starting `--` pass as they are)."""
+    args: list[str] = []
+    for s in sets:
+        args += [s] if s.startswith("--") else ["--set", s]
     result = run_cli("eval", str(SPEC), "--weights", str(weights), "--device", "cpu", *args)
     return result.returncode, result.stdout, result.stderr
 
@@ -63,3 +66,32 @@ def test_other_data_cannot_overlap(run: Path) -> None:
     )
     assert code == 0, err
     assert "on synthetic (held out, 32 samples)" in out
+
+
+def test_top5_per_class_and_the_confusion_matrix(run: Path, tmp_path: Path) -> None:
+    from safetensors.torch import load_file
+
+    import archdsl
+    from archdsl.train.config import Digits
+    from archdsl.train.data import load_data
+
+    png = tmp_path / "c.png"
+    code, out, err = evaluate(run / "last.safetensors", f"--confusion={png}")
+    assert code == 0, err
+    # The same counts, by hand: the module on the normalised held-out digits.
+    module = archdsl.build(SPEC)
+    module.load_state_dict(load_file(run / "last.safetensors"))
+    module.eval()
+    data = load_data(Digits(), (1, 8, 8), (10,))
+    mean, std = data.train.x.float().mean() / 16, (data.train.x.float() / 16).std(unbiased=False)
+    scores = module(((data.val.x.float() / 16) - mean) / std).detach()
+    truth, guess = data.val.y, scores.argmax(1)
+    top5 = (scores.topk(5, 1).indices == truth[:, None]).any(1).float().mean()
+    assert f"top-5 {float(top5):.2%}" in out
+    matrix = [[int(((truth == t) & (guess == g)).sum()) for g in range(10)] for t in range(10)]
+    rows = [line for line in out.splitlines() if line.startswith("│ ") and line.count("│") == 12]
+    assert [[int(v) for v in row.split("│")[2:-1]] for row in rows] == matrix
+    recall_3 = matrix[3][3] / sum(matrix[3])
+    per_class = next(line for line in out.splitlines() if line.startswith("│ 3 ") and "%" in line)
+    assert f"{recall_3:.2%}" in per_class
+    assert png.is_file() and png.read_bytes()[:4] == b"\x89PNG"
