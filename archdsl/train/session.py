@@ -19,6 +19,7 @@ from torch import nn
 from torch.optim.lr_scheduler import LambdaLR
 
 from archdsl.backend import build
+from archdsl.backend.allocation import TooLarge, check_fits
 from archdsl.ir import Model
 from archdsl.train.augment import augmentations
 from archdsl.train.compat import class_count, effective_loss, fits, fmt
@@ -35,6 +36,7 @@ from archdsl.train.shipping import shipping_metadata
 from archdsl.train.task_checks import task_of
 from archdsl.train.tasks import Task, make_task
 from archdsl.train.tasks.targets import check_targets
+from archdsl.train.words import counted
 
 
 @dataclass
@@ -123,16 +125,21 @@ def open_session(
     given: LoadedData | None = None,
 ) -> Session:
     """`given` is data handed over from Python (`archdsl.fit`); else the config's dataset."""
+    try:  # the weights on this host; on a CPU, a step's activations too
+        check_fits(model, 0 if device.type == "cuda" else config.batch)
+    except TooLarge as exc:
+        raise TrainError(str(exc)) from None
     data = given or load_data(config.data, model.input, model.output, task_of(config))
     check_data(data, model, config, world)
     cuda = device.type == "cuda"
+    use_amp, channels_last = cuda_choices(config, model, device)
     scale, shift = normaliser(config.data, data.train, data.scale, device)
     transform = Transform(
         scale=scale,
         shift=shift,
         augment=augmentations(config.data.augment, data.sample_shape),
         model_input=model.input,
-        channels_last=cuda and config.channels_last and len(model.input) == 3,
+        channels_last=channels_last,
     )
     torch.manual_seed(config.seed)  # the initial weights follow from the seed
     init = config.init
@@ -154,7 +161,6 @@ def open_session(
     val = Loader(place(data.val, device), config.batch, transform, world, device, train=False)
     optimizer = make_optimizer(config.optimizer, module.parameters(), device)
     scheduler = make_scheduler(config.schedule, optimizer, config.epochs * train.steps, train.steps)
-    use_amp = cuda and config.amp
 
     def autocast() -> AbstractContextManager[Any]:
         if use_amp:
@@ -182,6 +188,12 @@ def open_session(
     )
 
 
+def cuda_choices(config: TrainConfig, model: Model, device: torch.device) -> tuple[bool, bool]:
+    """Whether a run on `device` uses bf16 autocast and channels-last images (CUDA only)."""
+    cuda = device.type == "cuda"
+    return cuda and config.amp, cuda and config.channels_last and len(model.input) == 3
+
+
 def check_data(data: LoadedData, model: Model, config: TrainConfig, world: World) -> None:
     """What only the loaded data can tell: its real shape, classes and size."""
     if not fits(data.sample_shape, model.input):
@@ -196,7 +208,7 @@ def check_data(data: LoadedData, model: Model, config: TrainConfig, world: World
         check_targets(data, model, task)
     elif expected is None and data.classes != outputs:
         raise TrainError(
-            f"{data.name} has {data.classes} classes; model `{model.name}` gives "
+            f"{data.name} has {counted(data.classes, 'class')}; model `{model.name}` gives "
             f"{fmt(model.output)}"
         )
     if config.batch % world.size:
