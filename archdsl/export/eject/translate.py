@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import builtins
 import keyword
+import re
 from collections.abc import Mapping
 
 from archdsl.export.eject.template import ADD, AND, ATOM, COMPARE, MUL, NOT, OR, Expr, python
@@ -18,12 +20,29 @@ _BINARY = {
     "**": ATOM - 1,
 }
 _FUNCTIONS = frozenset({"min", "max", "abs", "round", "int", "float"})
-_IN = {"channels": "in_channels", "features": "in_features"}
+
+
+# Names the generated code itself uses in a constructor: its imports and helpers, its
+# locals (`project2` too); E741's ambiguous letters besides.
+_GENERATED = frozenset(
+    {"self", "nn", "torch", "F", "OrderedDict", "layers", "project", "l", "O", "I"}
+    | {"Residual", "Concat", "Add", "Scale", "PadChannels"}
+)
 
 
 def python_name(name: str) -> str:
-    """A spec name as a Python parameter: keywords and E741's ambiguous letters get a `_`."""
-    if keyword.iskeyword(name) or name in {"self", "l", "O", "I", "nn", "torch", "F"}:
+    """A spec name as a safe Python parameter name.
+
+    A keyword (`class`), a builtin (`range`, `super`) or a name the generated
+    code uses gets a `_`; `_` itself, the placeholder of `for _ in range(n)`,
+    becomes `_arg`; a name starting `__` is never mangled or special: `p__class__`.
+    """
+    if name == "_":
+        return "_arg"
+    if name.startswith("__"):
+        return f"p{name}"
+    unsafe = keyword.iskeyword(name) or hasattr(builtins, name) or name in _GENERATED
+    if unsafe or re.fullmatch(r"project\d+", name):
         return f"{name}_"
     return name
 
@@ -46,9 +65,20 @@ class Translator:
     A name that is neither is a bare word such as `same`, and becomes a string.
     """
 
-    def __init__(self, names: frozenset[str], lets: Mapping[str, Expr] | None = None) -> None:
+    def __init__(
+        self,
+        names: frozenset[str],
+        lets: Mapping[str, Expr | None] | None = None,
+        inputs: Mapping[str, Expr | None] | None = None,
+    ) -> None:
         self.names = names
         self.lets = dict(lets or {})
+        # `in.channels` and its kin: the input of the step being translated, where known.
+        self.inputs = dict(inputs or {})
+
+    def scoped(self, names: frozenset[str] = frozenset()) -> Translator:
+        """A copy for a nested body: its `let`s stay in it; `names` are added."""
+        return Translator(self.names | names, self.lets, self.inputs)
 
     def __call__(self, expr: ast.Expr) -> Expr | None:
         """The expression in Python, or None where Python has no plain equivalent."""
@@ -62,8 +92,8 @@ class Translator:
                 return Expr(python(expr.id), literal=True, value=expr.id)
             name = python_name(expr.id)
             return Expr(name, uses=frozenset({name}))
-        if isinstance(expr, ast.InAttr) and expr.attr in _IN:
-            return Expr(_IN[expr.attr], uses=frozenset({_IN[expr.attr]}))
+        if isinstance(expr, ast.InAttr):
+            return self.inputs.get(expr.attr)
         if isinstance(expr, ast.UnaryOp):
             return self._unary(expr)
         if isinstance(expr, ast.BinOp) and expr.op in _BINARY:
