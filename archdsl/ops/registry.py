@@ -9,6 +9,7 @@ from pydantic import Field
 from archdsl.ops.activation import (
     ELU,
     GELU,
+    Hardsigmoid,
     Hardswish,
     LeakyReLU,
     ReLU,
@@ -24,6 +25,7 @@ from archdsl.ops.dropout import Dropout, Dropout2d
 from archdsl.ops.linear import Linear
 from archdsl.ops.norm import BatchNorm, GroupNorm, LayerNorm, LocalResponseNorm
 from archdsl.ops.pool import AdaptiveAvgPool, AdaptiveMaxPool, AvgPool, MaxPool
+from archdsl.ops.stochastic_depth import StochasticDepth
 from archdsl.ops.structural import Flatten, Identity, PadChannels, Scale
 
 OP_CLASSES: tuple[type[Op], ...] = (
@@ -39,6 +41,7 @@ OP_CLASSES: tuple[type[Op], ...] = (
     LocalResponseNorm,
     Dropout,
     Dropout2d,
+    StochasticDepth,
     ReLU,
     ReLU6,
     LeakyReLU,
@@ -46,6 +49,7 @@ OP_CLASSES: tuple[type[Op], ...] = (
     GELU,
     SiLU,
     Hardswish,
+    Hardsigmoid,
     Sigmoid,
     Tanh,
     Softmax,

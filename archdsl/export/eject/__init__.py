@@ -7,6 +7,7 @@ and shapes are exactly archdsl.build's.
 
 from __future__ import annotations
 
+import re
 import textwrap
 from dataclasses import replace
 
@@ -48,6 +49,9 @@ def eject(model: Model, sources: dict[str, str] | None = None, source: str | Non
         f"Input {_shape(model.input)}, output {_shape(model.output)}, {model.params:,} parameters."
     )
     bodies.append(class_source(model_cls, summary, used, defaults))
+    # Spec functions in expressions: `divisible(...)` and `math.floor(...)` need defining.
+    code = "\n".join(line for body in bodies for line in body)
+    used |= {n for n in ("divisible", "math") if re.search(rf"\b{n}[(.]", code)}
     helpers = [h for h in HELPERS if h in used]
     for h in helpers:
         used |= NEEDS[h]
@@ -73,8 +77,12 @@ def eject(model: Model, sources: dict[str, str] | None = None, source: str | Non
 
 def _imports(used: set[str]) -> list[str]:
     lines = []
+    if "math" in used:
+        lines.append("import math")
     if "OrderedDict" in used:
-        lines += ["from collections import OrderedDict", ""]
+        lines.append("from collections import OrderedDict")
+    if lines:
+        lines.append("")  # the standard library's section, then torch's
     if "torch" in used:
         lines.append("import torch")
     if "F" in used:

@@ -336,19 +336,20 @@ class Deriver:
 
     def parallel(self, par: ast.Parallel, flow: Flow, tr: Translator) -> Walked:
         branches = [self.body(b.stmts, flow, tr) for b in par.branches]
+        rank = branches[0].flow.rank
         widths = [b.flow.width for b in branches]
         width: Expr | None = widths[0]
+        resizes = _any([b.resizes for b in branches])
         if par.merge == "concat":
             width = None
             if all(w is not None for w in widths):
                 width = join(" + ", [w for w in widths if w is not None])
-        resizes = _any([b.resizes for b in branches])
+        elif par.merge == "mul":
+            width, rank, resizes = _broadcast(branches)
         hw = flow.hw if is_false(resizes) else None
         merge = TMerge(par.merge, tuple(self.seq(b.entries) for b in branches))
         stateful = any(e.stateful for b in branches for e in b.entries)
-        return Walked(
-            [Entry(None, merge, stateful)], Flow(width, branches[0].flow.rank, hw), resizes
-        )
+        return Walked([Entry(None, merge, stateful)], Flow(width, rank, hw), resizes)
 
     def repeat(self, rep: ast.Repeat, flow: Flow, tr: Translator) -> Walked:
         if rep.var is not None:
@@ -444,6 +445,8 @@ class Deriver:
 
     def if_step(self, step: ast.If, flow: Flow, tr: Translator) -> Walked:
         test = tr(step.cond)
+        if test is not None:
+            test = simplify(test)  # `in.channels` spelt out may fold: `i == 0 and ...`
         if test is None:
             raise EjectError(
                 f"block `{self.block}`: the condition at {step.cond.span} has no Python equivalent"
@@ -496,6 +499,27 @@ def _under(entry: Entry, test: Expr) -> Entry:
     """The entry taken only where `test` holds (and its own condition, if any)."""
     condition = test if entry.condition is None else conjoin(test, entry.condition)
     return replace(entry, condition=condition)
+
+
+def _broadcast(branches: list[Walked]) -> tuple[Expr | None, int, Expr | None]:
+    """`mul`'s output: the widest rank's width (where widths differ, one of them is 1,
+    so the larger); its size is that of a branch that keeps it, if any does."""
+    rank = max(b.flow.rank for b in branches)
+    widest = [b for b in branches if b.flow.rank == rank]
+    widths = [
+        b.flow.width
+        for b in widest
+        if not (b.flow.width and b.flow.width.literal and b.flow.width.value == 1)
+    ] or [widest[0].flow.width]
+    width: Expr | None = None
+    if all(w is not None for w in widths):
+        known = [w for w in widths if w is not None]
+        codes = {w.code for w in known}
+        width = known[0] if len(codes) == 1 else combine(f"max({join(', ', known).code})")
+    resizes: Expr | None = const(False)
+    if not any(is_false(b.resizes) for b in widest):
+        resizes = _any([b.resizes for b in widest])
+    return width, rank, resizes
 
 
 def _kind(value: Any) -> str:

@@ -16,7 +16,7 @@ from archdsl.export.eject.layers import layer_for
 from archdsl.export.eject.symbolic import any_of, combine, const
 from archdsl.export.eject.template import Expr, TLayer, TSlot
 from archdsl.export.eject.tree import same
-from archdsl.ops import activation, conv, linear, norm, pool, structural
+from archdsl.ops import activation, conv, dropout, linear, norm, pool, stochastic_depth, structural
 from archdsl.ops.base import Op
 
 # Constructors whose modules hold weights or buffers.
@@ -30,6 +30,7 @@ _KEEP_SIZE = (
     activation.GELU,
     activation.SiLU,
     activation.Hardswish,
+    activation.Hardsigmoid,
     activation.Sigmoid,
     activation.Tanh,
     activation.Softmax,
@@ -39,6 +40,9 @@ _KEEP_SIZE = (
     norm.LocalResponseNorm,
     structural.Identity,
     structural.Scale,
+    stochastic_depth.StochasticDepth,
+    dropout.Dropout,
+    dropout.Dropout2d,
 )
 
 

@@ -120,6 +120,10 @@ def _fold(node: ast.expr) -> ast.expr:
                 return ast.Constant(not value)
             if isinstance(node.operand, ast.UnaryOp) and isinstance(node.operand.op, ast.Not):
                 return node.operand.operand
+            compare = node.operand
+            if isinstance(compare, ast.Compare) and len(compare.ops) == 1:
+                compare.ops = [_INVERSE[type(compare.ops[0])]()]  # `not a == b`: `a != b`
+                return compare
         elif known and isinstance(node.op, ast.USub) and type(value) in (int, float):
             return _value(-value)
         return node
@@ -137,7 +141,10 @@ def _fold(node: ast.expr) -> ast.expr:
     if isinstance(node, ast.BoolOp):
         is_or = isinstance(node.op, ast.Or)
         kept: list[ast.expr] = []
-        for value in (_fold(v) for v in node.values):
+        values = [_fold(v) for v in node.values]
+        if not is_or:
+            values = _assume(values)
+        for value in values:
             known, v = _literal(value)
             if known and isinstance(v, bool):
                 if v == is_or:
@@ -184,6 +191,33 @@ _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
     ast.Gt: operator.gt,
     ast.GtE: operator.ge,
 }
+
+
+_INVERSE: dict[type[ast.cmpop], type[ast.cmpop]] = {
+    ast.Eq: ast.NotEq,
+    ast.NotEq: ast.Eq,
+    ast.Lt: ast.GtE,
+    ast.GtE: ast.Lt,
+    ast.Gt: ast.LtE,
+    ast.LtE: ast.Gt,
+}
+
+
+def _assume(values: list[ast.expr]) -> list[ast.expr]:
+    """In `i == 0 and X`, X may take i as 0: each `name == constant` is put into the others."""
+    for i, value in enumerate(values):
+        if (
+            isinstance(value, ast.Compare)
+            and len(value.ops) == 1
+            and isinstance(value.ops[0], ast.Eq)
+            and isinstance(value.left, ast.Name)
+            and _literal(value.comparators[0])[0]
+        ):
+            known = {value.left.id: _expr(value.comparators[0])}
+            values = [
+                v if j == i else _fold(_Substitute(known).visit(v)) for j, v in enumerate(values)
+            ]
+    return values
 
 
 def _arith(op: ast.operator, a: Any, b: Any) -> Any:

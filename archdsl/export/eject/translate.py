@@ -6,7 +6,10 @@ import builtins
 import keyword
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 
+from archdsl.export.eject.helpers import HELPERS
+from archdsl.export.eject.symbolic import simplify
 from archdsl.export.eject.template import ADD, AND, ATOM, COMPARE, MUL, NOT, OR, Expr, python
 from archdsl.export.eject.tree import canonical
 from archdsl.syntax import ast
@@ -19,14 +22,20 @@ _BINARY = {
     **dict.fromkeys(("*", "/", "//", "%"), MUL),
     "**": ATOM - 1,
 }
-_FUNCTIONS = frozenset({"min", "max", "abs", "round", "int", "float"})
+# The spec's functions, as Python writes them: its own where Python has one, math's
+# floor and ceil, and `divisible`, which the ejected file defines (helpers.py).
+_FUNCTIONS = {
+    **{f: f for f in ("min", "max", "abs", "round", "int", "float", "divisible")},
+    "floor": "math.floor",
+    "ceil": "math.ceil",
+}
 
 
 # Names the generated code itself uses in a constructor: its imports and helpers, its
 # locals (`project2` too); E741's ambiguous letters besides.
 _GENERATED = frozenset(
-    {"self", "nn", "torch", "F", "OrderedDict", "layers", "project", "l", "O", "I"}
-    | {"Residual", "Concat", "Add", "Scale", "PadChannels"}
+    {"self", "nn", "torch", "F", "OrderedDict", "layers", "project", "l", "O", "I", "math"}
+    | set(HELPERS)
 )
 
 
@@ -48,15 +57,17 @@ def python_name(name: str) -> str:
 
 
 def negate(expr: Expr) -> Expr:
+    """`not x`, folded where it reads better (`a != b` for `not a == b`)."""
     if expr.negated is not None:
         return expr.negated
-    return Expr(f"not {expr.wrap(NOT + 1)}", NOT, expr.uses, negated=expr)
+    folded = simplify(Expr(f"not {expr.wrap(NOT + 1)}", NOT, expr.uses))
+    return replace(folded, negated=expr)
 
 
 def conjoin(a: Expr | None, b: Expr) -> Expr:
     if a is None:
         return b
-    return Expr(f"{a.wrap(AND)} and {b.wrap(AND)}", AND, a.uses | b.uses)
+    return simplify(Expr(f"{a.wrap(AND)} and {b.wrap(AND)}", AND, a.uses | b.uses))
 
 
 class Translator:
@@ -111,12 +122,16 @@ class Translator:
             code = f"{then.wrap(OR)} if {cond.wrap(OR)} else {orelse.wrap(OR)}"
             return Expr(code, 0, then.uses | cond.uses | orelse.uses)
         if isinstance(expr, ast.FuncCall) and expr.name in _FUNCTIONS:
-            args = [self(a.value) for a in expr.args if a.name is None]
-            if len(args) != len(expr.args) or any(a is None for a in args):
+            args = [self(a.value) for a in expr.args]
+            known = [a for a in args if a is not None]
+            if len(known) != len(args):
                 return None
-            inner = ", ".join(a.code for a in args if a is not None)
-            uses = frozenset().union(*(a.uses for a in args if a is not None))
-            return Expr(f"{expr.name}({inner})", ATOM, uses)
+            inner = ", ".join(
+                a.code if arg.name is None else f"{python_name(arg.name)}={a.code}"
+                for arg, a in zip(expr.args, known, strict=True)
+            )
+            uses = frozenset().union(*(a.uses for a in known))
+            return Expr(f"{_FUNCTIONS[expr.name]}({inner})", ATOM, uses)
         return None
 
     def _unary(self, expr: ast.UnaryOp) -> Expr | None:
