@@ -30,6 +30,9 @@ SLOW_TESTS = frozenset(
         "test_ejected_class_agrees_with_build_for_fresh_arguments",
         "test_module_matches_ir",
         "test_verify_passes_on_every_spec",
+        "test_check_verify_cli",
+        "test_check_verify_passes",
+        "test_cli_writes_source_that_runs_without_archdsl",
     }
 )
 
