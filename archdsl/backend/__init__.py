@@ -8,6 +8,7 @@ from typing import Any
 
 from torch import nn
 
+from archdsl.backend.allocation import check_fits
 from archdsl.backend.builder import module_for
 from archdsl.backend.init import SCHEMES, InitScheme, initialise
 from archdsl.ir import CallValue, Model, Program
@@ -53,12 +54,14 @@ def build(
 
     `init` and `zero_init_residual` override what the spec's train section says.
     Any other keyword is refused: a misspelt option must not be ignored.
+    Raises `TooLarge` before allocating a model this process cannot hold.
     """
     if unknown:
         raise TypeError(_unknown_arguments(unknown))
     if init is not None and init not in SCHEMES:
         raise ValueError(f"unknown init scheme {init!r}; choose from {', '.join(SCHEMES)}")
     ir = resolve(spec, model)
+    check_fits(ir)
     module = module_for(ir.root)
     scheme, zero = init_from_spec(ir)
     initialise(
