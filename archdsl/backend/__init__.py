@@ -7,7 +7,7 @@ from typing import Any
 
 from torch import nn
 
-from archdsl.backend.builder import module_for
+from archdsl.backend.builder import build_model
 from archdsl.backend.init import SCHEMES, InitScheme, initialise
 from archdsl.ir import CallValue, Model, Program
 
@@ -53,7 +53,7 @@ def build(
     `init` and `zero_init_residual` override what the spec's train section says.
     """
     ir = resolve(spec, model)
-    module = module_for(ir.root)
+    module = build_model(ir)
     scheme, zero = init_from_spec(ir)
     initialise(
         module,

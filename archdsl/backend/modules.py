@@ -6,6 +6,8 @@ Their forward passes are plain tensor code with no data-dependent Python, so
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -30,45 +32,75 @@ class Block(nn.Sequential):
         return "".join(part.title() for part in self.block.split("_")) or "Block"
 
 
+# Which of a composite's inputs each part reads: part i gets `inputs[j] for j in routes[i]`.
+# Input 0 is the flowing value; further ones are named values read from outside.
+Routes = list[tuple[int, ...]]
+
+
+def _feed(part: nn.Module, inputs: tuple[torch.Tensor, ...], route: tuple[int, ...]) -> Any:
+    return part(*[inputs[i] for i in route])
+
+
 class Residual(nn.Module):
     """`body(x) + shortcut(x)`: the shortcut is the identity unless a projection is given."""
 
-    def __init__(self, body: nn.Module, project: nn.Module | None) -> None:
+    def __init__(
+        self, body: nn.Module, project: nn.Module | None, routes: Routes | None = None
+    ) -> None:
         super().__init__()
         self.body = body
         self.project = project
+        self.routes = routes or [(0,), (0,)]
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        shortcut: torch.Tensor = x if self.project is None else self.project(x)
-        out: torch.Tensor = self.body(x)
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        x = inputs[0]
+        shortcut = x if self.project is None else _feed(self.project, inputs, self.routes[1])
+        out: torch.Tensor = _feed(self.body, inputs, self.routes[0])
         return out + shortcut
 
 
-class Concat(nn.Module):
+class Branches(nn.Module):
+    """Branches fed the same input (and any named values they read), then merged."""
+
+    def __init__(self, *branches: nn.Module, routes: Routes | None = None) -> None:
+        super().__init__()
+        for i, branch in enumerate(branches):
+            self.add_module(str(i), branch)
+        self.routes = routes or [(0,)] * len(branches)
+
+    def outputs(self, inputs: tuple[torch.Tensor, ...]) -> list[torch.Tensor]:
+        return [
+            _feed(branch, inputs, route)
+            for branch, route in zip(self.children(), self.routes, strict=True)
+        ]
+
+
+class Concat(Branches):
     """Branches fed the same input, their outputs joined along channels."""
 
-    def __init__(self, *branches: nn.Module) -> None:
-        super().__init__()
-        for i, branch in enumerate(branches):
-            self.add_module(str(i), branch)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.cat([branch(x) for branch in self.children()], dim=1)
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        return torch.cat(self.outputs(inputs), dim=1)
 
 
-class Add(nn.Module):
+class Add(Branches):
     """Branches fed the same input, their outputs summed."""
 
-    def __init__(self, *branches: nn.Module) -> None:
-        super().__init__()
-        for i, branch in enumerate(branches):
-            self.add_module(str(i), branch)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        outputs: list[torch.Tensor] = [branch(x) for branch in self.children()]
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        outputs = self.outputs(inputs)
         total = outputs[0]
         for out in outputs[1:]:
             total = total + out
+        return total
+
+
+class Mul(Branches):
+    """Branches fed the same input, their outputs multiplied, broadcasting (a gate)."""
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        outputs = self.outputs(inputs)
+        total = outputs[0]
+        for out in outputs[1:]:
+            total = total * out
         return total
 
 

@@ -1,9 +1,17 @@
-"""The shape rule of `concat` and `add`, and the diagnostic when branches disagree."""
+"""The shape rule of `concat { | }`, `add { | }` and `mul { | }`, and the diagnostic
+when branches disagree."""
 
 from __future__ import annotations
 
 from archdsl.diagnostics import Diagnostic, Note
-from archdsl.ops.shape_math import Shape, fmt_hw, fmt_shape
+from archdsl.ops.shape_math import (
+    Shape,
+    broadcast,
+    broadcast_clash,
+    fmt_hw,
+    fmt_shape,
+    full_shape,
+)
 from archdsl.syntax import ast
 
 
@@ -23,6 +31,17 @@ def merge_shapes(par: ast.Parallel, shapes: list[Shape]) -> tuple[Shape | None, 
             par.keyword_span,
             notes=notes,
             help="use `concat` to stack channels, or match the branches' outputs",
+        )
+    if par.merge == "mul":
+        fulls = [full_shape(s, True) for s in shapes]
+        if len({len(s) for s in shapes}) == 1 and broadcast_clash(fulls) is None:
+            return broadcast(fulls)[1:], None
+        return None, Diagnostic(
+            "shape",
+            "`mul` needs the branches' shapes to broadcast",
+            par.keyword_span,
+            notes=notes,
+            help="give the branches one rank, and along each axis equal sizes or 1",
         )
     ranks = {len(s) for s in shapes}
     if len(ranks) != 1:

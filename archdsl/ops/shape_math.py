@@ -44,3 +44,39 @@ def fmt_shape(shape: Shape) -> str:
 
 def fmt_hw(h: int, w: int) -> str:
     return f"{h}x{w}"
+
+
+# The batch axis in a full shape (batch first, then the per-sample shape).
+BATCH = -1
+
+
+def full_shape(shape: Shape, batched: bool) -> Shape:
+    """The tensor's whole shape: the batch axis before a batched value's per-sample shape."""
+    return (BATCH, *shape) if batched else shape
+
+
+def broadcast_clash(shapes: list[Shape]) -> int | None:
+    """The first axis, counted from the end (-1 is the last), where numpy's
+    broadcasting of full shapes fails; None where they broadcast. The batch axis
+    broadcasts against 1 only."""
+    rank = max(len(s) for s in shapes)
+    for axis in range(-rank, 0):
+        sizes = {s[axis] for s in shapes if len(s) >= -axis} - {1}
+        if len(sizes) > 1:
+            return axis
+    return None
+
+
+def broadcast(shapes: list[Shape]) -> Shape:
+    """numpy's broadcast of full shapes that do not clash: right-aligned, 1 stretches."""
+    rank = max(len(s) for s in shapes)
+    out: list[int] = []
+    for axis in range(-rank, 0):
+        sizes = {s[axis] for s in shapes if len(s) >= -axis} - {1}
+        out.append(sizes.pop() if sizes else 1)
+    return tuple(out)
+
+
+def fmt_full(shape: Shape) -> str:
+    """A full shape, the batch axis shown as N: `[N, 64, 1, 1]` or `[1, 1, 768]`."""
+    return "[" + ", ".join("N" if d == BATCH else str(d) for d in shape) + "]"
