@@ -31,8 +31,9 @@ class Values:
     """What building a node needs to know of the values around it."""
 
     by_id: Mapping[str, Value] = field(default_factory=dict)
-    # How many nodes read each value (a model output counts as one): an activation may
-    # overwrite its input in place only where nothing else reads it.
+    # How many nodes read each value (a model output counts as one; a part of a cut
+    # tensor, a view, as two): an activation may overwrite its input in place only
+    # where nothing else reads it.
     readers: Counter[str] = field(default_factory=Counter)
 
 
@@ -42,6 +43,8 @@ def build_model(model: Model) -> nn.Module:
     for node in model.root.walk():
         if isinstance(node, OpNode):
             readers.update(node.inputs)
+            if len(node.outputs) > 1:  # views of one tensor (chunk, split): never in place
+                readers.update({v: 2 for v in node.outputs})
         elif isinstance(node, ResidualNode) and node.project is None and node.inputs:
             readers[node.inputs[0]] += 1  # the identity shortcut
     return module_for(model.root, Values(model.values, readers))
