@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from archdsl.cli.console import out, print_diagnostics
+from archdsl.cli.console import err, out, print_diagnostics
 from archdsl.cli.load_spec import load_or_exit
 
 if TYPE_CHECKING:
@@ -71,8 +71,14 @@ def check(
             fields = None
             if rf:
                 from archdsl.analysis.receptive_field import receptive_fields
+                from archdsl.ir import is_chain
 
                 fields = receptive_fields(m) or {}
+                if not is_chain(m):
+                    err.print(
+                        f"note: the receptive field is not computed for `{m.name}`, "
+                        "a graph of named values"
+                    )
             print_model(out, m, None if depth < 0 else depth, str(spec), fields)
         for m, result in zip(program.models, results, strict=False):
             if not result.mismatches:

@@ -29,6 +29,11 @@ def eject(
     """Write a spec's model as plain PyTorch: one nn.Module class per block, no archdsl."""
     program, ir = load_spec(spec, model)
     from archdsl.export.eject import eject as eject_source
+    from archdsl.export.eject import unsupported
+
+    refusal = unsupported(ir)
+    if refusal is not None:
+        fail(refusal, 1)
 
     source = eject_source(ir, program.sources, spec.as_posix())
     if str(output) == "-":

@@ -16,8 +16,20 @@ from archdsl.export.eject.helpers import HELPERS, NEEDS
 from archdsl.export.eject.spec_info import spec_info
 from archdsl.export.eject.tree import Seq
 from archdsl.export.eject.unify import Unifier
-from archdsl.ir import Model
+from archdsl.ir import Model, ParallelNode, is_chain
 from archdsl.ops.shape_math import fmt_shape
+
+
+def unsupported(model: Model) -> str | None:
+    """Why `model` cannot be ejected yet, or None: eject writes chains of modules."""
+    merges = {n.merge for n in model.root.walk() if isinstance(n, ParallelNode)}
+    if is_chain(model) and "mul" not in merges:
+        return None
+    return (
+        f"eject writes models whose steps form chains; `{model.name}` joins named values "
+        "(several inputs or outputs, merges such as add(a, b), a `param`, or `mul { | }`). "
+        "Build it with archdsl.build, or export it with --onnx"
+    )
 
 
 def eject(model: Model, sources: dict[str, str] | None = None, source: str | None = None) -> str:
