@@ -16,18 +16,17 @@ from archdsl.export.eject.helpers import HELPERS, NEEDS
 from archdsl.export.eject.spec_info import spec_info
 from archdsl.export.eject.tree import Seq
 from archdsl.export.eject.unify import Unifier
-from archdsl.ir import Model, ParallelNode, is_chain
+from archdsl.ir import Model, is_chain
 from archdsl.ops.shape_math import fmt_shape
 
 
 def unsupported(model: Model) -> str | None:
     """Why `model` cannot be ejected yet, or None: eject writes chains of modules."""
-    merges = {n.merge for n in model.root.walk() if isinstance(n, ParallelNode)}
-    if is_chain(model) and "mul" not in merges:
+    if is_chain(model):
         return None
     return (
         f"eject writes models whose steps form chains; `{model.name}` joins named values "
-        "(several inputs or outputs, merges such as add(a, b), a `param`, or `mul { | }`). "
+        "(several inputs or outputs, merges such as add(a, b), or a `param`). "
         "Build it with archdsl.build, or export it with --onnx"
     )
 
