@@ -18,6 +18,7 @@ from archdsl.cli.export import export
 from archdsl.cli.fmt import fmt
 from archdsl.cli.graph import graph
 from archdsl.cli.lsp import lsp
+from archdsl.cli.predict import predict
 from archdsl.cli.train import train
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
@@ -41,6 +42,7 @@ def _command(function: Callable[..., Any], name: str | None = None) -> None:
 for _function in (check, fmt, graph, diff, export, eject, train):
     _command(_function)
 _command(evaluate, "eval")
+_command(predict)
 _command(lsp)
 app.add_typer(data_app, name="data", short_help=data_app.info.help)
 

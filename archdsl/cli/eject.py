@@ -31,14 +31,17 @@ def eject(
 ) -> None:
     """Write a spec's model as plain PyTorch: one nn.Module class per block, no archdsl."""
     program, ir = load_spec(spec, model)
+    from archdsl.export.eject import EjectError, unsupported
     from archdsl.export.eject import eject as eject_source
-    from archdsl.export.eject import unsupported
 
     refusal = unsupported(ir)
     if refusal is not None:
         fail(refusal, 1)
 
-    source = eject_source(ir, program.sources, spec.as_posix())
+    try:
+        source = eject_source(ir, program.sources, spec.as_posix())
+    except EjectError as exc:
+        fail(f"cannot eject {spec}: {exc}", 1)
     if str(output) == "-":
         print(source, end="")
         return
