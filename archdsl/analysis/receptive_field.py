@@ -34,7 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import ceil
 
-from archdsl.ir import Model, Node, OpNode, ParallelNode, ResidualNode
+from archdsl.ir import Model, Node, OpNode, ParallelNode, ResidualNode, is_chain
 from archdsl.ops import Op
 from archdsl.ops.conv import Conv
 from archdsl.ops.linear import Linear
@@ -78,8 +78,9 @@ class _Input:
 
 
 def receptive_fields(model: Model) -> dict[str, Field] | None:
-    """The field at the output of every node, by node path; None for non-image models."""
-    if len(model.input) != 3:
+    """The field at the output of every node, by node path; None for non-image models
+    and for graphs of named values (the tree walk below follows one chain)."""
+    if len(model.input) != 3 or not is_chain(model):
         return None
     inp = _Input((model.input[1], model.input[2]))
     fields: dict[str, Field] = {}

@@ -9,7 +9,7 @@ from typing import Any
 from torch import nn
 
 from archdsl.backend.allocation import check_fits
-from archdsl.backend.builder import module_for
+from archdsl.backend.builder import build_model
 from archdsl.backend.init import SCHEMES, InitScheme, initialise
 from archdsl.ir import CallValue, Model, Program
 
@@ -62,7 +62,7 @@ def build(
         raise ValueError(f"unknown init scheme {init!r}; choose from {', '.join(SCHEMES)}")
     ir = resolve(spec, model)
     check_fits(ir)
-    module = module_for(ir.root)
+    module = build_model(ir)
     scheme, zero = init_from_spec(ir)
     initialise(
         module,

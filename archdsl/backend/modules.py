@@ -52,44 +52,61 @@ def block_module(block: str) -> Block:
     return cls(block)
 
 
+# Which of a composite's inputs each part reads: part i gets `inputs[j] for j in routes[i]`.
+# Input 0 is the flowing value; further ones are named values read from outside.
+Routes = list[tuple[int, ...]]
+
+
+def _feed(part: nn.Module, inputs: tuple[torch.Tensor, ...], route: tuple[int, ...]) -> Any:
+    return part(*[inputs[i] for i in route])
+
+
 class Residual(nn.Module):
     """`body(x) + shortcut(x)`: the shortcut is the identity unless a projection is given."""
 
-    def __init__(self, body: nn.Module, project: nn.Module | None) -> None:
+    def __init__(
+        self, body: nn.Module, project: nn.Module | None, routes: Routes | None = None
+    ) -> None:
         super().__init__()
         self.body = body
         self.project = project
+        self.routes = routes or [(0,), (0,)]
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        shortcut: torch.Tensor = x if self.project is None else self.project(x)
-        out: torch.Tensor = self.body(x)
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        x = inputs[0]
+        shortcut = x if self.project is None else _feed(self.project, inputs, self.routes[1])
+        out: torch.Tensor = _feed(self.body, inputs, self.routes[0])
         return out + shortcut
 
 
 class Branches(nn.Module):
-    """Branches fed the same input, numbered from 0; subclasses say how they merge."""
+    """Branches fed the same input (and any named values they read), then merged."""
 
-    def __init__(self, *branches: nn.Module) -> None:
+    def __init__(self, *branches: nn.Module, routes: Routes | None = None) -> None:
         super().__init__()
         for i, branch in enumerate(branches):
             self.add_module(str(i), branch)
+        self.routes = routes or [(0,)] * len(branches)
 
-    def outputs(self, x: torch.Tensor) -> list[torch.Tensor]:
-        return [branch(x) for branch in self.children()]
+    def outputs(self, inputs: tuple[torch.Tensor, ...]) -> list[torch.Tensor]:
+        return [
+            _feed(branch, inputs, route)
+            for branch, route in zip(self.children(), self.routes, strict=True)
+        ]
 
 
 class Concat(Branches):
     """Branches fed the same input, their outputs joined along channels."""
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.cat(self.outputs(x), dim=1)
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        return torch.cat(self.outputs(inputs), dim=1)
 
 
 class Add(Branches):
     """Branches fed the same input, their outputs summed."""
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        outputs = self.outputs(x)
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        outputs = self.outputs(inputs)
         total = outputs[0]
         for out in outputs[1:]:
             total = total + out
@@ -103,8 +120,8 @@ class Mul(Branches):
     its missing axes after the batch axis, not before it.
     """
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        outputs = self.outputs(x)
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        outputs = self.outputs(inputs)
         rank = max(out.dim() for out in outputs)
         total = _lift(outputs[0], rank)
         for out in outputs[1:]:

@@ -95,7 +95,8 @@ def run_check(args: CheckArgs) -> None:
         objects = [model_json(m) for m in program.models]
         for obj, result in zip(objects, results, strict=False):
             obj["verify"] = result.as_json()
-        print(json.dumps(check_json(objects, problems)))
+        warnings = [w for m in program.models for w in m.warnings]
+        print(json.dumps(check_json(objects, warnings + problems)))
     else:
         _print_tables(program, args)
         for m, result in zip(program.models, results, strict=False):
@@ -119,8 +120,15 @@ def _print_tables(program: Program, args: CheckArgs) -> None:
         fields = None
         if args.rf:
             from archdsl.analysis.receptive_field import receptive_fields
+            from archdsl.ir import is_chain
 
             fields = receptive_fields(m) or {}
+            if not is_chain(m):
+                print(
+                    f"note: the receptive field is not computed for `{m.name}`, "
+                    "a graph of named values",
+                    file=sys.stderr,
+                )
         depth = None if args.depth < 0 else args.depth
         write_lines(model_table(m, depth, str(args.spec), fields), sys.stdout, colour)
 

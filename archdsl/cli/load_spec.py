@@ -40,6 +40,9 @@ def load_or_exit(
     if not program.models:
         only_blocks = f"{spec} defines no model (only blocks?)"
         _refuse(Diagnostic("no-model", only_blocks, None), error_code, as_json)
+    warnings = [w for m in program.models for w in m.warnings]
+    if warnings and not as_json:
+        print_diagnostics(warnings, program.sources)
     return program
 
 

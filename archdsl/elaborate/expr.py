@@ -14,6 +14,7 @@ from archdsl.elaborate.values import (
     Call,
     EvalError,
     Poisoned,
+    Ref,
     Symbol,
     Value,
     show,
@@ -44,10 +45,32 @@ def error(message: str, span: Span, help: str | None = None, code: str = "value"
 def _in_attr(node: ast.InAttr, env: Env) -> int | list[int]:
     if not env.has_shape:
         raise error("`in` is only defined inside a model's steps", node.span)
-    shape = env.shape
-    if shape is None:
+    if env.shape is None:
         raise Poisoned()
-    attr = node.attr
+    return _shape_attr("in", node.attr, env.shape, node.span, node.attr_span)
+
+
+def _value_attr(node: ast.ValueAttr, env: Env) -> int | list[int]:
+    """`x.channels`: the shape of the named value `x`, as `in.*` reads the incoming one."""
+    ref = env.scope.get(node.name)
+    if not isinstance(ref, Ref):
+        if ref is None:
+            sym = Symbol(node.name, node.name_span, tuple(env.scope))
+            raise unknown_name(sym)
+        raise error(
+            f"`{node.name}` is {type_name(ref)}, not a value with a shape",
+            node.name_span,
+            help=f"`.{node.attr}` reads the shape of a named value",
+            code="type",
+        )
+    ref.used = True
+    if ref.tensor is None:
+        raise Poisoned()
+    shape = ref.tensor.shape
+    return _shape_attr(node.name, node.attr, shape, node.span, node.attr_span)
+
+
+def _shape_attr(who: str, attr: str, shape: Shape, span: Span, attr_span: Span) -> int | list[int]:
     if attr == "shape":
         return list(shape)
     if attr == "features":
@@ -57,15 +80,15 @@ def _in_attr(node: ast.InAttr, env: Env) -> int | list[int]:
     if attr in ("height", "width"):
         if len(shape) != 3:
             raise error(
-                f"`in.{attr}` needs an image input [N, C, H, W], got {fmt_shape(shape)}",
-                node.span,
+                f"`{who}.{attr}` needs an image input [N, C, H, W], got {fmt_shape(shape)}",
+                span,
                 code="shape",
             )
         return shape[1] if attr == "height" else shape[2]
     raise error(
-        f"`in` has no attribute `{attr}`",
-        node.attr_span,
-        help=did_you_mean(attr, IN_ATTRS) or f"`in` has {', '.join(IN_ATTRS)}",
+        f"`{who}` has no attribute `{attr}`",
+        attr_span,
+        help=did_you_mean(attr, IN_ATTRS) or f"`{who}` has {', '.join(IN_ATTRS)}",
         code="unknown-name",
     )
 
@@ -190,10 +213,14 @@ def evaluate(node: ast.Expr, env: Env) -> Value:
             value = env.scope[node.id]
             if value is POISON:
                 raise Poisoned()
+            if isinstance(value, Ref):
+                value.used = True
             return value
         return Symbol(node.id, node.span, tuple(env.scope))
     if isinstance(node, ast.InAttr):
         return _in_attr(node, env)
+    if isinstance(node, ast.ValueAttr):
+        return _value_attr(node, env)
     if isinstance(node, ast.ListExpr):
         return [evaluate(item, env) for item in node.items]
     if isinstance(node, ast.BinOp):

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from archdsl.elaborate.values import Symbol, Value, show
+from archdsl.elaborate.values import Ref, Symbol, Value, show
 from archdsl.ir import BlockNode, GroupNode, NodeBase, ParallelNode, RepeatNode, ResidualNode
+from archdsl.ir import Value as Tensor
 from archdsl.syntax import ast
 
 N = TypeVar("N", GroupNode, BlockNode, RepeatNode, ResidualNode, ParallelNode)
@@ -23,6 +24,22 @@ def composite(cls: type[N], parts: Sequence[NodeBase], **fields: Any) -> N:
     return cls.model_construct(kind=kind, params=params, buffers=buffers, macs=macs, **fields)
 
 
+def reads(flow: Tensor, parts: Sequence[NodeBase], gives: Sequence[Tensor]) -> list[str]:
+    """The ids of the values a composite reads from outside: the flowing one first, then
+    those its parts read (or it gives out) that none of its parts makes."""
+    found = dict.fromkeys([flow.id])
+    made: set[str] = set()
+    for part in parts:
+        for vid in part.inputs:
+            if vid not in made:
+                found.setdefault(vid)
+        made.update(part.outputs)
+    for value in gives:
+        if value.id not in made:
+            found.setdefault(value.id)
+    return list(found)
+
+
 def call_text(call: ast.Call, block: ast.BlockDef, scope: dict[str, Value]) -> str:
     """The call as written, each argument replaced by its value: `stage(128, 4, stride=2)`."""
     params = [p.name for p in block.params]
@@ -37,7 +54,7 @@ def call_text(call: ast.Call, block: ast.BlockDef, scope: dict[str, Value]) -> s
 
 def plain(value: Any) -> Any:
     """A block argument as JSON-friendly data for the IR."""
-    if isinstance(value, Symbol):
+    if isinstance(value, Symbol | Ref):
         return value.name
     if isinstance(value, tuple):
         return list(value)

@@ -8,14 +8,16 @@ from contextlib import contextmanager
 
 from archdsl.diagnostics import Diagnostic, Note
 from archdsl.diagnostics.suggest import did_you_mean
-from archdsl.elaborate.elaborator import Elaborator, Frame, LimitExceeded
+from archdsl.elaborate.blocks import given_out
+from archdsl.elaborate.budget import Frame, LimitExceeded
+from archdsl.elaborate.elaborator import Elaborator
 from archdsl.elaborate.expect import check_expect
-from archdsl.elaborate.expr import Env, evaluate, require
+from archdsl.elaborate.model_io import model_inputs
 from archdsl.elaborate.static import StaticChecker
 from archdsl.elaborate.train_section import train_entries
-from archdsl.elaborate.values import EvalError, Symbol, show
+from archdsl.elaborate.values import Value
 from archdsl.ir import Model, Node, Program, TrainEntry
-from archdsl.ops.shape_math import Shape
+from archdsl.ir import Value as Tensor
 from archdsl.syntax import ast
 from archdsl.syntax.imports import Unit
 from archdsl.syntax.limits import MAX_MODELS
@@ -113,72 +115,60 @@ def _model(
     static: StaticChecker,
     train: list[TrainEntry],
 ) -> tuple[Model | None, list[Diagnostic]]:
-    diags: list[Diagnostic] = []
-    inputs = [s for s in mdef.body.stmts if isinstance(s, ast.InputStmt)]
-    expects = [s for s in mdef.body.stmts if isinstance(s, ast.ExpectStmt)]
-    steps = tuple(s for s in mdef.body.stmts if not isinstance(s, ast.InputStmt | ast.ExpectStmt))
-    for extra in inputs[1:]:
-        diags.append(Diagnostic("duplicate", "a model has one `input`", extra.span))
-    shape: Shape | None = None
-    if not inputs:
+    stmts = mdef.body.stmts
+    expects = [s for s in stmts if isinstance(s, ast.ExpectStmt)]
+    outputs = [s for s in stmts if isinstance(s, ast.OutputStmt)]
+    top = (ast.InputStmt, ast.NamedInput, ast.ExpectStmt, ast.OutputStmt)
+    steps = tuple(s for s in stmts if not isinstance(s, top))
+    elab = Elaborator(blocks, static)
+    scope: dict[str, Value] = {}
+    inputs, known, diags = model_inputs(mdef, elab, scope)
+    for extra in outputs[1:]:
         diags.append(
             Diagnostic(
-                "input",
-                f"model `{mdef.name}` has no `input`",
-                mdef.name_span,
-                help="state the per-sample input shape, e.g. `input [3, 32, 32]`",
+                "duplicate",
+                "a model has one `output` line",
+                extra.span,
+                help="list several outputs on one line: `output a, b`",
             )
         )
-    else:
-        shape, problem = _input_shape(inputs[0])
-        if problem:
-            diags.append(problem)
-    elab = Elaborator(blocks, static)
+    flow = inputs[0] if inputs and known else None
     children: list[Node] = []
+    outs: tuple[Tensor, ...] | None = None
     try:
-        end = elab.seq(steps, shape, {}, children, "", Frame())
+        end = elab.seq(steps, flow, scope, children, "", Frame())
+        if outputs:
+            outs = given_out(elab, outputs[0], scope, Frame())
+        elif end is not None:
+            outs = (end,)
+            elab.consumed.add(end.id)
     except LimitExceeded:
-        end = None
+        pass
     diags += elab.diagnostics
-    if shape is None or end is None or any(d.severity.value == "error" for d in diags):
+    if flow is None or outs is None or any(d.severity.value == "error" for d in diags):
         return None, diags
-    root = Elaborator.group("", "", mdef.span, shape, end, children)
+    warnings = elab.names.unused(elab.consumed)
+    diags += warnings
+    root = Elaborator.group("", "", mdef.span, flow, outs, children)
+    root.inputs = [v.id for v in inputs]  # the model's forward takes every input, in order
     for stmt in expects:
         diags += check_expect(stmt, root)
     model = Model.model_construct(
         name=mdef.name,
         span=mdef.name_span,
-        input=shape,
-        output=end,
+        input=flow.shape,
+        output=outs[0].shape,
         params=root.params,
         buffers=root.buffers,
         macs=root.macs,
         root=root,
         train=train,
+        values=elab.values,
+        inputs=root.inputs,
+        outputs=root.outputs,
+        warnings=warnings,
     )
     return model, diags
-
-
-def _input_shape(stmt: ast.InputStmt) -> tuple[Shape | None, Diagnostic | None]:
-    env = Env({}, has_shape=False)
-    try:
-        value = evaluate(stmt.shape, env)
-        dims = value if isinstance(value, list) else [value]
-        for dim in dims:  # a bare word in the shape is an unknown name, said as such
-            require(dim, stmt.shape.span, env)
-    except EvalError as err:
-        return None, err.diagnostic
-    ok = all(isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in dims)
-    if ok and len(dims) in (1, 3):
-        return tuple(dims), None
-    shown = show(value) if not isinstance(value, Symbol) else value.name
-    return None, Diagnostic(
-        "input",
-        f"`input` must be [features] or [channels, height, width] of positive whole "
-        f"numbers, got {shown}",
-        stmt.shape.span,
-        help="e.g. `input [3, 32, 32]` for CIFAR-10 or `input [64]` for 64 features",
-    )
 
 
 def _train_sections(

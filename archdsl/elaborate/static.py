@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from archdsl.diagnostics import Diagnostic, Note
+from archdsl.diagnostics import Diagnostic, Note, Span
 from archdsl.diagnostics.suggest import did_you_mean
 from archdsl.ir.reserved import reserved_label
 from archdsl.ops import OPS
@@ -26,6 +26,8 @@ def walk(stmts: tuple[ast.Stmt, ...]) -> Iterator[ast.Stmt | ast.Step]:
         yield item
         if isinstance(item, ast.Chain):
             todo.extend(reversed(item.steps))
+        elif isinstance(item, ast.Assign):
+            todo.append(item.chain)
         elif isinstance(item, ast.Residual):
             if item.project:
                 todo.extend(reversed(item.project.stmts))
@@ -53,7 +55,19 @@ def iter_steps(stmts: tuple[ast.Stmt, ...]) -> Iterator[ast.Step]:
 
 
 def _steps_of(stmts: tuple[ast.Stmt, ...]) -> list[ast.Step]:
-    return [s for stmt in stmts if isinstance(stmt, ast.Chain) for s in stmt.steps]
+    chains = [s.chain if isinstance(s, ast.Assign) else s for s in stmts]
+    return [s for chain in chains if isinstance(chain, ast.Chain) for s in chain.steps]
+
+
+def given_names(stmts: tuple[ast.Stmt, ...]) -> Iterator[tuple[str, Span | None]]:
+    """Every name a body gives a value (assignments, inputs, labels), nested ones included."""
+    for item in walk(stmts):
+        if isinstance(item, ast.Assign):
+            yield from zip(item.names, item.name_spans, strict=True)
+        elif isinstance(item, ast.NamedInput):
+            yield item.name, item.name_span
+        elif isinstance(item, ast.Chain) and item.label is not None:
+            yield item.label, None
 
 
 # Ops other libraries have and archdsl has not: a spelling suggestion would
@@ -73,12 +87,25 @@ class StaticChecker:
         # A lower bound on the ops each block expands to, filled by check_call_graph.
         self.min_sizes: dict[str, int] = {}
         self.min_block_steps: dict[str, int] = {}
+        # Every name a model or block gives a value or passes in as a parameter: a step
+        # written as one of these is a value, which elaboration looks up in its scope.
+        self.value_names: set[str] = set()
 
     # ---- names and arguments ------------------------------------------------
-    def check_body(self, stmts: tuple[ast.Stmt, ...]) -> list[Diagnostic]:
+    def check_body(
+        self, stmts: tuple[ast.Stmt, ...], params: tuple[str, ...] = ()
+    ) -> list[Diagnostic]:
         diags: list[Diagnostic] = []
+        names = set(params)
+        for name, span in given_names(stmts):
+            names.add(name)
+            if span is not None and name != "_":
+                diags += self._check_value_name(name, span)
+        self.value_names |= names
         for item in walk(stmts):
             if isinstance(item, ast.Call):
+                if item.name in names and item.name not in OPS and item.name not in self.blocks:
+                    continue  # a value's name as a step: elaboration looks it up
                 diags += self._check_call(item)
             elif isinstance(item, ast.Chain) and item.label and reserved_label(item.label):
                 diags.append(
@@ -90,6 +117,19 @@ class StaticChecker:
                     )
                 )
         return diags
+
+    def _check_value_name(self, name: str, span: Span) -> list[Diagnostic]:
+        what = "an op" if name in OPS else "a block" if name in self.blocks else None
+        if what is None:
+            return []
+        return [
+            Diagnostic(
+                "duplicate",
+                f"value `{name}` has the name of {what}",
+                span,
+                help=f"choose another name, e.g. `{name}_out`; `{name}` as a step means {what}",
+            )
+        ]
 
     def _check_call(self, call: ast.Call) -> list[Diagnostic]:
         diags: list[Diagnostic] = []
@@ -113,6 +153,9 @@ class StaticChecker:
             ]
         seen: set[str] = set()
         positional = [a for a in call.args if a.name is None]
+        joins = call.name in OPS and OPS[call.name].takes_values()
+        if joins:
+            positional = []  # the values a merge joins, checked as it is elaborated
         if len(positional) > len(names):
             extra = positional[len(names)]
             diags.append(
@@ -140,7 +183,7 @@ class StaticChecker:
                             help="put positional arguments first",
                         )
                     )
-                if i < len(names):
+                if i < len(names) and not joins:
                     seen.add(names[i])
                 continue
             span = arg.name_span or arg.span
@@ -192,7 +235,7 @@ class StaticChecker:
                         help="put parameters with defaults last",
                     )
                 )
-        return diags + self.check_body(block.body.stmts)
+        return diags + self.check_body(block.body.stmts, tuple(p.name for p in block.params))
 
     # ---- recursion and depth ---------------------------------------------------
     def check_call_graph(self) -> list[Diagnostic]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from archdsl.diagnostics import Diagnostic, Span
 from archdsl.elaborate.expr import Env, evaluate
-from archdsl.elaborate.values import Call, EvalError, Symbol, Value
+from archdsl.elaborate.values import Call, EvalError, Ref, Symbol, Value
 from archdsl.ir import CallValue, ConfigValue, TrainEntry
 from archdsl.syntax import ast
 
@@ -36,7 +36,7 @@ def convert(expr: ast.Expr, path: str, spans: dict[str, Span]) -> ConfigValue:
 def _data(value: Value) -> ConfigValue:
     """A computed value as config data. Computation may yield any value, a call or
     a list included (`sgd(lr=0.1) if fast else adam()`); its parts share its span."""
-    if isinstance(value, Symbol):
+    if isinstance(value, Symbol | Ref):  # train sections see no values; kept for the type
         return value.name
     if isinstance(value, tuple | list):
         return [_data(v) for v in value]

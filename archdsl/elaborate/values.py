@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archdsl.diagnostics import Diagnostic, Span
+
+if TYPE_CHECKING:
+    from archdsl.ir import Value as Tensor
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +36,23 @@ class Call:
     span: Span
 
 
-Value = int | float | bool | str | tuple[int, int] | list[Any] | Symbol | Call
+@dataclass(slots=True, eq=False)
+class Ref:
+    """A name bound to a value of the graph (a tensor), as scopes hold it.
+
+    `tensor` is None where an earlier error left the value unknown; uses stay
+    silent. `used` is set by every mention of the name, so a value read only
+    for its shape (`x.channels`) is not reported as unused.
+    """
+
+    name: str
+    tensor: Tensor | None
+    span: Span  # where the name was given
+    used: bool = False
+    warn: bool = True  # whether to warn when unused (labels name modules, not values)
+
+
+Value = int | float | bool | str | tuple[int, int] | list[Any] | Symbol | Call | Ref
 
 
 class EvalError(Exception):
@@ -67,6 +86,8 @@ def type_name(value: Any) -> str:
         return "a list"
     if isinstance(value, Symbol):
         return f"the name `{value.name}`"
+    if isinstance(value, Ref):
+        return f"the value `{value.name}`"
     return "a call"
 
 
@@ -80,7 +101,7 @@ def show(value: Any) -> str:
         return "[" + ", ".join(show(v) for v in value) + "]"
     if isinstance(value, str):
         return f'"{value}"'
-    if isinstance(value, Symbol):
+    if isinstance(value, Symbol | Ref):
         return value.name
     if isinstance(value, float):
         return repr(value)

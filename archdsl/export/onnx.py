@@ -91,25 +91,31 @@ def export_onnx(
     check_opset(opset, exporter)
     # torch.export takes a batch of 1 for a constant; tracing does not, and is
     # quicker with one sample.
-    example = torch.zeros((2 if exporter == "dynamo" else 1, *model.input))
+    batch = 2 if exporter == "dynamo" else 1
+    in_names, shapes = inputs_of(model)
+    out_names, batched = outputs_of(model)
+    examples = tuple(torch.zeros((batch, *shape)) for shape in shapes)
     was_training = module.training
     module.eval()
     # Each exporter marks the batch dimension dynamic in its own way.
-    dynamic: dict[str, Any] = (
-        {"dynamic_shapes": ({0: torch.export.Dim(BATCH)},), "external_data": False}
-        if exporter == "dynamo"
-        else {"dynamic_axes": {INPUT_NAME: {0: BATCH}, OUTPUT_NAME: {0: BATCH}}}
-    )
+    dynamic: dict[str, Any]
+    if exporter == "dynamo":
+        dim = torch.export.Dim(BATCH)  # one batch, shared by every input
+        dynamic = {"dynamic_shapes": tuple({0: dim} for _ in shapes), "external_data": False}
+    else:
+        axes = {name: {0: BATCH} for name in in_names}
+        axes |= {name: {0: BATCH} for name, b in zip(out_names, batched, strict=True) if b}
+        dynamic = {"dynamic_axes": axes}
     try:
         with _quiet():
             torch.onnx.export(
                 module,
-                (example,),
+                examples,
                 str(path),
                 dynamo=exporter == "dynamo",
                 opset_version=opset,
-                input_names=[INPUT_NAME],
-                output_names=[OUTPUT_NAME],
+                input_names=in_names,
+                output_names=out_names,
                 verbose=False,
                 **dynamic,
             )
@@ -129,6 +135,24 @@ def export_onnx(
     # The path, not a loaded proto: the checker then reads even a large file in C++.
     onnx.checker.check_model(str(path))
     return Exported(path, opset, path.stat().st_size, (BATCH, *model.input), (BATCH, *model.output))
+
+
+def inputs_of(model: Model) -> tuple[list[str], list[tuple[int, ...]]]:
+    """The ONNX input names and per-sample shapes: `input`, or each input's own name."""
+    if len(model.inputs) <= 1:
+        return [INPUT_NAME], [model.input]
+    values = [model.values[v] for v in model.inputs]
+    return [v.name or v.id.lstrip("@") for v in values], [v.shape for v in values]
+
+
+def outputs_of(model: Model) -> tuple[list[str], list[bool]]:
+    """The ONNX output names (`output`, or each output value's name) and whether each
+    has a batch axis."""
+    if len(model.outputs) <= 1:
+        return [OUTPUT_NAME], [True]
+    values = [model.values[v] for v in model.outputs]
+    names = [v.name or f"{OUTPUT_NAME}_{i}" for i, v in enumerate(values)]
+    return names, [v.batched for v in values]
 
 
 @contextlib.contextmanager

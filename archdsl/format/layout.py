@@ -317,8 +317,13 @@ def _shape(node: Any) -> Any:
     """An AST with its spans left out: what the spec means, wherever it is written."""
     from archdsl.diagnostics import Span
 
+    def position(value: Any) -> bool:  # a span, or the spans of several names
+        return isinstance(value, Span) or (
+            isinstance(value, tuple) and bool(value) and all(isinstance(v, Span) for v in value)
+        )
+
     if isinstance(node, tuple) and hasattr(node, "_fields"):
-        return (type(node).__name__, *(_shape(v) for v in node if not isinstance(v, Span)))
+        return (type(node).__name__, *(_shape(v) for v in node if not position(v)))
     if isinstance(node, list | tuple):
         return tuple(_shape(v) for v in node)
     return node

@@ -1,5 +1,6 @@
 """The intermediate representation: validated, statically analysed models."""
 
+from archdsl.ir.flow import is_chain, plain_chain
 from archdsl.ir.nodes import (
     BlockNode,
     GroupNode,
@@ -13,6 +14,7 @@ from archdsl.ir.nodes import (
     describe,
 )
 from archdsl.ir.program import CallValue, ConfigValue, Model, Program, TrainEntry
+from archdsl.ir.value import Value
 
 __all__ = [
     "BlockNode",
@@ -29,5 +31,8 @@ __all__ = [
     "ResidualNode",
     "Shape",
     "TrainEntry",
+    "Value",
     "describe",
+    "is_chain",
+    "plain_chain",
 ]

@@ -2,7 +2,9 @@
 
 Shapes are per sample; the batch dimension is implicit. Every node records
 where in the source it came from, and its `path` is the dotted name the torch
-backend gives the matching module.
+backend gives the matching module. Data flows between nodes as values (see
+`value.py`): each node lists the ids of the values it reads and makes, so the
+tree of modules is also a graph of values.
 """
 
 from __future__ import annotations
@@ -26,11 +28,15 @@ class NodeBase(BaseModel):
     name: str
     path: str
     span: Span
-    in_shape: Shape
-    out_shape: Shape
+    in_shape: Shape  # the first input's shape; () for a node without input
+    out_shape: Shape  # the first output's shape
     params: int
     buffers: int
     macs: int
+    # Value ids: what the node reads (the flowing value first; for a composite,
+    # the values its insides read from outside) and what it makes or exposes.
+    inputs: list[str] = Field(default_factory=list)
+    outputs: list[str] = Field(default_factory=list)
 
     def subnodes(self) -> list[Node]:
         return []

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypeAliasType
 
-from archdsl.diagnostics import Span
+from archdsl.diagnostics import Diagnostic, Span
 from archdsl.ir.nodes import GroupNode, Shape
+from archdsl.ir.value import Value
 
 
 class CallValue(BaseModel):
@@ -41,13 +42,19 @@ class Model(BaseModel):
 
     name: str
     span: Span
-    input: Shape
-    output: Shape
+    input: Shape  # the first input's shape
+    output: Shape  # the first output's shape
     params: int
     buffers: int
     macs: int
     root: GroupNode
     train: list[TrainEntry] = Field(default_factory=list)
+    # The graph of values: every value by id, and the model's inputs and outputs in order.
+    values: dict[str, Value] = Field(default_factory=dict)
+    inputs: list[str] = Field(default_factory=list)
+    outputs: list[str] = Field(default_factory=list)
+    # What elaboration warned of (a value never used); not part of the IR's JSON.
+    warnings: list[Diagnostic] = Field(default_factory=list, repr=False, exclude=True)
 
     def __repr__(self) -> str:
         # The default repr prints the whole IR: 65k characters for a ResNet-50.

@@ -8,8 +8,9 @@ naming the argument at fault so the diagnostic points at it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
@@ -33,6 +34,14 @@ class ShapeError(Exception):
         self.help = help
 
 
+class Operand(NamedTuple):
+    """One input of an op with several: its shape, per sample where `batched`, else
+    the whole stored shape of a value shared by every sample (a `param`)."""
+
+    shape: Shape
+    batched: bool = True
+
+
 class Op(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True, defer_build=True)
 
@@ -45,6 +54,12 @@ class Op(BaseModel):
     # Bare words an argument accepts, such as `same` for padding.
     symbols: ClassVar[dict[str, tuple[str, ...]]] = {}
     doc: ClassVar[str] = ""
+    # How many values the op takes, (fewest, most; None: any number). A one-input op
+    # takes the flowing value; an op taking several lists them as positional
+    # arguments (`add(a, b)`), and one taking none starts a value (`param`).
+    arity: ClassVar[tuple[int, int | None]] = (1, 1)
+    # How many values it makes; None where its arguments say (`chunk(3)`).
+    outputs: ClassVar[int | None] = 1
 
     # Argument names in positional order, and the required ones; set per subclass.
     _arg_names: ClassVar[tuple[str, ...]] = ()
@@ -65,6 +80,11 @@ class Op(BaseModel):
     @classmethod
     def required_args(cls) -> tuple[str, ...]:
         return cls._required
+
+    @classmethod
+    def takes_values(cls) -> bool:
+        """Whether its positional arguments are the values it joins, not its fields."""
+        return cls.arity != (1, 1) and cls.arity != (0, 0)
 
     @classmethod
     def signature(cls) -> list[tuple[str, str | None]]:
@@ -103,6 +123,27 @@ class Op(BaseModel):
     def macs(self, shape: Shape, out: Shape) -> int:
         """Multiply-accumulates of weights (conv and linear only), batch 1."""
         return 0
+
+    # ---- several inputs and outputs -------------------------------------------
+    # Elaboration and the backend call these; by default they delegate to the
+    # one-input methods above, so a one-in one-out op implements only those.
+    def output_shapes(self, ins: Sequence[Operand]) -> list[Shape]:
+        """The shape of each output value."""
+        return [self.output_shape(ins[0].shape)]
+
+    def params_of(self, ins: Sequence[Operand]) -> int:
+        return self.params(ins[0].shape)
+
+    def buffers_of(self, ins: Sequence[Operand]) -> int:
+        return self.buffers(ins[0].shape)
+
+    def macs_of(self, ins: Sequence[Operand], outs: Sequence[Shape]) -> int:
+        return self.macs(ins[0].shape, outs[0])
+
+    def torch_of(self, ins: Sequence[Operand], outs: Sequence[Shape]) -> nn.Module:
+        """The module; with several inputs its forward takes them in order, and with
+        several outputs it returns a tuple."""
+        return self.to_torch(ins[0].shape, outs[0])
 
     # ---- backend -------------------------------------------------------------
     def to_torch(self, shape: Shape, out: Shape) -> nn.Module:

@@ -23,8 +23,11 @@ from archdsl.ops.base import Op
 from archdsl.ops.conv import Conv
 from archdsl.ops.dropout import Dropout, Dropout2d
 from archdsl.ops.linear import Linear
+from archdsl.ops.merge import Add, Concat, Mul
 from archdsl.ops.norm import BatchNorm, GroupNorm, LayerNorm, LocalResponseNorm
+from archdsl.ops.param import Param
 from archdsl.ops.pool import AdaptiveAvgPool, AdaptiveMaxPool, AvgPool, MaxPool
+from archdsl.ops.split import Chunk, Split
 from archdsl.ops.stochastic_depth import StochasticDepth
 from archdsl.ops.structural import Flatten, Identity, PadChannels, Scale
 
@@ -57,6 +60,12 @@ OP_CLASSES: tuple[type[Op], ...] = (
     Identity,
     Scale,
     PadChannels,
+    Add,
+    Mul,
+    Concat,
+    Param,
+    Chunk,
+    Split,
 )
 
 OPS: dict[str, type[Op]] = {}

@@ -46,18 +46,46 @@ def fmt_hw(h: int, w: int) -> str:
     return f"{h}x{w}"
 
 
+# The batch axis in a full shape (batch first, then the per-sample shape).
+BATCH = -1
+
+
+def full_shape(shape: Shape, batched: bool) -> Shape:
+    """The tensor's whole shape: the batch axis before a batched value's per-sample shape."""
+    return (BATCH, *shape) if batched else shape
+
+
+def broadcast_clash(shapes: list[Shape]) -> int | None:
+    """The first axis, counted from the end (-1 is the last), where numpy's
+    broadcasting of full shapes fails; None where they broadcast. The batch axis
+    broadcasts against 1 only."""
+    rank = max(len(s) for s in shapes)
+    for axis in range(-rank, 0):
+        sizes = {s[axis] for s in shapes if len(s) >= -axis} - {1}
+        if len(sizes) > 1:
+            return axis
+    return None
+
+
+def broadcast(shapes: list[Shape]) -> Shape:
+    """numpy's broadcast of full shapes that do not clash: right-aligned, 1 stretches."""
+    rank = max(len(s) for s in shapes)
+    out: list[int] = []
+    for axis in range(-rank, 0):
+        sizes = {s[axis] for s in shapes if len(s) >= -axis} - {1}
+        out.append(sizes.pop() if sizes else 1)
+    return tuple(out)
+
+
+def fmt_full(shape: Shape) -> str:
+    """A full shape, the batch axis shown as N: `[N, 64, 1, 1]` or `[1, 1, 768]`."""
+    return "[" + ", ".join("N" if d == BATCH else str(d) for d in shape) + "]"
+
+
 def broadcast_shapes(a: Shape, b: Shape) -> Shape | None:
     """numpy's broadcast of two shapes, right-aligned; None where they cannot broadcast.
 
     Aligned sides must be equal or one of them 1; the shorter shape is padded
     with 1s on the left.
     """
-    rank = max(len(a), len(b))
-    left = (1,) * (rank - len(a)) + a
-    right = (1,) * (rank - len(b)) + b
-    out: list[int] = []
-    for x, y in zip(left, right, strict=True):
-        if x != y and 1 not in (x, y):
-            return None
-        out.append(y if x == 1 else x)
-    return tuple(out)
+    return None if broadcast_clash([a, b]) is not None else broadcast([a, b])

@@ -31,6 +31,16 @@ class InAttr(NamedTuple):
     attr_span: Span
 
 
+class ValueAttr(NamedTuple):
+    """`x.channels`: a property of the shape of the named value `x`."""
+
+    name: str
+    attr: str
+    span: Span
+    name_span: Span
+    attr_span: Span
+
+
 class ListExpr(NamedTuple):
     items: tuple[Expr, ...]
     span: Span
@@ -64,7 +74,7 @@ class FuncCall(NamedTuple):
     name_span: Span
 
 
-Expr = Literal | Name | InAttr | ListExpr | BinOp | UnaryOp | CondExpr | FuncCall
+Expr = Literal | Name | InAttr | ValueAttr | ListExpr | BinOp | UnaryOp | CondExpr | FuncCall
 
 
 class Arg(NamedTuple):
@@ -159,6 +169,32 @@ class InputStmt(NamedTuple):
     span: Span
 
 
+class NamedInput(NamedTuple):
+    """`input image: [3, 224, 224]` in a model; `input x` (no shape) in a block."""
+
+    name: str
+    shape: Expr | None
+    span: Span
+    name_span: Span
+
+
+class Assign(NamedTuple):
+    """`e1 = conv(16, 3x3) -> relu` or `a, b = chunk(2)`: names the chain's results."""
+
+    names: tuple[str, ...]
+    name_spans: tuple[Span, ...]
+    chain: Chain
+    span: Span
+
+
+class OutputStmt(NamedTuple):
+    """`output logits, aux`: the values a model or block gives out, in order."""
+
+    names: tuple[str, ...]
+    name_spans: tuple[Span, ...]
+    span: Span
+
+
 class ExpectItem(NamedTuple):
     key: str
     value: Expr
@@ -171,7 +207,7 @@ class ExpectStmt(NamedTuple):
     span: Span
 
 
-Stmt = Chain | Let | InputStmt | ExpectStmt
+Stmt = Chain | Let | InputStmt | ExpectStmt | NamedInput | Assign | OutputStmt
 
 
 # ---- top level --------------------------------------------------------------------

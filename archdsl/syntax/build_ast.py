@@ -93,8 +93,23 @@ class AstBuilder(Transformer[Token, Any]):
     def body(self, ch: list[Any]) -> ast.Body:
         return ast.Body(tuple(ch[1:-1]), self._span(ch))
 
-    def input_stmt(self, ch: list[Any]) -> ast.InputStmt:
+    def input_stmt(self, ch: list[Any]) -> ast.InputStmt | ast.NamedInput:
+        if isinstance(ch[1], ast.Name):  # `input x`: names the value flowing into a block
+            return ast.NamedInput(ch[1].id, None, self._span(ch), ch[1].span)
         return ast.InputStmt(ch[1], self._span(ch))
+
+    def named_input(self, ch: list[Any]) -> ast.NamedInput:
+        return ast.NamedInput(str(ch[1]), ch[2], self._span(ch), self._tok(ch[1]))
+
+    def assign(self, ch: list[Any]) -> ast.Assign:
+        names = ch[:-1]
+        spans = tuple(self._tok(n) for n in names)
+        return ast.Assign(tuple(str(n) for n in names), spans, ch[-1], self._span(ch))
+
+    def output_stmt(self, ch: list[Any]) -> ast.OutputStmt:
+        names = ch[1:]
+        spans = tuple(self._tok(n) for n in names)
+        return ast.OutputStmt(tuple(str(n) for n in names), spans, self._span(ch))
 
     def expect_stmt(self, ch: list[Any]) -> ast.ExpectStmt:
         return ast.ExpectStmt(tuple(ch[1:]), self._span(ch))
@@ -121,6 +136,9 @@ class AstBuilder(Transformer[Token, Any]):
         return tuple(
             a if isinstance(a, ast.Arg) else ast.Arg(None, a, a.span) for a in self._nodes(ch)
         )
+
+    def merge_call(self, ch: list[Any]) -> ast.Call:
+        return self.call(ch)
 
     def kwarg(self, ch: list[Any]) -> ast.Arg:
         return ast.Arg(str(ch[0]), ch[1], self._span(ch), self._tok(ch[0]))
@@ -182,6 +200,11 @@ class AstBuilder(Transformer[Token, Any]):
 
     def in_attr(self, ch: list[Token]) -> ast.InAttr:
         return ast.InAttr(str(ch[1]), self._span(ch), self._tok(ch[1]))
+
+    def value_attr(self, ch: list[Token]) -> ast.ValueAttr:
+        name, attr = ch
+        span = self._span(ch)
+        return ast.ValueAttr(str(name), str(attr), span, self._tok(name), self._tok(attr))
 
     def list_lit(self, ch: list[Any]) -> ast.ListExpr:
         return ast.ListExpr(tuple(self._nodes(ch)), self._span(ch))

@@ -11,7 +11,7 @@ KEYWORDS = {
     "INPUT": "input", "EXPECT": "expect", "LET": "let", "RESIDUAL": "residual",
     "_PROJECT": "project", "CONCAT": "concat", "ADD": "add", "REPEAT": "repeat",
     "_AS": "as", "IF": "if", "_ELSE": "else", "AND": "and", "OR": "or", "NOT": "not",
-    "IN": "in", "TRUE": "true", "FALSE": "false", "MUL": "mul",
+    "IN": "in", "TRUE": "true", "FALSE": "false", "OUTPUT": "output", "MUL": "mul",
 }  # fmt: skip
 
 PUNCTUATION = {
@@ -68,7 +68,7 @@ def describe_expected(expected: set[str]) -> str:
         parts.append("a value")
     if "NAME" in names and names & {"RESIDUAL", "CONCAT", "ADD", "MUL", "REPEAT", "IF"}:
         names -= {"NAME", "RESIDUAL", "CONCAT", "ADD", "MUL", "REPEAT", "IF", "LBRACE"}
-        names -= {"INPUT", "EXPECT", "LET"}
+        names -= {"INPUT", "OUTPUT", "EXPECT", "LET"}
         parts.append("a step")
     # An operator may follow any value, so it is worth naming only when nothing else fits.
     if names - _OPERATORS:
@@ -132,6 +132,7 @@ _CLOSERS = {"LPAR": "RPAR", "LSQB": "RSQB"}
 _NEVER_BRACKETED = {
     "_ARROW", "LBRACE", "BAR", "_COLON", "_USE", "_BLOCK", "_MODEL", "TRAIN", "INPUT",
     "EXPECT", "LET", "RESIDUAL", "_PROJECT", "CONCAT", "ADD", "REPEAT", "_AS", "MUL",
+    "OUTPUT",
 }  # fmt: skip
 _NEEDS_A_STEP = {
     "_ARROW": "`->` must be followed by a step",

@@ -81,10 +81,25 @@ def train_config(model: Model, overrides: list[Override] | tuple[()] = ()) -> Tr
         raise ArchError(
             [_describe(dict(err), raw, origins, model) for err in exc.errors()]
         ) from None
+    if len(model.inputs) > 1 or len(model.outputs) > 1:
+        raise ArchError([several_ends(model)])
     found = problems(config, model.name, model.input, model.output)
     if found:
         raise ArchError([_located(p.loc, p.message, p.help, origins) for p in found])
     return config
+
+
+def several_ends(model: Model) -> Diagnostic:
+    """Training feeds one batch and scores one output: a model with several cannot train."""
+    ins, outs = len(model.inputs), len(model.outputs)
+    return Diagnostic(
+        "train",
+        f"model `{model.name}` has {ins} input{'s' if ins > 1 else ''} and {outs} "
+        f"output{'s' if outs > 1 else ''}; training takes one of each",
+        model.span,
+        help="train a model of one input and one `output`; a loss over several outputs "
+        "(an auxiliary head) is not supported yet",
+    )
 
 
 def _spans_of(entry: TrainEntry) -> SpanOf:

@@ -15,11 +15,22 @@ from archdsl.export.eject.class_source import class_source
 from archdsl.export.eject.classes import ClassDef, class_name
 from archdsl.export.eject.derive import Deriver, EjectError, Observed
 from archdsl.export.eject.helpers import HELPERS, NEEDS
-from archdsl.ir import Model
+from archdsl.ir import Model, is_chain
 from archdsl.ops.shape_math import fmt_shape
 from archdsl.syntax.parser import parse
 
-__all__ = ["EjectError", "eject"]
+__all__ = ["EjectError", "eject", "unsupported"]
+
+
+def unsupported(model: Model) -> str | None:
+    """Why `model` cannot be ejected yet, or None: eject writes chains of modules."""
+    if is_chain(model):
+        return None
+    return (
+        f"eject writes models whose steps form chains; `{model.name}` joins named values "
+        "(several inputs or outputs, merges such as add(a, b), or a `param`). "
+        "Build it with archdsl.build, or export it with --onnx"
+    )
 
 
 def eject(model: Model, sources: dict[str, str] | None = None, source: str | None = None) -> str:

@@ -1,0 +1,27 @@
+"""A value of the graph IR: a tensor some node makes and others read."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from archdsl.diagnostics import Span
+
+Shape = tuple[int, ...]
+
+
+class Value(BaseModel):
+    """One tensor flowing between nodes.
+
+    `id` is unique in its model: an op's first output is its path, further ones
+    `path#1`, `path#2`; a model input is `@name`. `shape` is per sample, unless
+    the value is shared by every sample (`batched` false, a `param`): then it is
+    the whole stored shape.
+    """
+
+    model_config = ConfigDict(defer_build=True, extra="forbid")
+
+    id: str
+    shape: Shape
+    batched: bool = True
+    span: Span
+    name: str | None = None
