@@ -28,12 +28,20 @@ def test_command_list_shows_whole_descriptions() -> None:
     assert re.search(r"\n  eject +" + re.escape(eject) + "\n", text)
     lsp = "Serve the Language Server Protocol on stdin and stdout, for editors."
     assert re.search(r"\n  lsp +" + re.escape(lsp) + "\n", text)
+    assert re.search(r"\n  weights +Import pretrained weights\.\n", text)
     assert "...\n" not in text.split("Commands:")[1]
     assert "--install-completion" in text
 
 
 def test_every_output_is_dash_o_and_old_flags_are_hidden() -> None:
-    for command in (["export"], ["eject"], ["graph"], ["train"], ["data", "cifar10"]):
+    for command in (
+        ["export"],
+        ["eject"],
+        ["graph"],
+        ["train"],
+        ["data", "cifar10"],
+        ["weights", "import"],
+    ):
         text = runner.invoke(app, [*command, "-h"], terminal_width=200).stdout
         assert re.search(r"-o, --output (FILE|DIR)", text), command
         assert "--onnx" not in text and "--out " not in text

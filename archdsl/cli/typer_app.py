@@ -18,6 +18,7 @@ from archdsl.cli.graph import graph
 from archdsl.cli.lsp import lsp
 from archdsl.cli.predict import predict
 from archdsl.cli.train import train
+from archdsl.cli.weights import weights_app
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
@@ -43,6 +44,7 @@ _command(evaluate, "eval")
 _command(predict)
 _command(lsp)
 app.add_typer(data_app, name="data", short_help=data_app.info.help)
+app.add_typer(weights_app, name="weights", short_help=weights_app.info.help)
 
 
 def _print_version(value: bool) -> None:

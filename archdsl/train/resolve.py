@@ -19,6 +19,7 @@ from archdsl.diagnostics.suggest import did_you_mean
 from archdsl.ir import CallValue, ConfigValue, Model, TrainEntry
 from archdsl.train.compat import Loc, problems
 from archdsl.train.config import CALLS, CHOICES, TrainConfig
+from archdsl.train.freeze_paths import freeze_problems
 
 SpanOf = Callable[[str], Span]
 # The code of the one error that only matters to `archdsl train`: a section may set
@@ -84,6 +85,7 @@ def train_config(model: Model, overrides: list[Override] | tuple[()] = ()) -> Tr
     if len(model.inputs) > 1 or len(model.outputs) > 1:
         raise ArchError([several_ends(model)])
     found = problems(config, model.name, model.input, model.output)
+    found += freeze_problems(config, model)
     if found:
         raise ArchError([_located(p.loc, p.message, p.help, origins) for p in found])
     return config
