@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import torch
 
 import archdsl
 from archdsl.report import zoo_table
@@ -44,7 +45,12 @@ ZOO_OUTPUTS = {
     "inception_resnet_v2": [1000],
     "mobilenet_v1": [1000],
     "mobilenet_v2": [1000],
+    "swin_t": [1000],
 }
+
+# Numbers and state_dict shapes of torchvision's newer models, copied from the
+# shared reference (../shared/reference/modern_models.json) for the specs here.
+MODERN = ROOT / "tests" / "reference" / "modern_models.json"
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +75,33 @@ def test_zoo_spec_matches_its_reference(name: str, ground_truth: dict[str, Any])
         assert model.macs == reference["macs"]
 
 
+@pytest.mark.parametrize("name", sorted(json.loads(MODERN.read_text(encoding="utf-8"))["models"]))
+def test_modern_spec_matches_torchvision_exactly(name: str) -> None:
+    reference = json.loads(MODERN.read_text(encoding="utf-8"))["models"][name]
+    model = archdsl.load(SPECS / f"{name}.arch").model()
+    assert list(model.input) == reference["input"]
+    assert (model.params, model.buffers, model.macs) == (
+        reference["params"],
+        reference["buffers"],
+        reference["macs"],
+    )
+    # The spec's structure follows torchvision's modules, so the tensors come in
+    # its order; the keys differ (`stage1.0...` for `features.1...`).
+    with torch.device("meta"):
+        module = archdsl.build(model)
+    shapes = [list(t.shape) for t in module.state_dict().values()]
+    assert shapes == [shape for _, shape in reference["state_dict"]]
+
+
+def test_swin_t_attention_share_of_the_macs() -> None:
+    model = archdsl.load(SPECS / "swin_t.arch").model()
+    # Each of the 12 blocks: 2 products of every token with the 49 of its window.
+    per_stage = [(56 * 56, 96, 2), (28 * 28, 192, 2), (14 * 14, 384, 6), (7 * 7, 768, 2)]
+    assert model.attention_macs == sum(2 * t * 49 * d * n for t, d, n in per_stage)
+    result = run_cli("check", "specs/swin_t.arch")
+    assert "Attention    140,141,568 MACs  (3.1%, in q·kᵀ and attn·v)" in result.stdout
+
+
 def test_every_reference_model_has_a_spec(ground_truth: dict[str, Any]) -> None:
     assert set(ground_truth) <= set(ZOO_OUTPUTS)
     assert set(ZOO_OUTPUTS) <= {p.stem for p in SPECS.glob("*.arch")}
@@ -91,7 +124,13 @@ def test_check_json_reports_published_counts(name: str, params: int, macs: int) 
 
 @pytest.mark.parametrize(
     ("name", "limit"),
-    [("resnet50", 40), ("googlenet", 40), ("mobilenet_v2", 40), ("inception_v3", 100)],
+    [
+        ("resnet50", 40),
+        ("googlenet", 40),
+        ("mobilenet_v2", 40),
+        ("inception_v3", 100),
+        ("swin_t", 60),
+    ],
 )
 def test_spec_with_its_library_blocks_is_short(name: str, limit: int) -> None:
     lines = spec_lines(SPECS / f"{name}.arch")

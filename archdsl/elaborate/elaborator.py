@@ -279,6 +279,7 @@ class Elaborator:
                 params=op.params(shape),
                 buffers=op.buffers(shape),
                 macs=op.macs(shape, out_shape),
+                attention_macs=op.attention_macs(shape, out_shape),
                 op=op,
             )
         )

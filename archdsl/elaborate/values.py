@@ -33,7 +33,7 @@ class Call:
     span: Span
 
 
-Value = int | float | bool | str | tuple[int, int] | list[Any] | Symbol | Call
+Value = int | float | bool | str | tuple[int, ...] | list[Any] | Symbol | Call
 
 
 class EvalError(Exception):
@@ -74,8 +74,8 @@ def show(value: Any) -> str:
     """A value as the user would write it."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, tuple) and len(value) == 2:
-        return f"{value[0]}x{value[1]}"
+    if isinstance(value, tuple):
+        return "x".join(map(str, value))
     if isinstance(value, list):
         return "[" + ", ".join(show(v) for v in value) + "]"
     if isinstance(value, str):

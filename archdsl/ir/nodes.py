@@ -31,6 +31,8 @@ class NodeBase(BaseModel):
     params: int
     buffers: int
     macs: int
+    # The part of `macs` in attention's q·kᵀ and attn·v products.
+    attention_macs: int = 0
 
     def subnodes(self) -> list[Node]:
         return []

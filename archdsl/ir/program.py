@@ -46,6 +46,7 @@ class Model(BaseModel):
     params: int
     buffers: int
     macs: int
+    attention_macs: int = 0  # the part of `macs` in attention's q·kᵀ and attn·v
     root: GroupNode
     train: list[TrainEntry] = Field(default_factory=list)
 

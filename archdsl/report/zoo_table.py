@@ -52,6 +52,7 @@ ZOO: tuple[Entry, ...] = (
     Entry("inception_resnet_v2", "Inception-ResNet-v2", "timm `inception_resnet_v2`"),
     Entry("mobilenet_v1", "MobileNet v1", "timm `mobilenetv1_100`"),
     Entry("mobilenet_v2", "MobileNet v2", "torchvision `mobilenet_v2`"),
+    Entry("swin_t", "Swin-T", "torchvision `swin_t`"),
     # Trained in the tests and the quick start, on data scikit-learn ships.
     Entry("breast_cancer_logistic", "Logistic regression on breast_cancer", ""),
     Entry("digits_mlp", "MLP on 8x8 digits", ""),

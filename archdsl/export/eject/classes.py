@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from archdsl.export.eject.express import CannotUnify, Env
+from archdsl.export.eject.helpers import HELPERS
 from archdsl.export.eject.spec_info import SpecInfo
 from archdsl.export.eject.template import (
     Expr,
@@ -26,7 +27,7 @@ from archdsl.export.eject.tree import Call, Instance, Merge, Rep, Res, Seq, Tree
 from archdsl.export.eject.unify import Unifier
 
 # Names the generated file defines or imports besides the block classes.
-RESERVED = frozenset({"Residual", "Concat", "Add", "Scale", "PadChannels", "OrderedDict", "F"})
+RESERVED = frozenset({*HELPERS, "OrderedDict", "F"})
 
 
 @dataclass(frozen=True)
