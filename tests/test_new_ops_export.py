@@ -15,7 +15,7 @@ from archdsl.backend.verify import verify
 from archdsl.export.eject import eject
 from archdsl.export.onnx import export_onnx
 from tests.new_op_specs import NEW_OP_SPECS
-from tests.test_eject import _model_class
+from tests.test_eject import _model_class, assert_passes_ruff
 from tests.test_export_onnx import _runner
 
 
@@ -72,3 +72,10 @@ def test_ejects_to_the_same_module(name: str) -> None:
     x = _example(model, name, 2)
     with torch.no_grad():
         torch.testing.assert_close(ejected(x), built(x), rtol=1e-5, atol=1e-5)
+
+
+def test_ejected_sources_pass_ruff(tmp_path: Path) -> None:
+    for name in NEW_OP_SPECS:
+        model, program = _load(name)
+        (tmp_path / f"{name}.py").write_text(eject(model, program.sources, "spec.arch"))
+    assert_passes_ruff(tmp_path)

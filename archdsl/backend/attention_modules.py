@@ -30,7 +30,7 @@ class WindowAttention(nn.Module):
 
     relative_position_index: torch.Tensor
 
-    def __init__(self, dim: int, heads: int, window: int, shift: tuple[int, int]) -> None:
+    def __init__(self, dim: int, heads: int, window: int, shift: tuple[int, int]):
         super().__init__()
         self.heads = heads
         self.window = window
@@ -38,9 +38,11 @@ class WindowAttention(nn.Module):
         self.qkv = nn.Linear(dim, 3 * dim)
         self.proj = nn.Linear(dim, dim)
         side = 2 * window - 1
-        self.relative_position_bias_table = nn.Parameter(torch.zeros(side * side, heads))
+        table = torch.zeros(side * side, heads)
+        self.relative_position_bias_table = nn.Parameter(table)
         nn.init.trunc_normal_(self.relative_position_bias_table, std=0.02)
-        ys, xs = torch.meshgrid(torch.arange(window), torch.arange(window), indexing="ij")
+        at = torch.arange(window)
+        ys, xs = torch.meshgrid(at, at, indexing="ij")
         ys, xs = ys.flatten(), xs.flatten()
         dy = ys[:, None] - ys[None, :] + window - 1
         dx = xs[:, None] - xs[None, :] + window - 1
@@ -100,7 +102,7 @@ class PatchMerging(nn.Module):
 
 
 class TokenEmbedding(nn.Embedding):
-    """nn.Embedding that takes its token ids as any number type, as model inputs come."""
+    """nn.Embedding taking token ids of any number type, as model inputs come."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return super().forward(x.long())

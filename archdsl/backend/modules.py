@@ -106,7 +106,7 @@ class PadChannels(nn.Module):
 
 
 class ChannelLayerNorm(nn.LayerNorm):
-    """LayerNorm over the channels at each position of [N, C, ...], as ConvNeXt's LayerNorm2d.
+    """LayerNorm over the channels of [N, C, ...] at each position (LayerNorm2d).
 
     Its parameters are nn.LayerNorm(C)'s, so a state_dict moves between the two.
     """

@@ -143,7 +143,7 @@ _RANK_WORDS = {
 # Fields shown as `3x3` even when square; other sizes print as one number when
 # square; any other tuple (dims, a shape) prints as a list.
 _SIZE_FIELDS = frozenset({"kernel", "size"})
-_SIDE_FIELDS = frozenset({"stride", "padding", "dilation", "output_padding"})
+_SIDE_FIELDS = frozenset({"stride", "padding", "dilation", "output_padding", "scale"})
 
 
 def _fmt_value(value: Any, field: str = "kernel") -> str:

@@ -95,7 +95,7 @@ def model_table(
         ("Output", fmt_shape(model.output)),
         ("Layers", f"{layer_count(model):,}"),
         ("Params", f"{model.params:,}  ({human(model.params)}, all trainable)"),
-        ("Buffers", f"{model.buffers:,}  (batchnorm running statistics)"),
+        ("Buffers", f"{model.buffers:,}  (state not learnt, e.g. batchnorm statistics)"),
         ("MACs", f"{model.macs:,}  ({human(model.macs)} per sample)"),
         *_attention_line(model),
         (
