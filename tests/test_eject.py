@@ -69,15 +69,20 @@ def test_zoo_ejects_to_the_same_module(name: str) -> None:
 def test_ejected_zoo_passes_ruff(tmp_path: Path) -> None:
     for name in ZOO:
         (tmp_path / name.replace(".arch", ".py")).write_text(_source(SPECS / name)[0])
+    assert_passes_ruff(tmp_path)
+
+
+def assert_passes_ruff(folder: Path) -> None:
+    """The files in `folder` pass ruff's checks and formatting with its defaults."""
     rules = "E,F,W,I,B,UP,SIM,RUF"
     lint = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "--isolated", "--select", rules, str(tmp_path)],
+        [sys.executable, "-m", "ruff", "check", "--isolated", "--select", rules, str(folder)],
         capture_output=True,
         text=True,
     )
     assert lint.returncode == 0, lint.stdout
     style = subprocess.run(
-        [sys.executable, "-m", "ruff", "format", "--isolated", "--check", "--diff", str(tmp_path)],
+        [sys.executable, "-m", "ruff", "format", "--isolated", "--check", "--diff", str(folder)],
         capture_output=True,
         text=True,
     )

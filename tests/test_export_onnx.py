@@ -121,7 +121,7 @@ def test_cli_refuses_an_opset_the_exporter_cannot_write(tmp_path: Path) -> None:
 
 def test_cli_reports_spec_errors_without_a_traceback(tmp_path: Path) -> None:
     spec = tmp_path / "bad.arch"
-    spec.write_text("model bad {\n  input [3, 8, 8]\n  linear(10)\n}\n")
+    spec.write_text("model bad {\n  input [3, 8, 8]\n  conv(10, 9x9)\n}\n")
     result = run_cli("export", str(spec), "--onnx", str(tmp_path / "bad.onnx"))
     assert result.returncode == 1
     assert "bad.arch:3:3: error:" in result.stderr

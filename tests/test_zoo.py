@@ -47,6 +47,7 @@ ZOO_OUTPUTS = {
     "mobilenet_v3_large": [1000],
     "efficientnet_b0": [1000],
     "regnet_y_400mf": [1000],
+    "swin_t": [1000],
 }
 
 
@@ -100,6 +101,7 @@ def test_check_json_reports_published_counts(name: str, params: int, macs: int) 
         ("mobilenet_v2", 40),
         ("inception_v3", 100),
         ("efficientnet_b0", 40),
+        ("swin_t", 60),
     ],
 )
 def test_spec_with_its_library_blocks_is_short(name: str, limit: int) -> None:

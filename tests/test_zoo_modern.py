@@ -22,11 +22,11 @@ from tests.helpers import SPECS, run_cli
 REFERENCE = Path(__file__).resolve().parent / "reference" / "modern_models.json"
 MODELS: dict[str, Any] = json.loads(REFERENCE.read_text(encoding="utf-8"))
 
-# The squeeze-and-excitation family; each spec follows torchvision's modules in order.
-SE_FAMILY = ["efficientnet_b0", "mobilenet_v3_large", "regnet_y_400mf"]
+# Each spec follows torchvision's modules in order.
+ZOO = sorted(MODELS)
 
 
-@pytest.mark.parametrize("name", SE_FAMILY)
+@pytest.mark.parametrize("name", ZOO)
 def test_counts_equal_torchvision(name: str) -> None:
     reference = MODELS[name]
     model = archdsl.load(SPECS / f"{name}.arch").model()
@@ -39,7 +39,7 @@ def test_counts_equal_torchvision(name: str) -> None:
     )
 
 
-@pytest.mark.parametrize("name", SE_FAMILY)
+@pytest.mark.parametrize("name", ZOO)
 def test_expect_line_states_the_reference(name: str) -> None:
     # archdsl.load fails on an `expect` the model does not meet; this proves the
     # line is there and states torchvision's numbers, not some other ones.
@@ -52,7 +52,7 @@ def test_expect_line_states_the_reference(name: str) -> None:
     assert line in text
 
 
-@pytest.mark.parametrize("name", SE_FAMILY)
+@pytest.mark.parametrize("name", ZOO)
 def test_state_dict_has_torchvisions_shapes_in_its_order(name: str) -> None:
     with torch.device("meta"):
         module = archdsl.build(SPECS / f"{name}.arch")
@@ -61,7 +61,7 @@ def test_state_dict_has_torchvisions_shapes_in_its_order(name: str) -> None:
     assert got == want
 
 
-@pytest.mark.parametrize("name", SE_FAMILY)
+@pytest.mark.parametrize("name", ZOO)
 def test_check_verify_passes(name: str) -> None:
     result = run_cli("check", f"specs/{name}.arch", "--verify")
     assert result.returncode == 0, result.stderr
@@ -77,3 +77,12 @@ def test_efficientnet_drops_deeper_blocks_more_often() -> None:
     rates = [op.p for op in ops if isinstance(op, StochasticDepth)]
     residual_blocks = [2, 4, 6, 7, 9, 10, 12, 13, 14]  # stride 1, as wide out as in
     assert rates == [0.2 * i / 16 for i in residual_blocks]
+
+
+def test_swin_t_attention_share_of_the_macs() -> None:
+    model = archdsl.load(SPECS / "swin_t.arch").model()
+    # Each of the 12 blocks: 2 products of every token with the 49 of its window.
+    per_stage = [(56 * 56, 96, 2), (28 * 28, 192, 2), (14 * 14, 384, 6), (7 * 7, 768, 2)]
+    assert model.attention_macs == sum(2 * t * 49 * d * n for t, d, n in per_stage)
+    result = run_cli("check", "specs/swin_t.arch")
+    assert "Attention    140,141,568 MACs  (3.1%, in q·kᵀ and attn·v)" in result.stdout

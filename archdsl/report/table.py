@@ -99,8 +99,9 @@ def model_table(
         *_ends("Output", model.outputs, model.output, model),
         ("Layers", f"{layer_count(model):,}"),
         ("Params", f"{model.params:,}  ({human(model.params)}, all trainable)"),
-        ("Buffers", f"{model.buffers:,}  (batchnorm running statistics)"),
+        ("Buffers", f"{model.buffers:,}  (state not learnt, e.g. batchnorm statistics)"),
         ("MACs", f"{model.macs:,}  ({human(model.macs)} per sample)"),
+        *_attention_line(model),
         (
             "Activations",
             f"{acts:,} per sample  ({human_bytes(acts * BYTES_PER_ELEMENT)} at float32)",
@@ -134,3 +135,12 @@ def print_model(
     fields: dict[str, Field] | None = None,
 ) -> None:
     console.print(model_table(model, max_depth, source, fields), soft_wrap=True)
+
+
+def _attention_line(model: Model) -> list[tuple[str, str]]:
+    """The attention's share of the MACs, for a model that attends at all."""
+    share = model.attention_macs
+    if not share:
+        return []
+    percent = 100 * share / model.macs
+    return [("Attention", f"{share:,} MACs  ({percent:.1f}%, in q·kᵀ and attn·v)")]

@@ -55,6 +55,7 @@ ZOO: tuple[Entry, ...] = (
     Entry("mobilenet_v3_large", "MobileNet v3 (large)", "torchvision `mobilenet_v3_large`"),
     Entry("efficientnet_b0", "EfficientNet-B0", "torchvision `efficientnet_b0`"),
     Entry("regnet_y_400mf", "RegNetY-400MF", "torchvision `regnet_y_400mf`"),
+    Entry("swin_t", "Swin-T", "torchvision `swin_t`"),
     # Trained in the tests and the quick start, on data scikit-learn ships.
     Entry("breast_cancer_logistic", "Logistic regression on breast_cancer", ""),
     Entry("digits_mlp", "MLP on 8x8 digits", ""),

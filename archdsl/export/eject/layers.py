@@ -7,7 +7,23 @@ from dataclasses import replace
 from typing import Any
 
 from archdsl.export.eject.tree import Layer, Slot, Value, canonical
-from archdsl.ops import activation, conv, dropout, linear, norm, pool, stochastic_depth, structural
+from archdsl.ops import (
+    activation,
+    attention,
+    conv,
+    dropout,
+    embedding,
+    layout,
+    linear,
+    norm,
+    pool,
+    recurrent,
+    resize,
+    select,
+    stochastic_depth,
+    structural,
+    window_attention,
+)
 from archdsl.ops.base import Op
 from archdsl.ops.shape_math import Shape
 
@@ -23,7 +39,7 @@ def kw(name: str, value: Value, default: Value) -> Slot:
 
 
 def _conv(op: conv.Conv, shape: Shape) -> Made:
-    return "nn.Conv2d", [
+    return f"nn.{conv.CONV_CLASSES[len(shape) - 1]}", [
         pos("in_channels", shape[0]),
         pos("out_channels", op.out_channels),
         pos("kernel_size", op.kernel),
@@ -35,14 +51,27 @@ def _conv(op: conv.Conv, shape: Shape) -> Made:
     ]
 
 
+def _conv_transpose(op: conv.ConvTranspose, shape: Shape) -> Made:
+    return f"nn.{conv.CONV_TRANSPOSE_CLASSES[len(shape) - 1]}", [
+        pos("in_channels", shape[0]),
+        pos("out_channels", op.out_channels),
+        pos("kernel_size", op.kernel),
+        kw("stride", op.stride, 1),
+        kw("padding", op.padding, 0),
+        kw("output_padding", op.output_padding, 0),
+        kw("groups", op.groups, 1),
+        kw("bias", op.bias, True),
+    ]
+
+
 def _pool(op: pool.MaxPool | pool.AvgPool, shape: Shape) -> Made:
     kind = "Max" if isinstance(op, pool.MaxPool) else "Avg"
     if op.kernel == "global":
-        return f"nn.Adaptive{kind}Pool2d", [pos("output_size", 1)]
-    kernel, stride = op.window()
+        return f"nn.{pool.pool_class(f'Adaptive{kind}Pool', shape)}", [pos("output_size", 1)]
+    kernel = op.kernel
     slots = [
         pos("kernel_size", kernel),
-        kw("stride", stride, canonical(kernel)),
+        kw("stride", kernel if op.stride is None else op.stride, canonical(kernel)),
         kw("padding", op.padding, 0),
     ]
     if isinstance(op, pool.MaxPool):
@@ -50,11 +79,11 @@ def _pool(op: pool.MaxPool | pool.AvgPool, shape: Shape) -> Made:
     slots.append(kw("ceil_mode", op.ceil_mode, False))
     if isinstance(op, pool.AvgPool):
         slots.append(kw("count_include_pad", op.count_include_pad, True))
-    return f"nn.{kind}Pool2d", slots
+    return f"nn.{pool.pool_class(f'{kind}Pool', shape)}", slots
 
 
 def _batchnorm(op: norm.BatchNorm, shape: Shape) -> Made:
-    return f"nn.BatchNorm{2 if len(shape) == 3 else 1}d", [
+    return f"nn.{norm.batchnorm_class(shape)}", [
         pos("num_features", shape[0]),
         kw("eps", op.eps, 1e-5),
         kw("momentum", op.momentum, 0.1),
@@ -65,7 +94,7 @@ def _batchnorm(op: norm.BatchNorm, shape: Shape) -> Made:
 
 def _linear(op: linear.Linear, shape: Shape) -> Made:
     return "nn.Linear", [
-        pos("in_features", shape[0]),
+        pos("in_features", shape[-1]),
         pos("out_features", op.out_features),
         kw("bias", op.bias, True),
     ]
@@ -73,13 +102,16 @@ def _linear(op: linear.Linear, shape: Shape) -> Made:
 
 def _adaptive(op: pool.AdaptiveAvgPool | pool.AdaptiveMaxPool, shape: Shape) -> Made:
     kind = "Avg" if isinstance(op, pool.AdaptiveAvgPool) else "Max"
-    return f"nn.Adaptive{kind}Pool2d", [pos("output_size", op.size)]
+    return f"nn.{pool.pool_class(f'Adaptive{kind}Pool', shape)}", [pos("output_size", op.size)]
 
 
 def _layernorm(op: norm.LayerNorm, shape: Shape) -> Made:
+    normalized = op.normalized(shape)
     # The whole shape, never collapsed to one side: (8, 8) is not 8 here.
-    return "nn.LayerNorm", [
-        Slot("normalized_shape", tuple(shape), positional=True),
+    width = normalized[0] if len(normalized) == 1 else tuple(normalized)
+    ctor = "ChannelLayerNorm" if op.over == "channels" else "nn.LayerNorm"
+    return ctor, [
+        Slot("normalized_shape", width, positional=True),
         kw("eps", op.eps, 1e-5),
         kw("elementwise_affine", op.affine, True),
     ]
@@ -126,6 +158,51 @@ def _gelu(op: activation.GELU, shape: Shape) -> Made:
     return "nn.GELU", [kw("approximate", op.approximate, "none")]
 
 
+def _flatten(op: structural.Flatten, shape: Shape) -> Made:
+    start, end = op.torch_dims(shape)
+    return "nn.Flatten", [kw("start_dim", start, 1), kw("end_dim", end, -1)]
+
+
+def _upsample(op: resize.Upsample, shape: Shape) -> Made:
+    key, value = op.torch_args(shape)
+    sides = value if key == "size" else tuple(float(v) for v in value)
+    return "nn.Upsample", [kw(key, sides, None), kw("mode", op.mode, "nearest")]
+
+
+def _crop(op: resize.Crop, shape: Shape) -> Made:
+    size = op.axes("size", shape)
+    return "Crop", [pos("start", op.offsets(shape)), pos("length", size)]
+
+
+def _mha(op: attention.MultiheadAttention, shape: Shape) -> Made:
+    return "SelfAttention", [
+        pos("embed_dim", shape[1]),
+        pos("num_heads", op.heads),
+        kw("dropout", op.dropout, 0.0),
+        kw("bias", op.bias, True),
+        kw("batch_first", True, False),
+    ]
+
+
+def _window_attention(op: window_attention.WindowAttention, shape: Shape) -> Made:
+    return "WindowAttention", [
+        pos("dim", shape[2]),
+        pos("heads", op.heads),
+        pos("window", op.window),
+        Slot("shift", op.shifts(shape), positional=True),  # a pair, even when square
+    ]
+
+
+def _recurrent(op: recurrent.GRU | recurrent.LSTM, shape: Shape) -> Made:
+    return op.torch_class, [
+        pos("input_size", shape[1]),
+        pos("hidden_size", op.hidden),
+        kw("num_layers", op.layers, 1),
+        kw("batch_first", True, False),
+        kw("bidirectional", op.bidirectional, False),
+    ]
+
+
 def _scale(op: structural.Scale, shape: Shape) -> Made:
     return "Scale", [pos("factor", op.factor)]
 
@@ -136,6 +213,34 @@ def _pad_channels(op: structural.PadChannels, shape: Shape) -> Made:
         pos("out_channels", op.channels),
         kw("stride", op.stride, 1),
     ]
+
+
+def _permute(op: layout.Permute, shape: Shape) -> Made:
+    return "Permute", [Slot("dims", op.dims, positional=True)]
+
+
+def _reshape(op: layout.Reshape, shape: Shape) -> Made:
+    return "Reshape", [Slot("shape", op.shape, positional=True)]
+
+
+def _select(op: select.Select, shape: Shape) -> Made:
+    return "Select", [pos("index", op.index)]
+
+
+def _mean(op: select.Mean, shape: Shape) -> Made:
+    return "Mean", [pos("dim", op.dim)]
+
+
+def _channel_shuffle(op: layout.ChannelShuffle, shape: Shape) -> Made:
+    return "ChannelShuffle", [pos("groups", op.groups)]
+
+
+def _embedding(op: embedding.Embedding, shape: Shape) -> Made:
+    return "TokenEmbedding", [pos("num_embeddings", op.num), pos("embedding_dim", op.dim)]
+
+
+def _patch_merging(op: window_attention.PatchMerging, shape: Shape) -> Made:
+    return "PatchMerging", [pos("dim", shape[2])]
 
 
 # Activations as to_torch builds them: in place wherever torch allows it.
@@ -149,7 +254,7 @@ _PLAIN: dict[type[Op], tuple[str, list[Slot]]] = {
     activation.Sigmoid: ("nn.Sigmoid", []),
     activation.Tanh: ("nn.Tanh", []),
     activation.Softmax: ("nn.Softmax", [kw("dim", 1, None)]),
-    structural.Flatten: ("nn.Flatten", []),
+    layout.Tokens: ("Tokens", []),
     structural.Identity: ("nn.Identity", []),
 }
 
@@ -171,6 +276,21 @@ _MAKERS: dict[type[Op], Callable[[Any, Shape], Made]] = {
     activation.ELU: _elu,
     activation.GELU: _gelu,
     structural.Scale: _scale,
+    structural.Flatten: _flatten,
+    conv.ConvTranspose: _conv_transpose,
+    resize.Upsample: _upsample,
+    resize.Crop: _crop,
+    attention.MultiheadAttention: _mha,
+    window_attention.WindowAttention: _window_attention,
+    window_attention.PatchMerging: _patch_merging,
+    recurrent.GRU: _recurrent,
+    recurrent.LSTM: _recurrent,
+    layout.Permute: _permute,
+    layout.Reshape: _reshape,
+    layout.ChannelShuffle: _channel_shuffle,
+    select.Select: _select,
+    select.Mean: _mean,
+    embedding.Embedding: _embedding,
     structural.PadChannels: _pad_channels,
 }
 
