@@ -47,7 +47,7 @@ ZOO: tuple[Entry, ...] = (
     Entry("resnet50", "ResNet-50", "torchvision `resnet50`", 2320),
     Entry("resnet152", "ResNet-152", "torchvision `resnet152`"),
     Entry("googlenet", "GoogLeNet (Inception-v1)", "torchvision `googlenet`", 2157),
-    Entry("inception_v3", "Inception-v3", "torchvision `inception_v3`"),
+    Entry("inception_v3", "Inception-v3 with its auxiliary head", "torchvision `inception_v3`"),
     Entry("inception_v4", "Inception-v4", "timm `inception_v4`"),
     Entry("inception_resnet_v2", "Inception-ResNet-v2", "timm `inception_resnet_v2`"),
     Entry("mobilenet_v1", "MobileNet v1", "timm `mobilenetv1_100`"),
@@ -56,6 +56,8 @@ ZOO: tuple[Entry, ...] = (
     Entry("efficientnet_b0", "EfficientNet-B0", "torchvision `efficientnet_b0`"),
     Entry("regnet_y_400mf", "RegNetY-400MF", "torchvision `regnet_y_400mf`"),
     Entry("swin_t", "Swin-T", "torchvision `swin_t`"),
+    Entry("shufflenet_v2_x1_0", "ShuffleNet V2 1.0x", "torchvision `shufflenet_v2_x1_0`"),
+    Entry("unet", "U-Net (padded convs)", "counted by hand in tests/test_zoo_unet.py"),
     # Trained in the tests and the quick start, on data scikit-learn ships.
     Entry("breast_cancer_logistic", "Logistic regression on breast_cancer", ""),
     Entry("digits_mlp", "MLP on 8x8 digits", ""),
