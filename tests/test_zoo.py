@@ -48,6 +48,10 @@ ZOO_OUTPUTS = {
     "efficientnet_b0": [1000],
     "regnet_y_400mf": [1000],
     "swin_t": [1000],
+    "convnext_tiny": [1000],
+    "vit_b_16": [1000],
+    "text_transformer": [4],
+    "digits_gru": [10],
 }
 
 
@@ -102,6 +106,7 @@ def test_check_json_reports_published_counts(name: str, params: int, macs: int) 
         ("inception_v3", 100),
         ("efficientnet_b0", 40),
         ("swin_t", 60),
+        ("vit_b_16", 40),
     ],
 )
 def test_spec_with_its_library_blocks_is_short(name: str, limit: int) -> None:

@@ -86,3 +86,20 @@ def test_swin_t_attention_share_of_the_macs() -> None:
     assert model.attention_macs == sum(2 * t * 49 * d * n for t, d, n in per_stage)
     result = run_cli("check", "specs/swin_t.arch")
     assert "Attention    140,141,568 MACs  (3.1%, in q·kᵀ and attn·v)" in result.stdout
+
+
+def test_convnext_drops_deeper_blocks_more_often() -> None:
+    # torchvision: block i of 18 drops its branch with probability 0.1 * i / 17.
+    model = archdsl.load(SPECS / "convnext_tiny.arch").model()
+    ops = [n.op for n in model.root.walk() if isinstance(n, OpNode)]
+    rates = [op.p for op in ops if isinstance(op, StochasticDepth)]
+    assert rates == [0.1 * i / 17 for i in range(18)]
+
+
+def test_vit_class_token_and_positions_sit_where_torchvision_keeps_them() -> None:
+    # torchvision registers class_token on the model itself, before conv_proj,
+    # and pos_embedding first in the encoder; the spec makes them in that order.
+    with torch.device("meta"):
+        module = archdsl.build(SPECS / "vit_b_16.arch")
+    shapes = [list(t.shape) for t in module.state_dict().values()]
+    assert shapes[:4] == [[1, 1, 768], [768, 3, 16, 16], [768], [1, 197, 768]]
