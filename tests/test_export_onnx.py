@@ -12,6 +12,8 @@ import torch
 
 import archdsl
 from archdsl.export.onnx import INPUT_NAME, export_onnx
+from archdsl.ir import OpNode
+from archdsl.ops.embedding import Embedding
 from tests.helpers import SPECS, ZOO, run_cli, run_python
 
 
@@ -31,6 +33,14 @@ def _runner(path: Path) -> Any:
     return lambda x: session.run(None, {INPUT_NAME: x})
 
 
+def _example(ir: archdsl.Model, batch: int) -> torch.Tensor:
+    """A random input: token ids below the vocabulary for a model that embeds them."""
+    first = next(n for n in ir.root.walk() if isinstance(n, OpNode))
+    if isinstance(first.op, Embedding):
+        return torch.randint(0, first.op.num, (batch, *ir.input)).float()
+    return torch.randn(batch, *ir.input)
+
+
 def _export_and_compare(
     spec: Path, tmp_path: Path, batches: tuple[int, ...], exporter: str = "torchscript"
 ) -> onnx.ModelProto:
@@ -42,7 +52,7 @@ def _export_and_compare(
     onnx.checker.check_model(str(path))
     run = _runner(path)
     for batch in batches:
-        x = torch.randn(batch, *ir.input)
+        x = _example(ir, batch)
         with torch.no_grad():
             out = module(x)
         want = [t.numpy() for t in (out if isinstance(out, tuple) else (out,))]

@@ -50,6 +50,10 @@ ZOO_OUTPUTS = {
     "swin_t": [1000],
     "shufflenet_v2_x1_0": [1000],
     "unet": [2, 256, 256],
+    "convnext_tiny": [1000],
+    "vit_b_16": [1000],
+    "text_transformer": [4],
+    "digits_gru": [10],
 }
 
 # ground_truth.json counts Inception-v3 as torchvision's aux_logits=False builds it;
@@ -114,6 +118,7 @@ def test_check_json_reports_published_counts(name: str, params: int, macs: int) 
         ("swin_t", 60),
         ("shufflenet_v2_x1_0", 40),
         ("unet", 30),
+        ("vit_b_16", 40),
     ],
 )
 def test_spec_with_its_library_blocks_is_short(name: str, limit: int) -> None:

@@ -121,3 +121,20 @@ def test_shufflenet_units_split_and_shuffle() -> None:
     assert [op.chunks for op in ops if isinstance(op, Chunk)] == [2] * (3 + 7 + 3)
     shuffles = [op for op in ops if isinstance(op, ChannelShuffle)]
     assert [op.groups for op in shuffles] == [2] * 16
+
+
+def test_convnext_drops_deeper_blocks_more_often() -> None:
+    # torchvision: block i of 18 drops its branch with probability 0.1 * i / 17.
+    model = archdsl.load(SPECS / "convnext_tiny.arch").model()
+    ops = [n.op for n in model.root.walk() if isinstance(n, OpNode)]
+    rates = [op.p for op in ops if isinstance(op, StochasticDepth)]
+    assert rates == [0.1 * i / 17 for i in range(18)]
+
+
+def test_vit_class_token_and_positions_sit_where_torchvision_keeps_them() -> None:
+    # torchvision registers class_token on the model itself, before conv_proj,
+    # and pos_embedding first in the encoder; the spec makes them in that order.
+    with torch.device("meta"):
+        module = archdsl.build(SPECS / "vit_b_16.arch")
+    shapes = [list(t.shape) for t in module.state_dict().values()]
+    assert shapes[:4] == [[1, 1, 768], [768, 3, 16, 16], [768], [1, 197, 768]]
