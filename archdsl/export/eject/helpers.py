@@ -10,6 +10,13 @@ import inspect
 from archdsl.backend import attention_modules, layout_modules, modules
 
 HELPERS: dict[str, str] = {
+    "divisible": '''
+def divisible(value: float, divisor: int, min_value: int | None = None) -> int:
+    """Round to a multiple of `divisor`, never more than 10% down (MobileNet's rule)."""
+    low = divisor if min_value is None else min_value
+    rounded = max(low, int(value + divisor / 2) // divisor * divisor)
+    return int(rounded + divisor if rounded < 0.9 * value else rounded)
+''',
     "Residual": '''
 class Residual(nn.Module):
     """`body(x) + shortcut`: the shortcut is `project(x)` if given, else `x` itself."""
@@ -118,6 +125,7 @@ class StochasticDepth(nn.Module):
 
 # What each helper's source needs imported besides torch.nn.
 NEEDS: dict[str, set[str]] = {
+    "divisible": set(),
     "Residual": {"torch"},
     "Concat": {"torch"},
     "Add": {"torch"},

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from archdsl.export.eject.tree import Layer, Slot, Value, canonical
@@ -295,35 +294,10 @@ _MAKERS: dict[type[Op], Callable[[Any, Shape], Made]] = {
 }
 
 
-# torch's names for arguments the spec names otherwise.
-_SPEC_NAMES = {
-    "kernel_size": "kernel",
-    "output_size": "size",
-    "negative_slope": "slope",
-    "elementwise_affine": "affine",
-    "num_groups": "groups",
-}
-# Arguments that come from the incoming shape, whatever their name in the op.
-_FROM_SHAPE = frozenset(
-    {"in_channels", "in_features", "num_features", "num_channels", "normalized_shape"}
-)
-
-
-def layer_for(op: Op, shape: Shape, stateful: bool, span: Any = None) -> Layer:
-    """The constructor call of `op` fed `shape`; raises KeyError for an op without one.
-
-    Each argument remembers the spec argument it comes from, so that the
-    expression the spec wrote for it can be found again.
-    """
+def layer_for(op: Op, shape: Shape) -> Layer:
+    """The constructor call of `op` fed `shape`; raises KeyError for an op without one."""
     if type(op) in _PLAIN:
         ctor, slots = _PLAIN[type(op)]
     else:
         ctor, slots = _MAKERS[type(op)](op, shape)
-    tagged = []
-    for slot in slots:
-        spec = _SPEC_NAMES.get(slot.name, slot.name)
-        if isinstance(op, structural.PadChannels) and slot.name == "out_channels":
-            spec = "channels"  # pad_channels's `channels`, under the helper's name
-        known = slot.name not in _FROM_SHAPE and spec in op.arg_names()
-        tagged.append(replace(slot, arg=spec if known else None))
-    return Layer(ctor, tuple(tagged), stateful, span)
+    return Layer(ctor, tuple(slots))
