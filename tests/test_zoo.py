@@ -100,6 +100,14 @@ def test_swin_t_attention_share_of_the_macs() -> None:
     assert model.attention_macs == sum(2 * t * 49 * d * n for t, d, n in per_stage)
     result = run_cli("check", "specs/swin_t.arch")
     assert "Attention    140,141,568 MACs  (3.1%, in q·kᵀ and attn·v)" in result.stdout
+    report = json.loads(run_cli("check", "specs/swin_t.arch", "--json").stdout)
+    assert report["attention_macs"] == 140_141_568
+    nodes = {node["path"]: node for node in report["nodes"]}
+    # The first block's window attention: 3,136 tokens, each against its 49, width 96.
+    attention = nodes["stage1.0.0.0.0.body.1"]
+    assert attention["summary"] == "window_attention(3, 7)"
+    assert attention["attention_macs"] == 2 * 3136 * 49 * 96
+    assert attention["macs"] == 3136 * 4 * 96 * 96 + attention["attention_macs"]
 
 
 def test_every_reference_model_has_a_spec(ground_truth: dict[str, Any]) -> None:

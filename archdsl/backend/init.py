@@ -17,8 +17,8 @@ from archdsl.backend.modules import Residual
 
 InitScheme = Literal["torch", "torchvision"]
 # The convs and batchnorms of 1-D signals, images and volumes alike.
-_CONVS = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
-_BATCHNORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
+_CONVS = nn.Conv1d | nn.Conv2d | nn.Conv3d
+_BATCHNORMS = nn.BatchNorm1d | nn.BatchNorm2d | nn.BatchNorm3d
 SCHEMES: tuple[str, ...] = ("torch", "torchvision")
 
 
