@@ -12,7 +12,7 @@ padding p before the data follows the usual recurrence:
     jump_out = jump_in * s
     left_out = left_in - p * jump_in
 
-Branches (`concat`, `add`) and residuals (body and shortcut) merge by taking
+Branches (`concat`, `add`, `mul`) and residuals (body and shortcut) merge by taking
 the span of their branches' fields, which is the largest field when the
 branches are centred alike (as every size-keeping padding makes them), and
 the largest jump: a branch that samples more coarsely sets how fast the

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from archdsl.backend.modules import Add, Block, Concat, Group, Repeat, Residual
+from archdsl.backend.modules import Add, Block, Concat, Group, Mul, Repeat, Residual
 from archdsl.ir import (
     BlockNode,
     GroupNode,
@@ -14,6 +14,8 @@ from archdsl.ir import (
     RepeatNode,
     ResidualNode,
 )
+
+MERGES: dict[str, type[nn.Module]] = {"concat": Concat, "add": Add, "mul": Mul}
 
 
 def module_for(node: Node) -> nn.Module:
@@ -25,7 +27,7 @@ def module_for(node: Node) -> nn.Module:
         return Residual(module_for(node.body), project)
     if isinstance(node, ParallelNode):
         branches = [module_for(b) for b in node.children]
-        return Concat(*branches) if node.merge == "concat" else Add(*branches)
+        return MERGES[node.merge](*branches)
     container: nn.Sequential
     if isinstance(node, BlockNode):
         container = Block(node.block)

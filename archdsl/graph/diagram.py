@@ -3,7 +3,7 @@
 The diagram is independent of any drawing format. Blocks the model calls are
 opened (drawn as a cluster around their steps) down to `depth` levels of
 block calls; deeper blocks are one node showing the call and its parameter
-count. Branches of `concat`/`add` and the body and shortcut of a residual
+count. Branches of `concat`/`add`/`mul` and the body and shortcut of a residual
 leave the same node and meet at a merge node, so they are drawn side by side.
 """
 

@@ -95,10 +95,10 @@ class ResidualNode(NodeBase):
 
 
 class ParallelNode(NodeBase):
-    """Branches fed the same input, merged by channel concatenation or a sum."""
+    """Branches fed the same input, merged by channel concatenation, a sum or a product."""
 
     kind: Literal["parallel"] = "parallel"
-    merge: Literal["concat", "add"]
+    merge: Literal["concat", "add", "mul"]
     children: list[GroupNode]
 
     def subnodes(self) -> list[Node]:

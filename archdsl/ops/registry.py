@@ -9,6 +9,7 @@ from pydantic import Field
 from archdsl.ops.activation import (
     ELU,
     GELU,
+    Hardsigmoid,
     Hardswish,
     LeakyReLU,
     ReLU,
@@ -30,6 +31,7 @@ from archdsl.ops.pool import AdaptiveAvgPool, AdaptiveMaxPool, AvgPool, MaxPool
 from archdsl.ops.recurrent import GRU, LSTM
 from archdsl.ops.resize import Crop, Upsample
 from archdsl.ops.select import Mean, Select
+from archdsl.ops.stochastic_depth import StochasticDepth
 from archdsl.ops.structural import Flatten, Identity, PadChannels, Scale
 from archdsl.ops.window_attention import PatchMerging, WindowAttention
 
@@ -47,6 +49,7 @@ OP_CLASSES: tuple[type[Op], ...] = (
     LocalResponseNorm,
     Dropout,
     Dropout2d,
+    StochasticDepth,
     ReLU,
     ReLU6,
     LeakyReLU,
@@ -54,6 +57,7 @@ OP_CLASSES: tuple[type[Op], ...] = (
     GELU,
     SiLU,
     Hardswish,
+    Hardsigmoid,
     Sigmoid,
     Tanh,
     Softmax,

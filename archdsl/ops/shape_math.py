@@ -55,3 +55,20 @@ def fmt_sides(sides: Sequence[int]) -> str:
 def fmt_side(sides: Sequence[int]) -> str:
     """`2` where every axis has the same size, else `1x2`: a padding or stride."""
     return str(sides[0]) if len(set(sides)) == 1 else fmt_sides(sides)
+
+
+def broadcast_shapes(a: Shape, b: Shape) -> Shape | None:
+    """numpy's broadcast of two shapes, right-aligned; None where they cannot broadcast.
+
+    Aligned sides must be equal or one of them 1; the shorter shape is padded
+    with 1s on the left.
+    """
+    rank = max(len(a), len(b))
+    left = (1,) * (rank - len(a)) + a
+    right = (1,) * (rank - len(b)) + b
+    out: list[int] = []
+    for x, y in zip(left, right, strict=True):
+        if x != y and 1 not in (x, y):
+            return None
+        out.append(y if x == 1 else x)
+    return tuple(out)

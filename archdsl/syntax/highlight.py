@@ -28,7 +28,7 @@ from archdsl.ops.registry import OPS
 IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
 KEYWORDS = (
     "use", "input", "expect", "let", "residual", "project", "concat", "add",
-    "repeat", "as", "if", "else",
+    "mul", "repeat", "as", "if", "else",
 )  # fmt: skip
 FUNCTIONS = ("min", "max", "abs", "round", "floor", "ceil", "int", "float", "divisible")
 

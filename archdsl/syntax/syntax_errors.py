@@ -11,7 +11,7 @@ KEYWORDS = {
     "INPUT": "input", "EXPECT": "expect", "LET": "let", "RESIDUAL": "residual",
     "_PROJECT": "project", "CONCAT": "concat", "ADD": "add", "REPEAT": "repeat",
     "_AS": "as", "IF": "if", "_ELSE": "else", "AND": "and", "OR": "or", "NOT": "not",
-    "IN": "in", "TRUE": "true", "FALSE": "false",
+    "IN": "in", "TRUE": "true", "FALSE": "false", "MUL": "mul",
 }  # fmt: skip
 
 PUNCTUATION = {
@@ -66,8 +66,8 @@ def describe_expected(expected: set[str]) -> str:
     if len(names & _VALUE_STARTS) >= 4:
         names -= _VALUE_STARTS | {"IN", "MINUS", "PLUS", "NOT"}
         parts.append("a value")
-    if "NAME" in names and names & {"RESIDUAL", "CONCAT", "ADD", "REPEAT", "IF"}:
-        names -= {"NAME", "RESIDUAL", "CONCAT", "ADD", "REPEAT", "IF", "LBRACE"}
+    if "NAME" in names and names & {"RESIDUAL", "CONCAT", "ADD", "MUL", "REPEAT", "IF"}:
+        names -= {"NAME", "RESIDUAL", "CONCAT", "ADD", "MUL", "REPEAT", "IF", "LBRACE"}
         names -= {"INPUT", "EXPECT", "LET"}
         parts.append("a step")
     # An operator may follow any value, so it is worth naming only when nothing else fits.
@@ -111,7 +111,7 @@ def syntax_hint(
     if tok.type == "NAME" and "_NL" in expected:
         return "put each statement on its own line, or separate them with `;`"
     if expected == {"BAR"}:
-        return "each branch of `concat` or `add` starts with `|`"
+        return "each branch of `concat`, `add` or `mul` starts with `|`"
     # A token that never stands inside `(...)` or `[...]` means the closer is missing
     # (a `{` block may always end after a statement, so it is never blamed).
     if (
@@ -128,7 +128,7 @@ _CLOSERS = {"LPAR": "RPAR", "LSQB": "RSQB"}
 # Tokens of steps and statements; values and expressions never contain them.
 _NEVER_BRACKETED = {
     "_ARROW", "LBRACE", "BAR", "_COLON", "_USE", "_BLOCK", "_MODEL", "TRAIN", "INPUT",
-    "EXPECT", "LET", "RESIDUAL", "_PROJECT", "CONCAT", "ADD", "REPEAT", "_AS",
+    "EXPECT", "LET", "RESIDUAL", "_PROJECT", "CONCAT", "ADD", "REPEAT", "_AS", "MUL",
 }  # fmt: skip
 _NEEDS_A_STEP = {
     "_ARROW": "`->` must be followed by a step",

@@ -27,7 +27,7 @@ from archdsl.export.eject.tree import Call, Instance, Merge, Rep, Res, Seq, Tree
 from archdsl.export.eject.unify import Unifier
 
 # Names the generated file defines or imports besides the block classes.
-RESERVED = frozenset({*HELPERS, "OrderedDict", "F"})
+RESERVED = frozenset(HELPERS) | {"OrderedDict", "F"}
 
 
 @dataclass(frozen=True)

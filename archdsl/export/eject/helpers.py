@@ -47,6 +47,26 @@ class Add(nn.ModuleList):
             total = total + out
         return total
 ''',
+    "Mul": '''
+class Mul(nn.ModuleList):
+    """Branches fed the same input, their outputs multiplied with broadcasting.
+
+    Shapes align from the right per sample: an output of lower rank gains
+    axes of size 1 after the batch axis.
+    """
+
+    def __init__(self, *branches: nn.Module) -> None:
+        super().__init__(branches)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        outputs = [branch(x) for branch in self]
+        rank = max(out.dim() for out in outputs)
+        lifted = [out[(slice(None),) + (None,) * (rank - out.dim())] for out in outputs]
+        total = lifted[0]
+        for out in lifted[1:]:
+            total = total * out
+        return total
+''',
     "Scale": '''
 class Scale(nn.Module):
     """Multiply by a constant."""
@@ -74,6 +94,26 @@ class PadChannels(nn.Module):
         sh, sw = self.stride
         return F.pad(x[:, :, ::sh, ::sw], self.pad)
 ''',
+    "StochasticDepth": '''
+class StochasticDepth(nn.Module):
+    """While training, zero each sample ("row") or the whole batch ("batch") with
+    probability `p` and scale the rest by 1 / (1 - p); the identity in eval mode."""
+
+    def __init__(self, p: float, mode: str = "row") -> None:
+        super().__init__()
+        self.p = p
+        self.mode = mode
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        survival = 1.0 - self.p
+        size = [x.shape[0] if self.mode == "row" else 1] + [1] * (x.dim() - 1)
+        noise = torch.empty(size, dtype=x.dtype, device=x.device).bernoulli_(survival)
+        if survival > 0.0:
+            noise.div_(survival)
+        return x * noise
+''',
 }
 
 # What each helper's source needs imported besides torch.nn.
@@ -81,8 +121,10 @@ NEEDS: dict[str, set[str]] = {
     "Residual": {"torch"},
     "Concat": {"torch"},
     "Add": {"torch"},
+    "Mul": {"torch"},
     "Scale": {"torch"},
     "PadChannels": {"torch", "F"},
+    "StochasticDepth": {"torch"},
 }
 
 # The backend's self-contained modules, copied as they are: one source for both.

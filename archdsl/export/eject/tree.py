@@ -72,7 +72,7 @@ class Res:
 
 @dataclass(frozen=True)
 class Merge:
-    kind: str  # "concat" or "add"
+    kind: str  # "concat", "add" or "mul"
     branches: tuple[Seq, ...]
     stateful: bool
 
