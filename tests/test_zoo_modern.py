@@ -95,7 +95,7 @@ def test_swin_t_attention_share_of_the_macs() -> None:
     assert model.attention_macs == sum(2 * t * 49 * d * n for t, d, n in per_stage)
     result = run_cli("check", "specs/swin_t.arch")
     assert "Attention    140,141,568 MACs  (3.1%, in q·kᵀ and attn·v)" in result.stdout
-    report = json.loads(run_cli("check", "specs/swin_t.arch", "--json").stdout)
+    report = json.loads(run_cli("check", "specs/swin_t.arch", "--json").stdout)["models"][0]
     assert report["attention_macs"] == 140_141_568
     nodes = {node["path"]: node for node in report["nodes"]}
     # The first block's window attention: 3,136 tokens, each against its 49, width 96.
