@@ -164,14 +164,14 @@ def _flatten(op: structural.Flatten, shape: Shape) -> Made:
 
 
 def _upsample(op: resize.Upsample, shape: Shape) -> Made:
-    key, value = op.torch_args(shape)
-    sides = value if key == "size" else tuple(float(v) for v in value)
-    return "nn.Upsample", [kw(key, sides, None), kw("mode", op.mode, "nearest")]
+    out = op.output_shape(shape)[1:]
+    return "nn.Upsample", [kw("size", out, None), kw("mode", op.mode, "nearest")]
 
 
 def _crop(op: resize.Crop, shape: Shape) -> Made:
-    size = op.axes("size", shape)
-    return "Crop", [pos("start", op.offsets(shape)), pos("length", size)]
+    # Tuples even when square: the helper walks them axis by axis.
+    start, length = op.offsets(shape), op.axes("size", shape)
+    return "Crop", [Slot("start", start, positional=True), Slot("length", length, positional=True)]
 
 
 def _mha(op: attention.MultiheadAttention, shape: Shape) -> Made:
