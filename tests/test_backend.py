@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import json
+import pickle
 from pathlib import Path
 
 import pytest
@@ -162,3 +164,21 @@ def test_check_verify_cli(tmp_path: Path) -> None:
         "buffers": report["buffers"],
     }
     assert report["verify"]["nodes"] == len(report["nodes"]) + 1  # the model itself too
+
+
+def test_build_refuses_unknown_arguments() -> None:
+    with pytest.raises(TypeError, match="did you mean `zero_init_residual`"):
+        archdsl.build(SPECS / "resnet18.arch", zero_init_residul=True)
+    with pytest.raises(ValueError, match="unknown init scheme 'kaiming'; choose from torch"):
+        archdsl.build(SPECS / "resnet18.arch", init="kaiming")  # type: ignore[arg-type]
+
+
+def test_each_block_module_is_a_class_named_after_its_block() -> None:
+    module = archdsl.build(SPECS / "resnet50.arch")
+    first, second = module.get_submodule("layer1.0"), module.get_submodule("layer2.0")
+    assert type(first).__name__ == "Bottleneck"
+    assert type(first) is type(second)  # one class per block, made once
+    assert type(module.get_submodule("layer1")).__name__ == "BottleneckStage"
+    # A class made at run time still pickles and copies, as torch.save needs.
+    for again in (copy.deepcopy(module), pickle.loads(pickle.dumps(module))):
+        assert type(again.get_submodule("layer1.0")).__name__ == "Bottleneck"

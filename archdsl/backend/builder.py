@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from archdsl.backend.modules import Add, Block, Concat, Group, Mul, Repeat, Residual
+from archdsl.backend.modules import Add, Concat, Group, Mul, Repeat, Residual, block_module
 from archdsl.ir import (
     BlockNode,
     GroupNode,
@@ -30,7 +30,7 @@ def module_for(node: Node) -> nn.Module:
         return MERGES[node.merge](*branches)
     container: nn.Sequential
     if isinstance(node, BlockNode):
-        container = Block(node.block)
+        container = block_module(node.block)
     elif isinstance(node, RepeatNode):
         container = Repeat()
     else:

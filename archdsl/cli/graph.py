@@ -41,6 +41,13 @@ def graph(
             help="Open blocks this many calls deep; deeper ones are one node each.",
         ),
     ] = 1,
+    rankdir: Annotated[
+        str,
+        typer.Option(
+            "--rankdir",
+            help="TB draws top to bottom, LR left to right (wide screens, deep models).",
+        ),
+    ] = "TB",
 ) -> None:
     """Draw a model: blocks, branches side by side, shapes on the edges, params per node.
 
@@ -52,13 +59,16 @@ def graph(
         fail(f"cannot tell the format of {output}: name a file ending in {', '.join(SUFFIXES)}", 2)
     if depth < 0 and not expand:
         fail("--depth must be 0 or more (--expand opens every block)", 2)
+    if rankdir.upper() not in ("TB", "LR"):
+        fail(f"--rankdir must be TB or LR, not {rankdir!r}", 2)
     require_folder_of(output)
     program = load_or_exit(spec, model)
     chosen = one_model(program, spec, model)
 
-    from archdsl.graph.diagram import build_diagram
+    from archdsl.graph.diagram import Direction, build_diagram
 
-    diagram = build_diagram(chosen, None if expand else depth)
+    direction: Direction = "LR" if rankdir.upper() == "LR" else "TB"
+    diagram = build_diagram(chosen, None if expand else depth, direction)
     if suffix == ".mmd":
         from archdsl.graph.mermaid import to_mermaid
 
