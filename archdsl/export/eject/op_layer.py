@@ -46,6 +46,34 @@ _KEEP_SIZE = (
 )
 
 
+# The ops whose templates are derived from a block's text, on flat inputs and
+# images; the ops over other ranks, tokens and attention are not yet.
+DERIVED: frozenset[type[Op]] = frozenset(
+    {
+        *_KEEP_SIZE,
+        conv.Conv,
+        linear.Linear,
+        pool.MaxPool,
+        pool.AvgPool,
+        pool.AdaptiveAvgPool,
+        pool.AdaptiveMaxPool,
+        structural.Flatten,
+        structural.PadChannels,
+    }
+)
+
+
+def derivable(op: type[Op], rank: int, args: dict[str, Any]) -> bool:
+    """Whether `op` fed an input of `rank` (1 or 3 here) with `args` has a template."""
+    if op not in DERIVED or rank not in (1, 3):
+        return False
+    if op is linear.Linear and rank != 1:
+        return False  # on an image's last axis
+    if op is norm.LayerNorm and args.get("over", "all") != "all":
+        return False
+    return not (op is structural.Flatten and ("start" in args or "end" in args))
+
+
 @dataclass(frozen=True)
 class OpResult:
     layer: TLayer
