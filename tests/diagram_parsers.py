@@ -107,6 +107,8 @@ def parse_dot(text: str) -> Graph:
             graph.labels[m["id"]] = _undot(m["label"]).split("\n")
         elif m := DOT_EDGE.match(line):
             graph.edges.append((m["src"], m["dst"], _undot(m["label"]).strip()))
+        elif line.startswith("{rank=same; ") and line.endswith(" [style=invis];}"):
+            continue  # a layout hint that orders branches, no edge of the model
         elif line.startswith("label="):
             graph.clusters.append(_undot(line.removeprefix("label=").split("; ")[0]))
         elif not line.startswith(("graph [", "node [", "edge [", "color=")):

@@ -65,7 +65,7 @@ model windowed {
 model upsampled {
   input [3, 8, 8]
   adaptive_maxpool(4x2) -> upsample(size=12x16, mode=bilinear) -> conv(4, 3x3)
-  upsample(2x3) -> layernorm(over=channels) -> flatten -> linear(4)
+  upsample(2x3) -> crop(12) -> layernorm(over=channels) -> flatten -> linear(4)
 }
 """,
         "normal",

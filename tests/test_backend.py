@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import json
+import pickle
 from pathlib import Path
 
 import pytest
@@ -103,6 +105,23 @@ def test_torchvision_init_and_zero_init_residual() -> None:
         assert torch.all(norms[0].weight == 1)
 
 
+def test_torchvision_init_covers_signals_and_volumes() -> None:
+    torch.manual_seed(0)
+    spec = (
+        "model m {\n  input [2, 4, 6, 6]\n"
+        "  residual { conv(8, 3, padding=1) -> batchnorm -> relu -> conv(2, 1) -> batchnorm }\n"
+        "  flatten(1) -> conv(64, 5) -> batchnorm\n}\n"
+    )
+    module = build(spec, init="torchvision", zero_init_residual=True)
+    conv3d, conv1d = module.get_submodule("0.body.0"), module.get_submodule("2")
+    assert (type(conv3d), type(conv1d)) == (nn.Conv3d, nn.Conv1d)
+    fan_out = 64 * 5  # out_channels x kernel: torchvision's Kaiming normal
+    assert conv1d.weight.std().item() == pytest.approx((2.0 / fan_out) ** 0.5, rel=0.1)
+    assert torch.count_nonzero(conv1d.bias) == 0
+    assert torch.count_nonzero(module.get_submodule("0.body.4").weight) == 0  # zero-init
+    assert torch.all(module.get_submodule("3").weight == 1)
+
+
 def test_init_is_read_from_the_train_section() -> None:
     spec = SMALL + "train { init torchvision(zero_init_residual=true) }\n"
     module = build(spec)
@@ -136,7 +155,7 @@ def test_check_verify_cli(tmp_path: Path) -> None:
     assert "15 nodes, 876 params, 34 buffers agree with the IR" in result.stdout
     zoo = run_cli("check", "specs/resnet20_cifar.arch", "--verify", "--json")
     assert zoo.returncode == 0, zoo.stderr
-    report = json.loads(zoo.stdout)
+    [report] = json.loads(zoo.stdout)["models"]
     assert report["verify"] == {
         "ok": True,
         "device": "meta",
@@ -145,3 +164,21 @@ def test_check_verify_cli(tmp_path: Path) -> None:
         "buffers": report["buffers"],
     }
     assert report["verify"]["nodes"] == len(report["nodes"]) + 1  # the model itself too
+
+
+def test_build_refuses_unknown_arguments() -> None:
+    with pytest.raises(TypeError, match="did you mean `zero_init_residual`"):
+        archdsl.build(SPECS / "resnet18.arch", zero_init_residul=True)
+    with pytest.raises(ValueError, match="unknown init scheme 'kaiming'; choose from torch"):
+        archdsl.build(SPECS / "resnet18.arch", init="kaiming")  # type: ignore[arg-type]
+
+
+def test_each_block_module_is_a_class_named_after_its_block() -> None:
+    module = archdsl.build(SPECS / "resnet50.arch")
+    first, second = module.get_submodule("layer1.0"), module.get_submodule("layer2.0")
+    assert type(first).__name__ == "Bottleneck"
+    assert type(first) is type(second)  # one class per block, made once
+    assert type(module.get_submodule("layer1")).__name__ == "BottleneckStage"
+    # A class made at run time still pickles and copies, as torch.save needs.
+    for again in (copy.deepcopy(module), pickle.loads(pickle.dumps(module))):
+        assert type(again.get_submodule("layer1.0")).__name__ == "Bottleneck"

@@ -103,7 +103,9 @@ def _padded(words: list[str]) -> st.SearchStrategy[str]:
     return st.sampled_from(words).map(lambda w: f" {w} ")
 
 
-_NAMES = [*sorted(OPS)[:12], "relu", "conv", "linear", "flatten", "width", "x", "m", "b"]
+# Ops whose names are keywords (`add`, `concat`, `mul`) are written with the keyword.
+_OP_NAMES = [name for name in sorted(OPS) if name not in KEYWORDS.values()]
+_NAMES = [*_OP_NAMES[:12], "relu", "conv", "linear", "flatten", "width", "x", "m", "b"]
 TERMINALS: dict[str, st.SearchStrategy[str]] = {
     "NAME": _padded(_NAMES),
     "INT": _padded(["0", "1", "2", "3", "16", "1_0"]),

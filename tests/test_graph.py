@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -270,3 +271,49 @@ def test_zoo_googlenet_modules_are_four_parallel_paths(suffix: str, tmp_path: Pa
         _, paths = parallel_paths(graph, merge)
         assert sorted(len(p) for p in paths) == [1, 2, 2, 2]
     assert graph.params() == archdsl.load(spec).model().params
+
+
+def _branch_heads(dot_text: str) -> list[list[str]]:
+    """Each `{rank=same; a -> b -> ...}` row, as the tooltips (IR paths) of its nodes."""
+    paths = dict(re.findall(r"(n\d+) \[label=.*tooltip=\"([^\"]*)\"\];", dot_text))
+    rows = re.findall(r"\{rank=same; ([n\d -> ]+) \[style=invis\];\}", dot_text)
+    return [[paths[n] for n in row.split(" -> ")] for row in rows]
+
+
+def test_dot_keeps_concat_branches_in_the_specs_order(inception_spec: Path, tmp_path: Path) -> None:
+    text = draw(inception_spec, tmp_path / "g.dot")
+    assert _branch_heads(text)[0] == [
+        "inception3a.0.0.0",
+        "inception3a.0.1.0",
+        "inception3a.0.2.0",
+        "inception3a.0.3.0",
+    ]
+    # The row sits in its cluster, or Graphviz would pull the nodes out of the box.
+    cluster = text[text.index("inception3a: ") : text.index("inception3b: ")]
+    assert "{rank=same; " in cluster
+
+
+@pytest.mark.skipif(not HAS_DOT, reason="Graphviz's dot is not installed")
+def test_svg_draws_the_first_branch_leftmost(tmp_path: Path) -> None:
+    """GoogLeNet's concat order is its channel order: branch 0 left, branch 3 right."""
+    spec = ROOT / "specs/googlenet.arch"
+    dot_text = draw(spec, tmp_path / "g.dot")
+    svg = draw(spec, tmp_path / "g.svg")
+    xs = {
+        node: float(x)
+        for node, x in re.findall(r"<title>(n\d+)</title>.*?<text [^>]*x=\"([\d.]+)\"", svg, re.S)
+    }
+    paths = dict(re.findall(r"(n\d+) \[label=.*tooltip=\"([^\"]*)\"\];", dot_text))
+    by_path = {p: n for n, p in paths.items()}
+    for module in ("inception3a", "inception4e", "inception5b"):
+        heads = [by_path[f"{module}.0.{i}.0"] for i in range(4)]
+        assert [xs[h] for h in heads] == sorted(xs[h] for h in heads), module
+
+
+def test_rankdir_draws_left_to_right(inception_spec: Path, tmp_path: Path) -> None:
+    assert "rankdir=LR" in draw(inception_spec, tmp_path / "g.dot", "--rankdir", "LR")
+    assert "flowchart LR" in draw(inception_spec, tmp_path / "g.mmd", "--rankdir", "lr")
+    assert "rankdir=TB" in draw(inception_spec, tmp_path / "t.dot")
+    bad = run_cli("graph", str(inception_spec), "-o", str(tmp_path / "b.dot"), "--rankdir", "up")
+    assert bad.returncode == 2
+    assert "--rankdir must be TB or LR, not 'up'" in bad.stderr

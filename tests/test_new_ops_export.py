@@ -8,14 +8,13 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from torch import nn
 
 import archdsl
 from archdsl.backend.verify import verify
-from archdsl.export.eject import eject
+from archdsl.export.eject import EjectError, eject
 from archdsl.export.onnx import export_onnx
+from tests.helpers import run_cli
 from tests.new_op_specs import NEW_OP_SPECS
-from tests.test_eject import _model_class, assert_passes_ruff
 from tests.test_export_onnx import _runner
 
 
@@ -57,25 +56,31 @@ def test_onnx_export_runs_as_in_torch(name: str, tmp_path: Path) -> None:
         np.testing.assert_allclose(got, want, rtol=0, atol=1e-4)
 
 
+# The first op of each network that eject cannot write yet: it derives classes
+# for flat inputs and images only, and says so rather than write wrong code.
+NOT_EJECTED = {
+    "signal_1d": "conv",
+    "volume_3d": "conv",
+    "token_mixer": "tokens",
+    "windowed": "permute",
+    "upsampled": "upsample",
+    "text_rnn": "embedding",
+}
+
+
 @pytest.mark.parametrize("name", sorted(NEW_OP_SPECS))
-def test_ejects_to_the_same_module(name: str) -> None:
+def test_eject_refuses_what_it_cannot_write_yet(name: str) -> None:
     model, program = _load(name)
-    source = eject(model, program.sources, "spec.arch")
-    torch.manual_seed(0)
-    built = archdsl.build(model).eval()
-    with torch.device("meta"):
-        ejected: nn.Module = _model_class(source)()
-    want = [(k, tuple(v.shape)) for k, v in built.state_dict().items()]
-    assert [(k, tuple(v.shape)) for k, v in ejected.state_dict().items()] == want
-    ejected.load_state_dict(built.state_dict(), strict=True, assign=True)
-    ejected.eval()
-    x = _example(model, name, 2)
-    with torch.no_grad():
-        torch.testing.assert_close(ejected(x), built(x), rtol=1e-5, atol=1e-5)
+    with pytest.raises(EjectError) as refused:
+        eject(model, program.sources, "spec.arch")
+    assert str(refused.value).startswith(
+        f"block `{name}`: eject cannot yet write `{NOT_EJECTED[name]}` here"
+    )
 
 
-def test_ejected_sources_pass_ruff(tmp_path: Path) -> None:
-    for name in NEW_OP_SPECS:
-        model, program = _load(name)
-        (tmp_path / f"{name}.py").write_text(eject(model, program.sources, "spec.arch"))
-    assert_passes_ruff(tmp_path)
+def test_eject_cli_refuses_swin_t_in_one_line(tmp_path: Path) -> None:
+    result = run_cli("eject", "specs/swin_t.arch", "-o", str(tmp_path / "swin.py"))
+    assert result.returncode == 1
+    assert "eject cannot yet write `permute` here" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "swin.py").exists()

@@ -81,6 +81,14 @@ def test_efficientnet_drops_deeper_blocks_more_often() -> None:
     assert rates == [0.2 * i / 16 for i in residual_blocks]
 
 
+def test_swin_t_drops_deeper_blocks_more_often() -> None:
+    # torchvision: block i of 12 drops both its branches with probability 0.2 * i / 11.
+    model = archdsl.load(SPECS / "swin_t.arch").model()
+    ops = [n.op for n in model.root.walk() if isinstance(n, OpNode)]
+    rates = [op.p for op in ops if isinstance(op, StochasticDepth)]
+    assert rates == pytest.approx([0.2 * i / 11 for i in range(12) for _ in range(2)])
+
+
 def test_swin_t_attention_share_of_the_macs() -> None:
     model = archdsl.load(SPECS / "swin_t.arch").model()
     # Each of the 12 blocks: 2 products of every token with the 49 of its window.
@@ -88,6 +96,14 @@ def test_swin_t_attention_share_of_the_macs() -> None:
     assert model.attention_macs == sum(2 * t * 49 * d * n for t, d, n in per_stage)
     result = run_cli("check", "specs/swin_t.arch")
     assert "Attention    140,141,568 MACs  (3.1%, in q·kᵀ and attn·v)" in result.stdout
+    report = json.loads(run_cli("check", "specs/swin_t.arch", "--json").stdout)["models"][0]
+    assert report["attention_macs"] == 140_141_568
+    nodes = {node["path"]: node for node in report["nodes"]}
+    # The first block's window attention: 3,136 tokens, each against its 49, width 96.
+    attention = nodes["stage1.0.0.0.0.body.1"]
+    assert attention["summary"] == "window_attention(3, 7)"
+    assert attention["attention_macs"] == 2 * 3136 * 49 * 96
+    assert attention["macs"] == 3136 * 4 * 96 * 96 + attention["attention_macs"]
 
 
 def test_inception_v3_gives_the_aux_head_as_a_second_output() -> None:

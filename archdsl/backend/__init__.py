@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Any
 
 from torch import nn
 
+from archdsl.backend.allocation import check_fits
 from archdsl.backend.builder import build_model
 from archdsl.backend.init import SCHEMES, InitScheme, initialise
 from archdsl.ir import CallValue, Model, Program
@@ -46,13 +48,20 @@ def build(
     model: str | None = None,
     init: InitScheme | None = None,
     zero_init_residual: bool | None = None,
-    **_: Any,
+    **unknown: Any,
 ) -> nn.Module:
     """The torch module of a spec, its submodules named as the spec names its steps.
 
     `init` and `zero_init_residual` override what the spec's train section says.
+    Any other keyword is refused: a misspelt option must not be ignored.
+    Raises `TooLarge` before allocating a model this process cannot hold.
     """
+    if unknown:
+        raise TypeError(_unknown_arguments(unknown))
+    if init is not None and init not in SCHEMES:
+        raise ValueError(f"unknown init scheme {init!r}; choose from {', '.join(SCHEMES)}")
     ir = resolve(spec, model)
+    check_fits(ir)
     module = build_model(ir)
     scheme, zero = init_from_spec(ir)
     initialise(
@@ -61,3 +70,14 @@ def build(
         zero if zero_init_residual is None else zero_init_residual,
     )
     return module
+
+
+_BUILD_ARGUMENTS = ("spec", "model", "init", "zero_init_residual")
+
+
+def _unknown_arguments(unknown: dict[str, Any]) -> str:
+    names = ", ".join(f"`{name}`" for name in unknown)
+    message = f"build() takes no argument {names}; it takes {', '.join(_BUILD_ARGUMENTS)}"
+    close = [difflib.get_close_matches(name, _BUILD_ARGUMENTS, n=1) for name in unknown]
+    hints = [f"`{m[0]}`" for m in close if m]
+    return message + (f" (did you mean {', '.join(hints)}?)" if hints else "")

@@ -1,8 +1,7 @@
 """Attention, Swin's window attention and patch merging, embeddings and recurrent layers.
 
 Parameters and buffers are registered as torch's and torchvision's own modules
-register theirs, so state_dict shapes and order match theirs. Each class is
-self-contained (torch only), so `archdsl eject` copies its source as it is.
+register theirs, so state_dict shapes and order match theirs.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from torch import nn
 
-from archdsl.backend.modules import Add, Block, Concat, Group, Mul, Repeat, Residual, Routes
+from archdsl.backend.modules import Add, Concat, Group, Mul, Repeat, Residual, Routes, block_module
 from archdsl.backend.value_modules import Graph, Step
 from archdsl.ir import (
     BlockNode,
@@ -67,7 +67,7 @@ def module_for(node: Node, values: Values) -> nn.Module:
         return _graph(node, values)
     container: nn.Sequential
     if isinstance(node, BlockNode):
-        container = Block(node.block)
+        container = block_module(node.block)
     elif isinstance(node, RepeatNode):
         container = Repeat()
     else:

@@ -17,8 +17,8 @@ from archdsl.backend.modules import Residual
 
 InitScheme = Literal["torch", "torchvision"]
 # The convs and batchnorms of 1-D signals, images and volumes alike.
-_CONVS = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
-_BATCHNORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
+_CONVS = nn.Conv1d | nn.Conv2d | nn.Conv3d
+_BATCHNORMS = nn.BatchNorm1d | nn.BatchNorm2d | nn.BatchNorm3d
 SCHEMES: tuple[str, ...] = ("torch", "torchvision")
 
 
@@ -29,7 +29,7 @@ def initialise(module: nn.Module, scheme: InitScheme, zero_init_residual: bool =
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
                 if m.bias is not None:
                     nn.init.zeros_(m.bias)
-            elif isinstance(m, (*_BATCHNORMS, nn.GroupNorm)) and m.affine:
+            elif isinstance(m, _BATCHNORMS | nn.GroupNorm) and m.affine:
                 nn.init.ones_(m.weight)
                 nn.init.zeros_(m.bias)
     if zero_init_residual:

@@ -1,7 +1,6 @@
 """Modules that move values between layouts: tokens, permute, reshape, select, mean, crop.
 
-Each is self-contained (torch only) and short, so `archdsl eject` copies its
-source as it is into the file it writes.
+Each is self-contained (torch only) and short.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ Their forward passes are plain tensor code with no data-dependent Python, so
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import torch
@@ -23,14 +24,32 @@ class Repeat(nn.Sequential):
 
 
 class Block(nn.Sequential):
-    """The expansion of one call of a user block; prints under the block's name."""
+    """The expansion of one call of a user block; see `block_module` for its class."""
 
     def __init__(self, block: str, *args: nn.Module) -> None:
         super().__init__(*args)
         self.block = block
 
-    def _get_name(self) -> str:
-        return "".join(part.title() for part in self.block.split("_")) or "Block"
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        # Its class is made at run time: pickle (torch.save, deepcopy) remakes it by name.
+        return (block_module, (self.block,), self.__dict__)
+
+
+def camel(name: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in name.split("_") if part)
+
+
+@cache
+def named_class(base: type[Block], name: str) -> type[Block]:
+    """A subclass of `base` called `name`, one per name: summaries (print, torchinfo,
+    Lightning) show a class's name, so a `bottleneck` block's module is a `Bottleneck`.
+    """
+    return type(name, (base,), {"__module__": __name__, "__qualname__": name})
+
+
+def block_module(block: str) -> Block:
+    cls = named_class(Block, camel(block) or "Block")
+    return cls(block)
 
 
 # Which of a composite's inputs each part reads: part i gets `inputs[j] for j in routes[i]`.

@@ -14,18 +14,21 @@ SUFFIXES = (".svg", ".png", ".dot", ".mmd")
 
 
 def graph(
-    spec: Annotated[Path, typer.Argument(help="The .arch file to draw.", show_default=False)],
+    spec: Annotated[
+        Path, typer.Argument(metavar="SPEC", help="The .arch file to draw.", show_default=False)
+    ],
     output: Annotated[
         Path,
         typer.Option(
             "-o",
             "--output",
+            metavar="FILE",
             help="Where to write: .svg or .png (drawn by Graphviz), .dot or .mmd (Mermaid).",
             show_default=False,
         ),
     ],
     model: Annotated[
-        str | None, typer.Option("--model", help="Draw this model of the file.")
+        str | None, typer.Option("--model", metavar="NAME", help="Draw this model of the file.")
     ] = None,
     expand: Annotated[
         bool, typer.Option("--expand", help="Open every block, however deep.")
@@ -34,9 +37,17 @@ def graph(
         int,
         typer.Option(
             "--depth",
+            metavar="N",
             help="Open blocks this many calls deep; deeper ones are one node each.",
         ),
     ] = 1,
+    rankdir: Annotated[
+        str,
+        typer.Option(
+            "--rankdir",
+            help="TB draws top to bottom, LR left to right (wide screens, deep models).",
+        ),
+    ] = "TB",
 ) -> None:
     """Draw a model: blocks, branches side by side, shapes on the edges, params per node.
 
@@ -48,13 +59,16 @@ def graph(
         fail(f"cannot tell the format of {output}: name a file ending in {', '.join(SUFFIXES)}", 2)
     if depth < 0 and not expand:
         fail("--depth must be 0 or more (--expand opens every block)", 2)
+    if rankdir.upper() not in ("TB", "LR"):
+        fail(f"--rankdir must be TB or LR, not {rankdir!r}", 2)
     require_folder_of(output)
     program = load_or_exit(spec, model)
     chosen = one_model(program, spec, model)
 
-    from archdsl.graph.diagram import build_diagram
+    from archdsl.graph.diagram import Direction, build_diagram
 
-    diagram = build_diagram(chosen, None if expand else depth)
+    direction: Direction = "LR" if rankdir.upper() == "LR" else "TB"
+    diagram = build_diagram(chosen, None if expand else depth, direction)
     if suffix == ".mmd":
         from archdsl.graph.mermaid import to_mermaid
 

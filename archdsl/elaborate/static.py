@@ -10,29 +10,10 @@ from collections.abc import Iterator
 
 from archdsl.diagnostics import Diagnostic, Note, Span
 from archdsl.diagnostics.suggest import did_you_mean
+from archdsl.ir.reserved import reserved_label
 from archdsl.ops import OPS
 from archdsl.syntax import ast
 from archdsl.syntax.limits import MAX_BLOCK_DEPTH
-
-# Names a label cannot take: the attributes every torch module already has.
-RESERVED_LABELS = frozenset(
-    {
-        "add_module", "apply", "bfloat16", "buffers", "call_super_init", "children",
-        "compile", "cpu", "cuda", "double", "dump_patches", "eval", "extra_repr",
-        "float", "forward", "get_buffer", "get_extra_state", "get_parameter",
-        "get_submodule", "half", "ipu", "load_state_dict", "modules", "mtia",
-        "named_buffers", "named_children", "named_modules", "named_parameters",
-        "parameters", "register_backward_hook", "register_buffer",
-        "register_forward_hook", "register_forward_pre_hook",
-        "register_full_backward_hook", "register_full_backward_pre_hook",
-        "register_load_state_dict_post_hook", "register_load_state_dict_pre_hook",
-        "register_module", "register_parameter", "register_state_dict_post_hook",
-        "register_state_dict_pre_hook", "requires_grad_", "set_extra_state",
-        "set_submodule", "share_memory", "state_dict", "to", "to_empty", "train",
-        "training", "type", "xpu", "zero_grad",
-    }
-)  # fmt: skip
-
 
 STEP_TYPES = (ast.Call, ast.Residual, ast.Parallel, ast.Repeat, ast.If, ast.Group)
 
@@ -116,7 +97,7 @@ class StaticChecker:
                 if item.name in names and item.name not in OPS and item.name not in self.blocks:
                     continue  # a value's name as a step: elaboration looks it up
                 diags += self._check_call(item)
-            elif isinstance(item, ast.Chain) and item.label in RESERVED_LABELS:
+            elif isinstance(item, ast.Chain) and item.label and reserved_label(item.label):
                 diags.append(
                     Diagnostic(
                         "label",

@@ -49,7 +49,7 @@ class Exported:
 
 def require(exporter: Exporter) -> None:
     """Raise ExportError naming the packages to install when one is missing."""
-    needed = ["onnx"] + (["onnxscript"] if exporter == "dynamo" else [])
+    needed = ["torch", "onnx"] + (["onnxscript"] if exporter == "dynamo" else [])
     missing = [name for name in needed if not _importable(name)]
     if missing:
         raise ExportError(
@@ -78,8 +78,13 @@ def export_onnx(
     path: Path,
     opset: int = DEFAULT_OPSET,
     exporter: Exporter = "torchscript",
+    metadata: dict[str, str] | None = None,
 ) -> Exported:
-    """Write `module` (built from `model`) in eval mode to `path` and check the file."""
+    """Write `module` (built from `model`) in eval mode to `path` and check the file.
+
+    `metadata` (how to normalise inputs, class names, ...) goes into the file's
+    metadata properties.
+    """
     import torch
 
     require(exporter)
@@ -123,6 +128,10 @@ def export_onnx(
         module.train(was_training)
     import onnx
 
+    if metadata:
+        proto = onnx.load(str(path))
+        onnx.helper.set_model_props(proto, metadata)
+        onnx.save(proto, str(path))
     # The path, not a loaded proto: the checker then reads even a large file in C++.
     onnx.checker.check_model(str(path))
     return Exported(path, opset, path.stat().st_size, (BATCH, *model.input), (BATCH, *model.output))

@@ -27,6 +27,7 @@ from archdsl.ir import (
 )
 
 NodeKind = Literal["io", "op", "block", "merge"]
+Direction = Literal["TB", "LR"]  # top to bottom, or left to right
 EdgeKind = Literal["data", "shortcut"]
 
 
@@ -53,6 +54,9 @@ class Cluster:
     id: str
     label: str
     items: list[str | Cluster] = field(default_factory=list)
+    # The first nodes of a merge's branches, in the spec's order, where all are
+    # items of this cluster: drawn side by side in that order, branch 0 first.
+    rows: list[tuple[str, ...]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -61,6 +65,7 @@ class Diagram:
     nodes: dict[str, DiagramNode] = field(default_factory=dict)
     edges: list[Edge] = field(default_factory=list)
     root: Cluster = field(default_factory=lambda: Cluster("root", ""))
+    direction: Direction = "TB"
 
 
 def nesting(cluster: Cluster, depth: int = 0) -> Iterator[tuple[int, str | Cluster | None]]:
@@ -148,17 +153,32 @@ class _Builder:
         if isinstance(node, RepeatNode):
             return self.repeat(node, end, level, cluster)
         if isinstance(node, ParallelNode):
-            ends = [self.sequence(b.children, end, level, cluster) for b in node.children]
+            ends = self.branches([b.children for b in node.children], end, level, cluster)
             return self.merge(node, node.merge, ends, cluster)
         if isinstance(node, ResidualNode):
-            body = self.sequence(node.body.children, end, level, cluster)
             if node.project is None:
+                body = self.sequence(node.body.children, end, level, cluster)
                 return self.merge(node, "add", [body], cluster, shortcut=end)
-            project = self.sequence(node.project.children, end, level, cluster)
-            return self.merge(node, "add", [body, project], cluster)
+            parts = [node.body.children, node.project.children]
+            return self.merge(node, "add", self.branches(parts, end, level, cluster), cluster)
         if _labelled(node):
             cluster = self.cluster(cluster, node.name)
         return self.sequence(node.children, end, level, cluster)
+
+    def branches(
+        self, branches: list[list[Node]], end: _End, level: int, cluster: Cluster
+    ) -> list[_End]:
+        """Branches fed the same input; their first nodes are kept in order, side by side."""
+        ends: list[_End] = []
+        heads: list[str] = []
+        for nodes in branches:
+            first = f"n{len(self.diagram.nodes)}"
+            ends.append(self.sequence(nodes, end, level, cluster))
+            if first in self.diagram.nodes:
+                heads.append(first)
+        if len(heads) > 1 and all(h in cluster.items for h in heads):
+            cluster.rows.append(tuple(heads))
+        return ends
 
     def sequence(self, nodes: list[Node], end: _End, level: int, cluster: Cluster) -> _End:
         for node in nodes:
@@ -203,9 +223,10 @@ class _Builder:
         return _End(node_id, node.out_shape)
 
 
-def build_diagram(model: Model, depth: int | None = 1) -> Diagram:
+def build_diagram(model: Model, depth: int | None = 1, direction: Direction = "TB") -> Diagram:
     """The diagram of a model, with blocks opened `depth` calls deep (None: all)."""
     builder = _Builder(model, depth)
+    builder.diagram.direction = direction
     root = builder.diagram.root
     if len(model.inputs) <= 1 and len(model.outputs) <= 1:
         start = builder.node(root, "io", ("input", shape_label(model.input)), "")

@@ -14,8 +14,6 @@ NODE_STYLE = {
     "merge": 'shape=ellipse, fillcolor="#f3f3f3", fontsize=9',
 }
 HEADER = [
-    '  graph [rankdir=TB, ordering=out, fontname="Helvetica", fontsize=11, nodesep=0.25,'
-    " ranksep=0.3];",
     '  node [style="rounded,filled", fontname="Helvetica", fontsize=10, margin="0.12,0.05"];',
     '  edge [fontname="Helvetica", fontsize=8, color="#555555", fontcolor="#555555"];',
 ]
@@ -33,13 +31,18 @@ def quote(text: str) -> str:
 
 class Dot(TextFormat):
     def start(self, diagram: Diagram) -> list[str]:
-        return [f"digraph {quote(diagram.name)} {{", *HEADER]
+        graph = (
+            f'  graph [rankdir={diagram.direction}, ordering=out, fontname="Helvetica",'
+            " fontsize=11, nodesep=0.25, ranksep=0.3];"
+        )
+        return [f"digraph {quote(diagram.name)} {{", graph, *HEADER, *_rows(diagram.root, "  ")]
 
     def open_cluster(self, cluster: Cluster, indent: str) -> list[str]:
         return [
             f"{indent}subgraph cluster_{cluster.id} {{",
             f'{indent}  label={quote(cluster.label)}; style="rounded,dashed";',
             f'{indent}  color="#999999"; fontcolor="#444444";',
+            *_rows(cluster, indent + "  "),
         ]
 
     def close_cluster(self, indent: str) -> str:
@@ -57,6 +60,13 @@ class Dot(TextFormat):
 
     def end(self) -> list[str]:
         return ["}"]
+
+
+def _rows(cluster: Cluster, indent: str) -> list[str]:
+    """Branches side by side in the spec's order: Graphviz's own `ordering=out` does not
+    hold inside clusters, a rank of invisible edges does (it must sit in their cluster).
+    """
+    return [f"{indent}{{rank=same; {' -> '.join(row)} [style=invis];}}" for row in cluster.rows]
 
 
 def to_dot(diagram: Diagram) -> str:

@@ -28,7 +28,7 @@ def quote(lines: tuple[str, ...] | str) -> str:
 
 class Mermaid(TextFormat):
     def start(self, diagram: Diagram) -> list[str]:
-        return ["flowchart TB", *CLASSES]
+        return [f"flowchart {diagram.direction}", *CLASSES]
 
     def open_cluster(self, cluster: Cluster, indent: str) -> list[str]:
         return [f"{indent}subgraph {cluster.id}[{quote(cluster.label)}]"]

@@ -103,6 +103,20 @@ class AvgPool(_WindowPool):
     ceil_mode: bool = False
     count_include_pad: bool = True
 
+    def output_shape(self, shape: Shape) -> Shape:
+        out = super().output_shape(shape)
+        if len(shape) == 4 and self.kernel != "global":
+            # torch's 3-D average pool, unlike the others, wants the kernel to
+            # fit the input before padding.
+            kernel = self.axes("kernel", shape)
+            if any(n < k for n, k in zip(shape[1:], kernel, strict=True)):
+                raise ShapeError(
+                    f"needs a volume of at least {fmt_sides(kernel)} before padding, "
+                    f"got {fmt_sides(shape[1:])}",
+                    help="torch's 3-D average pool does not count padding toward the kernel",
+                )
+        return out
+
     def to_torch(self, shape: Shape, out: Shape) -> nn.Module:
         from torch import nn
 

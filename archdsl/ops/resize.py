@@ -50,12 +50,6 @@ class Upsample(Op):
         scale = self.axes("scale", shape)
         return (shape[0], *(n * s for n, s in zip(shape[1:], scale, strict=True)))
 
-    def torch_args(self, shape: Shape) -> tuple[str, tuple[int, ...]]:
-        """nn.Upsample's keyword, size or scale_factor, and its value per axis."""
-        if self.size is not None:
-            return "size", self.axes("size", shape)
-        return "scale_factor", self.axes("scale", shape)
-
     def to_torch(self, shape: Shape, out: Shape) -> nn.Module:
         from torch import nn
 

@@ -7,15 +7,15 @@ from pathlib import Path
 from typing import Any
 
 from archdsl.train.atomic import write_atomic
+from archdsl.train.errors import TrainError
 
 METRICS = "metrics.jsonl"
-# Every record holds at least these.
+# Every record holds at least these, and `train_` and `val_` of each of the task's
+# metrics (`train_acc` and `val_acc` for classification).
 FIELDS = (
     "epoch",
     "train_loss",
-    "train_acc",
     "val_loss",
-    "val_acc",
     "lr",
     "images_per_s",
     "seconds",
@@ -23,8 +23,11 @@ FIELDS = (
 
 
 def append(out: Path, record: dict[str, Any]) -> None:
-    with (out / METRICS).open("a", encoding="utf-8") as f:
-        f.write(json.dumps(record) + "\n")
+    try:
+        with (out / METRICS).open("a", encoding="utf-8") as f:
+            f.write(json.dumps(record) + "\n")
+    except OSError as exc:
+        raise TrainError(f"cannot write {out / METRICS}: {exc.strerror or exc}") from None
 
 
 def rewrite(out: Path, history: list[dict[str, Any]]) -> None:

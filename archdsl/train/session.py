@@ -11,7 +11,7 @@ import contextlib
 import os
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -19,6 +19,7 @@ from torch import nn
 from torch.optim.lr_scheduler import LambdaLR
 
 from archdsl.backend import build
+from archdsl.backend.allocation import TooLarge, check_fits
 from archdsl.ir import Model
 from archdsl.train.augment import augmentations
 from archdsl.train.compat import class_count, effective_loss, fits, fmt
@@ -29,9 +30,13 @@ from archdsl.train.distributed import World
 from archdsl.train.errors import TrainError
 from archdsl.train.head import final_activation
 from archdsl.train.loader import Loader, Transform, normaliser, place
-from archdsl.train.losses import Objective
 from archdsl.train.optim import make_optimizer
 from archdsl.train.schedule import make_scheduler
+from archdsl.train.shipping import shipping_metadata
+from archdsl.train.task_checks import task_of
+from archdsl.train.tasks import Task, make_task
+from archdsl.train.tasks.targets import check_targets
+from archdsl.train.words import counted
 
 
 @dataclass
@@ -43,12 +48,14 @@ class Session:
     data: LoadedData
     module: nn.Module  # the plain module: its state_dict is what checkpoints hold
     network: nn.Module  # what runs the batches: the module, wrapped in DDP or compiled
-    objective: Objective
+    objective: Task
     train: Loader
     val: Loader
     optimizer: torch.optim.Optimizer
     scheduler: LambdaLR
     autocast: Callable[[], AbstractContextManager[Any]]
+    # How to feed the trained model from outside: written beside its weights.
+    metadata: dict[str, str] = field(default_factory=dict)
 
     @property
     def total_steps(self) -> int:
@@ -110,17 +117,29 @@ def cpu_threads(config: TrainConfig, model: Model, world: World) -> int:
     return max(1, (os.cpu_count() or 1) // world.local_size)
 
 
-def open_session(model: Model, config: TrainConfig, world: World, device: torch.device) -> Session:
-    data = load_data(config.data, model.input, model.output)
+def open_session(
+    model: Model,
+    config: TrainConfig,
+    world: World,
+    device: torch.device,
+    given: LoadedData | None = None,
+) -> Session:
+    """`given` is data handed over from Python (`archdsl.fit`); else the config's dataset."""
+    try:  # the weights on this host; on a CPU, a step's activations too
+        check_fits(model, 0 if device.type == "cuda" else config.batch)
+    except TooLarge as exc:
+        raise TrainError(str(exc)) from None
+    data = given or load_data(config.data, model.input, model.output, task_of(config))
     check_data(data, model, config, world)
     cuda = device.type == "cuda"
+    use_amp, channels_last = cuda_choices(config, model, device)
     scale, shift = normaliser(config.data, data.train, data.scale, device)
     transform = Transform(
         scale=scale,
         shift=shift,
         augment=augmentations(config.data.augment, data.sample_shape),
         model_input=model.input,
-        channels_last=cuda and config.channels_last and len(model.input) == 3,
+        channels_last=channels_last,
     )
     torch.manual_seed(config.seed)  # the initial weights follow from the seed
     init = config.init
@@ -142,14 +161,15 @@ def open_session(model: Model, config: TrainConfig, world: World, device: torch.
     val = Loader(place(data.val, device), config.batch, transform, world, device, train=False)
     optimizer = make_optimizer(config.optimizer, module.parameters(), device)
     scheduler = make_scheduler(config.schedule, optimizer, config.epochs * train.steps, train.steps)
-    use_amp = cuda and config.amp
 
     def autocast() -> AbstractContextManager[Any]:
         if use_amp:
             return torch.autocast("cuda", dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
-    objective = Objective(effective_loss(config, model.output), final_activation(model))
+    objective = make_task(
+        task_of(config), effective_loss(config, model.output), final_activation(model)
+    )
     return Session(
         model,
         config,
@@ -164,7 +184,14 @@ def open_session(model: Model, config: TrainConfig, world: World, device: torch.
         optimizer,
         scheduler,
         autocast,
+        shipping_metadata(model, data, scale, shift, task_of(config)),
     )
+
+
+def cuda_choices(config: TrainConfig, model: Model, device: torch.device) -> tuple[bool, bool]:
+    """Whether a run on `device` uses bf16 autocast and channels-last images (CUDA only)."""
+    cuda = device.type == "cuda"
+    return cuda and config.amp, cuda and config.channels_last and len(model.input) == 3
 
 
 def check_data(data: LoadedData, model: Model, config: TrainConfig, world: World) -> None:
@@ -174,11 +201,14 @@ def check_data(data: LoadedData, model: Model, config: TrainConfig, world: World
             f"{data.name} gives samples of shape {fmt(data.sample_shape)}; "
             f"model `{model.name}` takes {fmt(model.input)}"
         )
+    task = task_of(config)
     expected = class_count(config.data, model.output)
     outputs = 2 if model.output == (1,) else model.output[0]
-    if expected is None and data.classes != outputs:
+    if task != "classification":
+        check_targets(data, model, task)
+    elif expected is None and data.classes != outputs:
         raise TrainError(
-            f"{data.name} has {data.classes} classes; model `{model.name}` gives "
+            f"{data.name} has {counted(data.classes, 'class')}; model `{model.name}` gives "
             f"{fmt(model.output)}"
         )
     if config.batch % world.size:

@@ -1,23 +1,25 @@
 """`archdsl eject`: a model as standalone, readable PyTorch source.
 
-The source defines one class per block (several where its calls expand to
-different structures), named after it, and a class for the model; its
-state_dict keys and shapes are exactly archdsl.build's.
+The source defines one class per block, named after it and derived from the
+block's text (see derive.py), and a class for the model; its state_dict keys
+and shapes are exactly archdsl.build's.
 """
 
 from __future__ import annotations
 
+import re
 import textwrap
+from dataclasses import replace
 
 from archdsl.export.eject.class_source import class_source
-from archdsl.export.eject.classes import RESERVED, ClassDef, assign_classes, camel
-from archdsl.export.eject.from_ir import tree_for
+from archdsl.export.eject.classes import ClassDef, class_name
+from archdsl.export.eject.derive import Deriver, EjectError, Observed
 from archdsl.export.eject.helpers import HELPERS, NEEDS
-from archdsl.export.eject.spec_info import spec_info
-from archdsl.export.eject.tree import Seq
-from archdsl.export.eject.unify import Unifier
 from archdsl.ir import Model, is_chain
 from archdsl.ops.shape_math import fmt_shape
+from archdsl.syntax.parser import parse
+
+__all__ = ["EjectError", "eject", "unsupported"]
 
 
 def unsupported(model: Model) -> str | None:
@@ -32,37 +34,35 @@ def unsupported(model: Model) -> str | None:
 
 
 def eject(model: Model, sources: dict[str, str] | None = None, source: str | None = None) -> str:
-    """The Python source of `model`.
+    """The Python source of `model`, derived from the spec's text in `sources`.
 
-    `sources` (a Program's) give the blocks' defaults, which calls then leave
-    out; `source` names the spec in the file's docstring.
+    `source` names the spec in the file's docstring. Raises EjectError for a
+    block one class cannot express.
     """
-    tree = tree_for(model.root)
-    assert isinstance(tree, Seq)
-    info = spec_info(sources or {})
-    root, classes = assign_classes(tree, info)
+    files = [parse(text, name) for name, text in (sources or {}).items()]
+    definition = next((m for f in files for m in f.models if m.name == model.name), None)
+    if definition is None:
+        raise EjectError(f"eject needs the source of model `{model.name}`")
+    deriver = Deriver(files, Observed.of(model))
+    model_cls = deriver.model_class(definition, model, class_name(model.name, set()))
+    classes = deriver.classes
+    if model_cls.name in {c.name for c in classes}:
+        model_cls = replace(model_cls, name=class_name(model.name, {c.name for c in classes}))
     defaults = {
         c.name: {p.name: p.default for p in c.params if p.default is not None} for c in classes
     }
-    name = camel(model.name)
-    taken = {c.name for c in classes} | RESERVED
-    while name in taken:
-        name += "Model"
-    model_cls = ClassDef(
-        name, model.name, (), Unifier(info.conditions, info.arguments).seq([root], [{}]), 1
-    )
 
     used: set[str] = set()
     bodies: list[list[str]] = []
-    calls = {c.block: 0 for c in classes}
     for c in classes:
-        calls[c.block] += c.calls
-    for c in classes:
-        bodies.append(class_source(c, _block_doc(c, calls[c.block]), used, defaults))
+        bodies.append(class_source(c, _block_doc(c), used, defaults))
     summary = (
         f"Input {_shape(model.input)}, output {_shape(model.output)}, {model.params:,} parameters."
     )
     bodies.append(class_source(model_cls, summary, used, defaults))
+    # Spec functions in expressions: `divisible(...)` and `math.floor(...)` need defining.
+    code = "\n".join(line for body in bodies for line in body)
+    used |= {n for n in ("divisible", "math") if re.search(rf"\b{n}[(.]", code)}
     helpers = [h for h in HELPERS if h in used]
     for h in helpers:
         used |= NEEDS[h]
@@ -88,8 +88,12 @@ def eject(model: Model, sources: dict[str, str] | None = None, source: str | Non
 
 def _imports(used: set[str]) -> list[str]:
     lines = []
+    if "math" in used:
+        lines.append("import math")
     if "OrderedDict" in used:
-        lines += ["from collections import OrderedDict", ""]
+        lines.append("from collections import OrderedDict")
+    if lines:
+        lines.append("")  # the standard library's section, then torch's
     if "torch" in used:
         lines.append("import torch")
     if "F" in used:
@@ -98,10 +102,17 @@ def _imports(used: set[str]) -> list[str]:
     return lines
 
 
-def _block_doc(cls: ClassDef, total: int) -> str:
-    if cls.calls == total:
+def _block_doc(cls: ClassDef) -> str:
+    if not cls.notes:
         return f"The `{cls.block}` block."
-    return f"The `{cls.block}` block, as {cls.calls} of its {total} calls expand."
+    lines = [
+        f"The `{cls.block}` block, right only for calls like the spec's:",
+        "",
+        *(f"- {note}" for note in cls.notes),
+        "",
+        "These are not computed from the parameters: other arguments may need other values.",
+    ]
+    return "\n".join(lines)
 
 
 def _shape(shape: tuple[int, ...]) -> str:

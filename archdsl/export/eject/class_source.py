@@ -6,34 +6,14 @@ from __future__ import annotations
 
 import keyword
 import re
+import textwrap
 
 from archdsl.export.eject.classes import ClassDef, Param
-from archdsl.export.eject.layout import INDENT, Atom, Bracket, Doc, lay
+from archdsl.export.eject.layout import INDENT, WIDTH, Atom, Bracket, Doc, lay
 from archdsl.export.eject.render import Context, doc_for, numbered, sequential
 from archdsl.export.eject.template import Expr, Template, TInstance, TLayer, TSeq
 from archdsl.export.eject.translate import negate
-
-_MODULE_ATTRS = frozenset(
-    {
-        "forward",
-        "train",
-        "eval",
-        "training",
-        "parameters",
-        "buffers",
-        "children",
-        "modules",
-        "apply",
-        "cuda",
-        "cpu",
-        "float",
-        "double",
-        "half",
-        "type",
-        "to",
-        "state_dict",
-    }
-)
+from archdsl.ir.reserved import reserved_label
 
 
 def class_source(
@@ -77,11 +57,25 @@ def class_source(
     used |= ctx.used
     return [
         f"class {cls.name}({base}):",
-        f'{INDENT}"""{docstring}"""',
+        *_docstring(docstring),
         "",
         *init,
         *forward,
     ]
+
+
+def _docstring(text: str) -> list[str]:
+    lines = text.split("\n")
+    if len(lines) == 1:
+        return [f'{INDENT}"""{text}"""']
+    wrapped = [lines[0]]
+    for line in lines[1:]:
+        bullet = line.startswith("- ")
+        wrapped += textwrap.wrap(
+            line, WIDTH - len(INDENT), subsequent_indent="  " if bullet else ""
+        ) or [""]
+    body = [f"{INDENT}{line}" if line else "" for line in wrapped[1:]]
+    return [f'{INDENT}"""{wrapped[0]}', *body, f'{INDENT}"""']
 
 
 def _optional_steps(body: TSeq, ctx: Context) -> list[str]:
@@ -155,6 +149,8 @@ def _attribute_names(body: TSeq) -> list[str] | None:
     if numbered(body.names) or not body.names:
         return None
     labels = [n for n in body.names if not n.isdigit()]
+    if not all(_attribute(n) for n in labels):
+        return None  # `self.class = ...` is no Python: the names stay strings
     if any(n.isdigit() and stateful for n, stateful in zip(body.names, body.stateful, strict=True)):
         return None
     taken = set(labels)
@@ -165,11 +161,16 @@ def _attribute_names(body: TSeq) -> list[str] | None:
             continue
         base = _describe(step)
         candidate, i = base, 2
-        while candidate in taken or candidate in _MODULE_ATTRS or keyword.iskeyword(candidate):
+        while candidate in taken or not _attribute(candidate):
             candidate, i = f"{base}{i}", i + 1
         taken.add(candidate)
         names.append(candidate)
     return names
+
+
+def _attribute(name: str) -> bool:
+    """Whether `self.name = ...` sets a new submodule: Python allows it and torch has no such."""
+    return name.isidentifier() and not keyword.iskeyword(name) and not reserved_label(name)
 
 
 def _describe(step: Template) -> str:

@@ -5,11 +5,14 @@ Each computes exactly what its counterpart in archdsl.backend.modules computes.
 
 from __future__ import annotations
 
-import inspect
-
-from archdsl.backend import attention_modules, layout_modules, modules
-
 HELPERS: dict[str, str] = {
+    "divisible": '''
+def divisible(value: float, divisor: int, min_value: int | None = None) -> int:
+    """Round to a multiple of `divisor`, never more than 10% down (MobileNet's rule)."""
+    low = divisor if min_value is None else min_value
+    rounded = max(low, int(value + divisor / 2) // divisor * divisor)
+    return int(rounded + divisor if rounded < 0.9 * value else rounded)
+''',
     "Residual": '''
 class Residual(nn.Module):
     """`body(x) + shortcut`: the shortcut is `project(x)` if given, else `x` itself."""
@@ -118,6 +121,7 @@ class StochasticDepth(nn.Module):
 
 # What each helper's source needs imported besides torch.nn.
 NEEDS: dict[str, set[str]] = {
+    "divisible": set(),
     "Residual": {"torch"},
     "Concat": {"torch"},
     "Add": {"torch"},
@@ -126,26 +130,3 @@ NEEDS: dict[str, set[str]] = {
     "PadChannels": {"torch", "F"},
     "StochasticDepth": {"torch"},
 }
-
-# The backend's self-contained modules, copied as they are: one source for both.
-_COPIED = (
-    modules.ChannelLayerNorm,
-    layout_modules.Tokens,
-    layout_modules.Permute,
-    layout_modules.Reshape,
-    layout_modules.Select,
-    layout_modules.Mean,
-    layout_modules.Crop,
-    layout_modules.ChannelShuffle,
-    attention_modules.SelfAttention,
-    attention_modules.WindowAttention,
-    attention_modules.PatchMerging,
-    attention_modules.TokenEmbedding,
-    attention_modules.SequenceGRU,
-    attention_modules.SequenceLSTM,
-)
-for _cls in _COPIED:
-    # Without the `# type: ignore` comments, which only archdsl's own mypy needs.
-    _source = inspect.getsource(_cls).replace("  # type: ignore[override]", "")
-    HELPERS[_cls.__name__] = "\n" + _source
-    NEEDS[_cls.__name__] = {"torch"} | ({"F"} if "F." in _source else set())

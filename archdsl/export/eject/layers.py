@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from archdsl.export.eject.tree import Layer, Slot, Value, canonical
 from archdsl.ops import (
     activation,
-    attention,
     conv,
     dropout,
-    embedding,
-    layout,
     linear,
     norm,
     pool,
-    recurrent,
-    resize,
-    select,
     stochastic_depth,
     structural,
-    window_attention,
 )
 from archdsl.ops.base import Op
 from archdsl.ops.shape_math import Shape
@@ -46,19 +38,6 @@ def _conv(op: conv.Conv, shape: Shape) -> Made:
         kw("stride", op.stride, 1),
         kw("padding", op.padding, 0),
         kw("dilation", op.dilation, 1),
-        kw("groups", op.groups, 1),
-        kw("bias", op.bias, True),
-    ]
-
-
-def _conv_transpose(op: conv.ConvTranspose, shape: Shape) -> Made:
-    return f"nn.{conv.CONV_TRANSPOSE_CLASSES[len(shape) - 1]}", [
-        pos("in_channels", shape[0]),
-        pos("out_channels", op.out_channels),
-        pos("kernel_size", op.kernel),
-        kw("stride", op.stride, 1),
-        kw("padding", op.padding, 0),
-        kw("output_padding", op.output_padding, 0),
         kw("groups", op.groups, 1),
         kw("bias", op.bias, True),
     ]
@@ -106,12 +85,9 @@ def _adaptive(op: pool.AdaptiveAvgPool | pool.AdaptiveMaxPool, shape: Shape) -> 
 
 
 def _layernorm(op: norm.LayerNorm, shape: Shape) -> Made:
-    normalized = op.normalized(shape)
     # The whole shape, never collapsed to one side: (8, 8) is not 8 here.
-    width = normalized[0] if len(normalized) == 1 else tuple(normalized)
-    ctor = "ChannelLayerNorm" if op.over == "channels" else "nn.LayerNorm"
-    return ctor, [
-        Slot("normalized_shape", width, positional=True),
+    return "nn.LayerNorm", [
+        Slot("normalized_shape", tuple(shape), positional=True),
         kw("eps", op.eps, 1e-5),
         kw("elementwise_affine", op.affine, True),
     ]
@@ -163,46 +139,6 @@ def _flatten(op: structural.Flatten, shape: Shape) -> Made:
     return "nn.Flatten", [kw("start_dim", start, 1), kw("end_dim", end, -1)]
 
 
-def _upsample(op: resize.Upsample, shape: Shape) -> Made:
-    key, value = op.torch_args(shape)
-    sides = value if key == "size" else tuple(float(v) for v in value)
-    return "nn.Upsample", [kw(key, sides, None), kw("mode", op.mode, "nearest")]
-
-
-def _crop(op: resize.Crop, shape: Shape) -> Made:
-    size = op.axes("size", shape)
-    return "Crop", [pos("start", op.offsets(shape)), pos("length", size)]
-
-
-def _mha(op: attention.MultiheadAttention, shape: Shape) -> Made:
-    return "SelfAttention", [
-        pos("embed_dim", shape[1]),
-        pos("num_heads", op.heads),
-        kw("dropout", op.dropout, 0.0),
-        kw("bias", op.bias, True),
-        kw("batch_first", True, False),
-    ]
-
-
-def _window_attention(op: window_attention.WindowAttention, shape: Shape) -> Made:
-    return "WindowAttention", [
-        pos("dim", shape[2]),
-        pos("heads", op.heads),
-        pos("window", op.window),
-        Slot("shift", op.shifts(shape), positional=True),  # a pair, even when square
-    ]
-
-
-def _recurrent(op: recurrent.GRU | recurrent.LSTM, shape: Shape) -> Made:
-    return op.torch_class, [
-        pos("input_size", shape[1]),
-        pos("hidden_size", op.hidden),
-        kw("num_layers", op.layers, 1),
-        kw("batch_first", True, False),
-        kw("bidirectional", op.bidirectional, False),
-    ]
-
-
 def _scale(op: structural.Scale, shape: Shape) -> Made:
     return "Scale", [pos("factor", op.factor)]
 
@@ -213,34 +149,6 @@ def _pad_channels(op: structural.PadChannels, shape: Shape) -> Made:
         pos("out_channels", op.channels),
         kw("stride", op.stride, 1),
     ]
-
-
-def _permute(op: layout.Permute, shape: Shape) -> Made:
-    return "Permute", [Slot("dims", op.dims, positional=True)]
-
-
-def _reshape(op: layout.Reshape, shape: Shape) -> Made:
-    return "Reshape", [Slot("shape", op.shape, positional=True)]
-
-
-def _select(op: select.Select, shape: Shape) -> Made:
-    return "Select", [pos("index", op.index)]
-
-
-def _mean(op: select.Mean, shape: Shape) -> Made:
-    return "Mean", [pos("dim", op.dim)]
-
-
-def _channel_shuffle(op: layout.ChannelShuffle, shape: Shape) -> Made:
-    return "ChannelShuffle", [pos("groups", op.groups)]
-
-
-def _embedding(op: embedding.Embedding, shape: Shape) -> Made:
-    return "TokenEmbedding", [pos("num_embeddings", op.num), pos("embedding_dim", op.dim)]
-
-
-def _patch_merging(op: window_attention.PatchMerging, shape: Shape) -> Made:
-    return "PatchMerging", [pos("dim", shape[2])]
 
 
 # Activations as to_torch builds them: in place wherever torch allows it.
@@ -254,7 +162,6 @@ _PLAIN: dict[type[Op], tuple[str, list[Slot]]] = {
     activation.Sigmoid: ("nn.Sigmoid", []),
     activation.Tanh: ("nn.Tanh", []),
     activation.Softmax: ("nn.Softmax", [kw("dim", 1, None)]),
-    layout.Tokens: ("Tokens", []),
     structural.Identity: ("nn.Identity", []),
 }
 
@@ -277,53 +184,14 @@ _MAKERS: dict[type[Op], Callable[[Any, Shape], Made]] = {
     activation.GELU: _gelu,
     structural.Scale: _scale,
     structural.Flatten: _flatten,
-    conv.ConvTranspose: _conv_transpose,
-    resize.Upsample: _upsample,
-    resize.Crop: _crop,
-    attention.MultiheadAttention: _mha,
-    window_attention.WindowAttention: _window_attention,
-    window_attention.PatchMerging: _patch_merging,
-    recurrent.GRU: _recurrent,
-    recurrent.LSTM: _recurrent,
-    layout.Permute: _permute,
-    layout.Reshape: _reshape,
-    layout.ChannelShuffle: _channel_shuffle,
-    select.Select: _select,
-    select.Mean: _mean,
-    embedding.Embedding: _embedding,
     structural.PadChannels: _pad_channels,
 }
 
 
-# torch's names for arguments the spec names otherwise.
-_SPEC_NAMES = {
-    "kernel_size": "kernel",
-    "output_size": "size",
-    "negative_slope": "slope",
-    "elementwise_affine": "affine",
-    "num_groups": "groups",
-}
-# Arguments that come from the incoming shape, whatever their name in the op.
-_FROM_SHAPE = frozenset(
-    {"in_channels", "in_features", "num_features", "num_channels", "normalized_shape"}
-)
-
-
-def layer_for(op: Op, shape: Shape, stateful: bool, span: Any = None) -> Layer:
-    """The constructor call of `op` fed `shape`; raises KeyError for an op without one.
-
-    Each argument remembers the spec argument it comes from, so that the
-    expression the spec wrote for it can be found again.
-    """
+def layer_for(op: Op, shape: Shape) -> Layer:
+    """The constructor call of `op` fed `shape`; raises KeyError for an op without one."""
     if type(op) in _PLAIN:
         ctor, slots = _PLAIN[type(op)]
     else:
         ctor, slots = _MAKERS[type(op)](op, shape)
-    tagged = []
-    for slot in slots:
-        spec = _SPEC_NAMES.get(slot.name, slot.name)
-        if isinstance(op, structural.PadChannels) and slot.name == "out_channels":
-            spec = "channels"  # pad_channels's `channels`, under the helper's name
-        known = slot.name not in _FROM_SHAPE and spec in op.arg_names()
-        tagged.append(replace(slot, arg=spec if known else None))
-    return Layer(ctor, tuple(tagged), stateful, span)
+    return Layer(ctor, tuple(slots))

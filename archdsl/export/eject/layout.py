@@ -50,7 +50,15 @@ class Ternary:
     condition: str
 
 
-Doc = Atom | Bracket | Keyword | Starred | Ternary
+@dataclass(frozen=True)
+class Optional:
+    """`*([item] if condition else [])`: a step only some calls take."""
+
+    item: Doc
+    condition: str
+
+
+Doc = Atom | Bracket | Keyword | Starred | Ternary | Optional
 
 
 def flat(doc: Doc) -> str:
@@ -62,6 +70,8 @@ def flat(doc: Doc) -> str:
         return f"*[{flat(doc.item)} {doc.clause}]"
     if isinstance(doc, Ternary):
         return f"{flat(doc.value)} if {doc.condition} else None"
+    if isinstance(doc, Optional):
+        return f"*([{flat(doc.item)}] if {doc.condition} else [])"
     inner = ", ".join(flat(i) for i in doc.items)
     if doc.open == "(" and not doc.head and len(doc.items) == 1:
         inner += ","  # a one-element tuple
@@ -88,6 +98,14 @@ def lay(doc: Doc, indent: str, prefix: str = "", suffix: str = "") -> list[str]:
             *lay(doc.value, indent, prefix),
             f"{indent}if {doc.condition}",
             f"{indent}else None{suffix}",
+        ]
+    if isinstance(doc, Optional):
+        return [
+            f"{indent}{prefix}*(",
+            *lay(Bracket("", (doc.item,), "[", "]"), inner),
+            f"{inner}if {doc.condition}",
+            f"{inner}else []",
+            f"{indent}){suffix}",
         ]
     lines = [f"{indent}{prefix}{doc.head}{doc.open}"]
     for item in doc.items:

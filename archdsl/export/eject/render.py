@@ -11,9 +11,9 @@ from archdsl.export.eject.layout import (
     Bracket,
     Doc,
     Keyword,
+    Optional,
     Starred,
     Ternary,
-    flat,
     lay,
 )
 from archdsl.export.eject.template import (
@@ -75,7 +75,7 @@ def sequential(seq: TSeq, ctx: Context) -> Doc:
     if seq.optional():
         # Numbered, its steps counted as they come: an absent one takes no number.
         items = tuple(
-            step if cond is None else Atom(f"*([{flat(step)}] if {cond.code} else [])")
+            step if cond is None else Optional(step, cond.code)
             for step, cond in zip(steps, seq.conditions, strict=True)
         )
         return Bracket("nn.Sequential", items)
@@ -120,7 +120,7 @@ def _repeat(rep: TRep, ctx: Context) -> Doc:
             was, ctx.loop = ctx.loop, True
             item = doc_for(rep.rest, ctx)
             ctx.loop = was
-            items.append(Starred(item, f"for _ in range({rep.count.code})"))
+            items.append(Starred(item, f"for {rep.var} in range({rep.count.code})"))
     return Bracket("nn.Sequential", tuple(items))
 
 
@@ -129,6 +129,8 @@ def _instance(instance: TInstance, defaults: dict[str, Expr]) -> Doc:
     known = {name: expr.value for name, expr in instance.args if expr.literal}
     for name, expr in instance.args:
         default = defaults.get(name)
+        if default is not None and name in instance.implicit:
+            continue  # the spec leaves it to the default, and so does the call
         if default is not None and expr.literal and same(expr.value, _value(default, known)):
             continue
         if name.startswith("in_") and not items:

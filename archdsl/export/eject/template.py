@@ -90,12 +90,16 @@ class TRep:
     rest: Template | None
     count: Expr
     copies: tuple[Template, ...] = ()
+    var: str = "_"  # the loop variable, where copies differ by it
 
 
 @dataclass(frozen=True)
 class TInstance:
     cls: str
     args: tuple[tuple[str, Expr], ...]
+    # Arguments the spec's call leaves to the block's defaults: left out where the
+    # class's signature has the default too.
+    implicit: frozenset[str] = frozenset()
 
 
 Template = TLayer | TSeq | TRes | TMerge | TRep | TInstance

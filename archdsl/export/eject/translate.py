@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import builtins
 import keyword
+import re
 from collections.abc import Mapping
+from dataclasses import replace
 
+from archdsl.export.eject.helpers import HELPERS
+from archdsl.export.eject.symbolic import simplify
 from archdsl.export.eject.template import ADD, AND, ATOM, COMPARE, MUL, NOT, OR, Expr, python
 from archdsl.export.eject.tree import canonical
 from archdsl.syntax import ast
@@ -17,27 +22,52 @@ _BINARY = {
     **dict.fromkeys(("*", "/", "//", "%"), MUL),
     "**": ATOM - 1,
 }
-_FUNCTIONS = frozenset({"min", "max", "abs", "round", "int", "float"})
-_IN = {"channels": "in_channels", "features": "in_features"}
+# The spec's functions, as Python writes them: its own where Python has one, math's
+# floor and ceil, and `divisible`, which the ejected file defines (helpers.py).
+_FUNCTIONS = {
+    **{f: f for f in ("min", "max", "abs", "round", "int", "float", "divisible")},
+    "floor": "math.floor",
+    "ceil": "math.ceil",
+}
+
+
+# Names the generated code itself uses in a constructor: its imports and helpers, its
+# locals (`project2` too); E741's ambiguous letters besides.
+_GENERATED = frozenset(
+    {"self", "nn", "torch", "F", "OrderedDict", "layers", "project", "l", "O", "I", "math"}
+    | set(HELPERS)
+)
 
 
 def python_name(name: str) -> str:
-    """A spec name as a Python parameter: keywords and E741's ambiguous letters get a `_`."""
-    if keyword.iskeyword(name) or name in {"self", "l", "O", "I", "nn", "torch", "F"}:
+    """A spec name as a safe Python parameter name.
+
+    A keyword (`class`), a builtin (`range`, `super`) or a name the generated
+    code uses gets a `_`; `_` itself, the placeholder of `for _ in range(n)`,
+    becomes `_arg`; a name starting `__` is never mangled or special: `p__class__`.
+    """
+    if name == "_":
+        return "_arg"
+    if name.startswith("__"):
+        return f"p{name}"
+    unsafe = keyword.iskeyword(name) or hasattr(builtins, name) or name in _GENERATED
+    if unsafe or re.fullmatch(r"project\d+", name):
         return f"{name}_"
     return name
 
 
 def negate(expr: Expr) -> Expr:
+    """`not x`, folded where it reads better (`a != b` for `not a == b`)."""
     if expr.negated is not None:
         return expr.negated
-    return Expr(f"not {expr.wrap(NOT + 1)}", NOT, expr.uses, negated=expr)
+    folded = simplify(Expr(f"not {expr.wrap(NOT + 1)}", NOT, expr.uses))
+    return replace(folded, negated=expr)
 
 
 def conjoin(a: Expr | None, b: Expr) -> Expr:
     if a is None:
         return b
-    return Expr(f"{a.wrap(AND)} and {b.wrap(AND)}", AND, a.uses | b.uses)
+    return simplify(Expr(f"{a.wrap(AND)} and {b.wrap(AND)}", AND, a.uses | b.uses))
 
 
 class Translator:
@@ -46,9 +76,20 @@ class Translator:
     A name that is neither is a bare word such as `same`, and becomes a string.
     """
 
-    def __init__(self, names: frozenset[str], lets: Mapping[str, Expr] | None = None) -> None:
+    def __init__(
+        self,
+        names: frozenset[str],
+        lets: Mapping[str, Expr | None] | None = None,
+        inputs: Mapping[str, Expr | None] | None = None,
+    ) -> None:
         self.names = names
         self.lets = dict(lets or {})
+        # `in.channels` and its kin: the input of the step being translated, where known.
+        self.inputs = dict(inputs or {})
+
+    def scoped(self, names: frozenset[str] = frozenset()) -> Translator:
+        """A copy for a nested body: its `let`s stay in it; `names` are added."""
+        return Translator(self.names | names, self.lets, self.inputs)
 
     def __call__(self, expr: ast.Expr) -> Expr | None:
         """The expression in Python, or None where Python has no plain equivalent."""
@@ -62,8 +103,8 @@ class Translator:
                 return Expr(python(expr.id), literal=True, value=expr.id)
             name = python_name(expr.id)
             return Expr(name, uses=frozenset({name}))
-        if isinstance(expr, ast.InAttr) and expr.attr in _IN:
-            return Expr(_IN[expr.attr], uses=frozenset({_IN[expr.attr]}))
+        if isinstance(expr, ast.InAttr):
+            return self.inputs.get(expr.attr)
         if isinstance(expr, ast.UnaryOp):
             return self._unary(expr)
         if isinstance(expr, ast.BinOp) and expr.op in _BINARY:
@@ -81,12 +122,16 @@ class Translator:
             code = f"{then.wrap(OR)} if {cond.wrap(OR)} else {orelse.wrap(OR)}"
             return Expr(code, 0, then.uses | cond.uses | orelse.uses)
         if isinstance(expr, ast.FuncCall) and expr.name in _FUNCTIONS:
-            args = [self(a.value) for a in expr.args if a.name is None]
-            if len(args) != len(expr.args) or any(a is None for a in args):
+            args = [self(a.value) for a in expr.args]
+            known = [a for a in args if a is not None]
+            if len(known) != len(args):
                 return None
-            inner = ", ".join(a.code for a in args if a is not None)
-            uses = frozenset().union(*(a.uses for a in args if a is not None))
-            return Expr(f"{expr.name}({inner})", ATOM, uses)
+            inner = ", ".join(
+                a.code if arg.name is None else f"{python_name(arg.name)}={a.code}"
+                for arg, a in zip(expr.args, known, strict=True)
+            )
+            uses = frozenset().union(*(a.uses for a in known))
+            return Expr(f"{_FUNCTIONS[expr.name]}({inner})", ATOM, uses)
         return None
 
     def _unary(self, expr: ast.UnaryOp) -> Expr | None:

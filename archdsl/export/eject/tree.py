@@ -1,12 +1,11 @@
-"""The model as a tree of constructor calls, every argument still a concrete value.
-
-Leaves are canonical: a square size is one int and a list is a tuple, so two
-arguments compare equal exactly when torch would build the same layer from them.
+"""A layer as its constructor call, argument by argument, and the canonical form of
+values: a square size is one int and a list is a tuple, so two arguments compare
+equal exactly when torch would build the same layer from them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 Value = Any  # int, float, bool, str or a tuple of them
@@ -37,7 +36,6 @@ class Slot:
     positional: bool = False
     default: Value = None
     has_default: bool = False
-    arg: str | None = None  # the spec's argument it comes from, if any
 
 
 @dataclass(frozen=True)
@@ -46,64 +44,3 @@ class Layer:
 
     ctor: str
     slots: tuple[Slot, ...]
-    stateful: bool
-    span: Any = field(default=None, compare=False)  # where the spec calls the op
-
-
-@dataclass(frozen=True)
-class Seq:
-    """Named steps in order: a model, a block's body, a group, a branch."""
-
-    names: tuple[str, ...]
-    steps: tuple[Tree, ...]
-    stateful: bool
-    # Where each step is written in the spec: the same step in every call of a block.
-    keys: tuple[Any, ...] = field(default=(), compare=False)
-
-
-@dataclass(frozen=True)
-class Res:
-    body: Seq
-    project: Seq | None
-    in_channels: int
-    out_channels: int
-    stateful: bool
-
-
-@dataclass(frozen=True)
-class Merge:
-    kind: str  # "concat", "add" or "mul"
-    branches: tuple[Seq, ...]
-    stateful: bool
-
-
-@dataclass(frozen=True)
-class Rep:
-    copies: tuple[Tree, ...]
-    stateful: bool
-    span: Any = field(default=None, compare=False)
-
-
-@dataclass(frozen=True)
-class Call:
-    """One call of a spec block: its environment and its expansion."""
-
-    block: str
-    env: tuple[tuple[str, Value], ...]
-    body: Seq
-    stateful: bool
-    uid: int = field(compare=False)
-    span: Any = field(default=None, compare=False)
-
-
-@dataclass(frozen=True)
-class Instance:
-    """A block call once its class is known: the class and its arguments' values."""
-
-    cls: str
-    args: tuple[tuple[str, Value], ...]
-    stateful: bool
-    span: Any = field(default=None, compare=False)
-
-
-Tree = Layer | Seq | Res | Merge | Rep | Call | Instance

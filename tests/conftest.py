@@ -1,0 +1,45 @@
+"""The `slow` mark: `pytest -m "not slow"` is the quick subset a change is first tried on.
+
+The slow tests are listed here, in one place, rather than marked in each file:
+training runs, ONNX exports, torch.compile, every zoo network ejected or built,
+and the property tests that build many random networks. `.ci/run` runs them all.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+# Whole modules, and single tests (by function name) in other modules.
+SLOW_MODULES = frozenset(
+    {
+        "test_train_learning",
+        "test_train_resume",
+        "test_train_distributed",
+        "test_train_cifar10",
+        "test_export_onnx",
+        "test_compile",
+        "test_backend_property",
+        "test_eject_property",
+        "test_fuzz",
+    }
+)
+SLOW_TESTS = frozenset(
+    {
+        "test_zoo_ejects_to_the_same_module",
+        "test_ejected_zoo_passes_ruff",
+        "test_ejected_class_agrees_with_build_for_fresh_arguments",
+        "test_module_matches_ir",
+        "test_verify_passes_on_every_spec",
+        "test_check_verify_cli",
+        "test_check_verify_passes",
+        "test_cli_writes_source_that_runs_without_archdsl",
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
+        name = getattr(item, "originalname", item.name)
+        if module in SLOW_MODULES or name in SLOW_TESTS:
+            item.add_marker(pytest.mark.slow)
