@@ -105,6 +105,23 @@ def test_torchvision_init_and_zero_init_residual() -> None:
         assert torch.all(norms[0].weight == 1)
 
 
+def test_torchvision_init_covers_signals_and_volumes() -> None:
+    torch.manual_seed(0)
+    spec = (
+        "model m {\n  input [2, 4, 6, 6]\n"
+        "  residual { conv(8, 3, padding=1) -> batchnorm -> relu -> conv(2, 1) -> batchnorm }\n"
+        "  flatten(1) -> conv(64, 5) -> batchnorm\n}\n"
+    )
+    module = build(spec, init="torchvision", zero_init_residual=True)
+    conv3d, conv1d = module.get_submodule("0.body.0"), module.get_submodule("2")
+    assert (type(conv3d), type(conv1d)) == (nn.Conv3d, nn.Conv1d)
+    fan_out = 64 * 5  # out_channels x kernel: torchvision's Kaiming normal
+    assert conv1d.weight.std().item() == pytest.approx((2.0 / fan_out) ** 0.5, rel=0.1)
+    assert torch.count_nonzero(conv1d.bias) == 0
+    assert torch.count_nonzero(module.get_submodule("0.body.4").weight) == 0  # zero-init
+    assert torch.all(module.get_submodule("3").weight == 1)
+
+
 def test_init_is_read_from_the_train_section() -> None:
     spec = SMALL + "train { init torchvision(zero_init_residual=true) }\n"
     module = build(spec)

@@ -12,23 +12,33 @@ import torch
 
 import archdsl
 from archdsl.export.onnx import INPUT_NAME, export_onnx
+from archdsl.ir import OpNode
+from archdsl.ops.embedding import Embedding
 from tests.helpers import SPECS, ZOO, run_cli, run_python
 
 
 def _runner(path: Path) -> Any:
-    """A function from an input array to the model's output, run by ONNX Runtime."""
+    """A function from an input array to the model's outputs, run by ONNX Runtime."""
     try:
         import onnxruntime
     except ImportError:  # ONNX's own evaluator where no runtime wheel exists
         from onnx.reference import ReferenceEvaluator
 
         evaluator = ReferenceEvaluator(str(path))
-        return lambda x: evaluator.run(None, {INPUT_NAME: x})[0]
+        return lambda x: evaluator.run(None, {INPUT_NAME: x})
     options = onnxruntime.SessionOptions()
     # The file as written, not ONNX Runtime's rewrite of it (and a quicker start).
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
     session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    return lambda x: session.run(None, {INPUT_NAME: x})[0]
+    return lambda x: session.run(None, {INPUT_NAME: x})
+
+
+def _example(ir: archdsl.Model, batch: int) -> torch.Tensor:
+    """A random input: token ids below the vocabulary for a model that embeds them."""
+    first = next(n for n in ir.root.walk() if isinstance(n, OpNode))
+    if isinstance(first.op, Embedding):
+        return torch.randint(0, first.op.num, (batch, *ir.input)).float()
+    return torch.randn(batch, *ir.input)
 
 
 def _export_and_compare(
@@ -42,12 +52,14 @@ def _export_and_compare(
     onnx.checker.check_model(str(path))
     run = _runner(path)
     for batch in batches:
-        x = torch.randn(batch, *ir.input)
+        x = _example(ir, batch)
         with torch.no_grad():
-            want = module(x).numpy()
+            out = module(x)
+        want = [t.numpy() for t in (out if isinstance(out, tuple) else (out,))]
         got = run(x.numpy())
-        assert got.shape == (batch, *ir.output)
-        np.testing.assert_allclose(got, want, rtol=0, atol=1e-4)
+        assert [g.shape for g in got] == [(batch, *ir.values[v].shape) for v in ir.outputs]
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_allclose(g, w, rtol=0, atol=1e-4)
     return onnx.load(str(path))
 
 
@@ -129,7 +141,7 @@ def test_cli_refuses_an_opset_the_exporter_cannot_write(tmp_path: Path) -> None:
 
 def test_cli_reports_spec_errors_without_a_traceback(tmp_path: Path) -> None:
     spec = tmp_path / "bad.arch"
-    spec.write_text("model bad {\n  input [3, 8, 8]\n  linear(10)\n}\n")
+    spec.write_text("model bad {\n  input [3, 8, 8]\n  conv(10, 9x9)\n}\n")
     result = run_cli("export", str(spec), "-o", str(tmp_path / "bad.onnx"))
     assert result.returncode == 1
     assert "bad.arch:3:3: error:" in result.stderr
@@ -182,7 +194,7 @@ def test_cli_exports_trained_weights(tmp_path: Path) -> None:
     x = torch.randn(4, *ir.input)
     with torch.no_grad():
         want = trained(x).numpy()
-    np.testing.assert_allclose(_runner(target)(x.numpy()), want, rtol=0, atol=1e-4)
+    np.testing.assert_allclose(_runner(target)(x.numpy())[0], want, rtol=0, atol=1e-4)
 
 
 def test_cli_refuses_weights_that_do_not_fit(tmp_path: Path) -> None:

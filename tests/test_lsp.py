@@ -256,7 +256,7 @@ def test_definition_across_use_and_formatting(tmp_path: Path) -> None:
 def test_errors_in_a_used_file_point_there(tmp_path: Path) -> None:
     """Notes become related locations; an error in a library is shown where it is reached."""
     (tmp_path / "lib.arch").write_text(
-        "block bad(w) {\n  linear(w)\n}\nblock bad(w) {\n  relu\n}\n"
+        "block bad(w) {\n  conv(w, 9x9)\n}\nblock bad(w) {\n  relu\n}\n"
     )
     spec = tmp_path / "m.arch"
     spec.write_text('use "lib.arch"\nmodel m {\n  input [3, 8, 8]\n  x: bad(4)\n}\n')

@@ -42,5 +42,5 @@ def test_maxpool_binds_dilation_before_ceil_mode() -> None:
     assert isinstance(node, OpNode)
     op: Op = node.op
     assert isinstance(op, MaxPool)
-    assert (op.dilation, op.ceil_mode) == ((2, 2), True)
+    assert (op.dilation, op.ceil_mode) == (2, True)  # one number: the same on every axis
     assert node.out_shape == (3, 4, 4)  # a 5x5 window, stride 2, padding 1

@@ -8,6 +8,7 @@ import pytest
 
 import archdsl
 from archdsl.diagnostics import ArchError, Diagnostic
+from archdsl.train.compat import fits
 from archdsl.train.config import Init, OneCycle, TrainConfig
 from archdsl.train.resolve import NO_DATA, Override, train_config
 from tests.helpers import SPECS, loaded_after, run_cli
@@ -121,6 +122,17 @@ train {
     assert located(cut)[:2] == (6, 31)
     assert "`mean` and `std` have 2 values; digits has 1 channels" in messages
     assert len(messages) == 4
+
+
+@pytest.mark.parametrize(
+    ("model_input", "ok"),
+    [((1, 8, 8), True), ((64,), True), ((8, 8), True), ((8, 1, 8), False), ((4, 16), False)],
+)
+def test_samples_feed_a_model_as_they_are_flattened_or_squeezed(
+    model_input: tuple[int, ...], ok: bool
+) -> None:
+    # A grey digit [1, 8, 8] is read as 8 rows of 8 features by a recurrent model.
+    assert fits((1, 8, 8), model_input) is ok
 
 
 def test_one_output_means_binary_cross_entropy() -> None:

@@ -20,6 +20,7 @@ from tests.train_helpers import history, state, train_here
     [
         ("digits_convnet", 0.98),
         ("digits_mlp", 0.97),
+        ("digits_gru", 0.95),
         ("breast_cancer_logistic", 0.95),
     ],
 )

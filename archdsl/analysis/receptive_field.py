@@ -36,11 +36,15 @@ from math import ceil
 
 from archdsl.ir import Model, Node, OpNode, ParallelNode, ResidualNode, is_chain
 from archdsl.ops import Op
-from archdsl.ops.conv import Conv
+from archdsl.ops.attention import MultiheadAttention
+from archdsl.ops.conv import Conv, ConvTranspose
+from archdsl.ops.layout import Permute, Reshape, Tokens
 from archdsl.ops.linear import Linear
 from archdsl.ops.pool import AdaptiveAvgPool, AdaptiveMaxPool, AvgPool, MaxPool
+from archdsl.ops.resize import Crop, Upsample
 from archdsl.ops.shape_math import effective_kernel
 from archdsl.ops.structural import Flatten, PadChannels
+from archdsl.ops.window_attention import PatchMerging, WindowAttention
 
 Pair = tuple[int, int]
 
@@ -54,7 +58,13 @@ class Field:
     left: Pair
     whole: bool = False  # the output depends on the whole input
 
-    def window(self, kernel: Pair, stride: Pair, pad: Pair, dilation: Pair = (1, 1)) -> Field:
+    def window(
+        self,
+        kernel: tuple[int, ...],
+        stride: tuple[int, ...],
+        pad: tuple[int, ...],
+        dilation: tuple[int, ...] = (1, 1),
+    ) -> Field:
         size, jump, left = [], [], []
         for axis in range(2):
             k_eff = effective_kernel(kernel[axis], dilation[axis])
@@ -123,27 +133,47 @@ def _through(node: Node, field: Field, inp: _Input, out: dict[str, Field]) -> Fi
 def _op(op: Op, in_shape: tuple[int, ...], field: Field, inp: _Input) -> Field:
     if field.whole:
         return field
-    if isinstance(op, Flatten | Linear):
+    if len(in_shape) != 3 or isinstance(op, _MIXING):
+        # Past a change of layout (tokens, channels last), the map's axes are no
+        # longer height and width: count the rest as seeing the whole input.
         return inp.whole()
     if isinstance(op, Conv):
-        (pad_h, _), (pad_w, _) = op.pads()  # the padding before the data sets `left`
-        return field.window(op.kernel, op.stride, (pad_h, pad_w), op.dilation)
+        (pad_h, _), (pad_w, _) = op.pads(in_shape)  # the padding before the data sets `left`
+        kernel, stride = op.axes("kernel", in_shape), op.axes("stride", in_shape)
+        return field.window(kernel, stride, (pad_h, pad_w), op.axes("dilation", in_shape))
     if isinstance(op, MaxPool | AvgPool):
         if op.kernel == "global":
             return inp.whole()
-        kernel, stride = op.window()
-        dilation = op.dilation if isinstance(op, MaxPool) else (1, 1)
-        return field.window(kernel, stride, op.padding, dilation)
+        kernel, stride = op.window(in_shape)
+        dilation = op.axes("dilation", in_shape) if isinstance(op, MaxPool) else (1, 1)
+        return field.window(kernel, stride, op.axes("padding", in_shape), dilation)
     if isinstance(op, AdaptiveAvgPool | AdaptiveMaxPool):
-        if op.size == (1, 1):
+        size = op.axes("size", in_shape)
+        if size == (1, 1):
             return inp.whole()
         hw = (in_shape[1], in_shape[2])
-        kernel = (_largest_bin(hw[0], op.size[0]), _largest_bin(hw[1], op.size[1]))
-        stride = (ceil(hw[0] / op.size[0]), ceil(hw[1] / op.size[1]))
+        kernel = (_largest_bin(hw[0], size[0]), _largest_bin(hw[1], size[1]))
+        stride = (ceil(hw[0] / size[0]), ceil(hw[1] / size[1]))
         return field.window(kernel, stride, (0, 0))
     if isinstance(op, PadChannels):
         return field.window((1, 1), op.stride, (0, 0))
     return field
+
+
+# Ops whose every output mixes the whole map, or that leave the image layout.
+_MIXING = (
+    Flatten,
+    Linear,
+    ConvTranspose,
+    Upsample,
+    Crop,
+    Tokens,
+    Permute,
+    Reshape,
+    MultiheadAttention,
+    WindowAttention,
+    PatchMerging,
+)
 
 
 def _largest_bin(size: int, out: int) -> int:

@@ -16,17 +16,20 @@ from torch import nn
 from archdsl.backend.modules import Residual
 
 InitScheme = Literal["torch", "torchvision"]
+# The convs and batchnorms of 1-D signals, images and volumes alike.
+_CONVS = nn.Conv1d | nn.Conv2d | nn.Conv3d
+_BATCHNORMS = nn.BatchNorm1d | nn.BatchNorm2d | nn.BatchNorm3d
 SCHEMES: tuple[str, ...] = ("torch", "torchvision")
 
 
 def initialise(module: nn.Module, scheme: InitScheme, zero_init_residual: bool = False) -> None:
     if scheme == "torchvision":
         for m in module.modules():
-            if isinstance(m, nn.Conv2d):
+            if isinstance(m, _CONVS):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
                 if m.bias is not None:
                     nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.BatchNorm1d | nn.BatchNorm2d | nn.GroupNorm) and m.affine:
+            elif isinstance(m, _BATCHNORMS | nn.GroupNorm) and m.affine:
                 nn.init.ones_(m.weight)
                 nn.init.zeros_(m.bias)
     if zero_init_residual:
@@ -37,6 +40,6 @@ def initialise(module: nn.Module, scheme: InitScheme, zero_init_residual: bool =
                     nn.init.zeros_(last.weight)
 
 
-def _last_batchnorm(body: nn.Module) -> nn.BatchNorm2d | None:
-    norms = [m for m in body.modules() if isinstance(m, nn.BatchNorm2d) and m.affine]
+def _last_batchnorm(body: nn.Module) -> nn.modules.batchnorm._BatchNorm | None:
+    norms = [m for m in body.modules() if isinstance(m, _BATCHNORMS) and m.affine]
     return norms[-1] if norms else None

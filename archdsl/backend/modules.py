@@ -189,3 +189,23 @@ class StochasticDepth(nn.Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}, mode={self.mode}"
+
+
+class ChannelLayerNorm(nn.LayerNorm):
+    """LayerNorm over the channels of [N, C, ...] at each position (LayerNorm2d).
+
+    Its parameters are nn.LayerNorm(C)'s, so a state_dict moves between the two.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # Computed along the channels in place, not by moving them last: the
+        # ONNX exporter loses the shape through LayerNormalization and back.
+        mean = x.mean(1, keepdim=True)
+        var = (x - mean).square().mean(1, keepdim=True)
+        x = (x - mean) * torch.rsqrt(var + self.eps)
+        per_channel = (-1,) + (1,) * (x.dim() - 2)
+        if self.weight is not None:
+            x = x * self.weight.view(per_channel)
+        if self.bias is not None:
+            x = x + self.bias.view(per_channel)
+        return x

@@ -100,8 +100,11 @@ def example_inputs(model: Model, device: torch.device, batch: int = 2) -> list[t
 def trace_shapes(
     module: nn.Module, model: Model, device: torch.device
 ) -> dict[str, tuple[int, ...]]:
-    """Per-sample shape of every IR node's module's (first) output in one eval-mode pass."""
-    return {path: shapes[0][1:] for path, shapes in trace_outputs(module, model, device).items()}
+    """The shape of every IR node's module's (first) output in one eval-mode pass, as the
+    IR gives it: per sample, or whole for a value shared by every sample (a `param`)."""
+    batched = {node.path: expected(node, model)[0][0] for node in model.root.walk()}
+    traced = trace_outputs(module, model, device)
+    return {path: shapes[0][1:] if batched[path] else shapes[0] for path, shapes in traced.items()}
 
 
 def trace_outputs(

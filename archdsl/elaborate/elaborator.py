@@ -421,6 +421,7 @@ class Elaborator(Budget):
                 macs=op.macs_of(operands, shapes),
                 inputs=[v.id for v in inputs],
                 outputs=[v.id for v in outs],
+                attention_macs=op.attention_macs_of(operands, shapes),
                 op=op,
             )
         )

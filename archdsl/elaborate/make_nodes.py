@@ -15,13 +15,21 @@ N = TypeVar("N", GroupNode, BlockNode, RepeatNode, ResidualNode, ParallelNode)
 
 def composite(cls: type[N], parts: Sequence[NodeBase], **fields: Any) -> N:
     """A composite node, its counts the sums of its parts' (built from checked values)."""
-    params = buffers = macs = 0
+    params = buffers = macs = attention = 0
     for part in parts:
         params += part.params
         buffers += part.buffers
         macs += part.macs
+        attention += part.attention_macs
     kind = cls.model_fields["kind"].default
-    return cls.model_construct(kind=kind, params=params, buffers=buffers, macs=macs, **fields)
+    return cls.model_construct(
+        kind=kind,
+        params=params,
+        buffers=buffers,
+        macs=macs,
+        attention_macs=attention,
+        **fields,
+    )
 
 
 def reads(flow: Tensor, parts: Sequence[NodeBase], gives: Sequence[Tensor]) -> list[str]:

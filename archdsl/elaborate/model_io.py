@@ -97,13 +97,13 @@ def input_shape(expr: ast.Expr) -> tuple[Shape | None, Diagnostic | None]:
     except EvalError as err:
         return None, err.diagnostic
     ok = all(isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in dims)
-    if ok and len(dims) in (1, 3):
+    if ok and 1 <= len(dims) <= 4:
         return tuple(dims), None
     shown = show(value) if not isinstance(value, Symbol) else value.name
     return None, Diagnostic(
         "input",
-        f"`input` must be [features] or [channels, height, width] of positive whole "
-        f"numbers, got {shown}",
+        "`input` must be 1 to 4 positive whole numbers: [features], [channels, length], "
+        f"[channels, height, width] or [channels, depth, height, width], got {shown}",
         expr.span,
         help="e.g. `input [3, 32, 32]` for CIFAR-10 or `input [64]` for 64 features",
     )

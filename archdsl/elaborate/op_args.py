@@ -117,7 +117,7 @@ def _frozen(value: Any) -> Any:
 
 
 # A string that would be a valid value without its quotes: `"3x3"`, `"true"`, `"0.5"`.
-_LITERAL = re.compile(r"[0-9][0-9_]*(x[0-9][0-9_]*)?|[0-9.]+([eE][+-]?[0-9]+)?|true|false")
+_LITERAL = re.compile(r"[0-9][0-9_]*(x[0-9][0-9_]*){0,2}|[0-9.]+([eE][+-]?[0-9]+)?|true|false")
 
 
 def _describe(
@@ -156,5 +156,5 @@ def _reason(cls: type[Op], field: str, errs: list[dict[str, Any]]) -> str:
                 return str(err["ctx"]["error"])
         words = cls.symbols.get(field, ())
         alternatives = " or ".join(f"`{w}`" for w in words)
-        return "must be a size like 3 or 3x3" + (f", or {alternatives}" if words else "")
+        return "must be a size like 3, 3x3 or 3x3x3" + (f", or {alternatives}" if words else "")
     return reason(errs[0])

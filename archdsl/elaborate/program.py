@@ -161,6 +161,7 @@ def _model(
         params=root.params,
         buffers=root.buffers,
         macs=root.macs,
+        attention_macs=root.attention_macs,
         root=root,
         train=train,
         values=elab.values,

@@ -52,7 +52,7 @@ class Ref:
     warn: bool = True  # whether to warn when unused (labels name modules, not values)
 
 
-Value = int | float | bool | str | tuple[int, int] | list[Any] | Symbol | Call | Ref
+Value = int | float | bool | str | tuple[int, ...] | list[Any] | Symbol | Call | Ref
 
 
 class EvalError(Exception):
@@ -95,8 +95,8 @@ def show(value: Any) -> str:
     """A value as the user would write it."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, tuple) and len(value) == 2:
-        return f"{value[0]}x{value[1]}"
+    if isinstance(value, tuple):
+        return "x".join(map(str, value))
     if isinstance(value, list):
         return "[" + ", ".join(show(v) for v in value) + "]"
     if isinstance(value, str):

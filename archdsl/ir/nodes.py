@@ -37,6 +37,8 @@ class NodeBase(BaseModel):
     # the values its insides read from outside) and what it makes or exposes.
     inputs: list[str] = Field(default_factory=list)
     outputs: list[str] = Field(default_factory=list)
+    # The part of `macs` in attention's q·kᵀ and attn·v products.
+    attention_macs: int = 0
 
     def subnodes(self) -> list[Node]:
         return []

@@ -47,6 +47,7 @@ class Model(BaseModel):
     params: int
     buffers: int
     macs: int
+    attention_macs: int = 0  # the part of `macs` in attention's q·kᵀ and attn·v
     root: GroupNode
     train: list[TrainEntry] = Field(default_factory=list)
     # The graph of values: every value by id, and the model's inputs and outputs in order.

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 from pydantic import BaseModel, ConfigDict
 
 from archdsl.ops.shape_math import Shape, fmt_shape
+from archdsl.ops.types import axes
 
 if TYPE_CHECKING:
     from torch import nn
@@ -49,8 +50,11 @@ class Op(BaseModel):
     # the tag that tells ops apart in the IR's JSON.
     name: ClassVar[str]
     aliases: ClassVar[tuple[str, ...]] = ()
-    # Accepted input ranks (per sample): 1 is [features], 3 is [C, H, W].
-    ranks: ClassVar[tuple[int, ...]] = (1, 2, 3)
+    # Accepted input ranks (per sample): 1 is [features], 2 is [C, L] or tokens
+    # [T, D], 3 is [C, H, W], 4 is [C, D, H, W].
+    ranks: ClassVar[tuple[int, ...]] = (1, 2, 3, 4)
+    # What the op takes, in words, where its ranks alone would say it wrongly.
+    takes: ClassVar[str] = ""
     # Bare words an argument accepts, such as `same` for padding.
     symbols: ClassVar[dict[str, tuple[str, ...]]] = {}
     doc: ClassVar[str] = ""
@@ -97,21 +101,37 @@ class Op(BaseModel):
             if info.is_required():
                 shown = None
             else:
-                shown = "unset" if default is None else _fmt_value(default, name in _SIZE_FIELDS)
+                shown = "unset" if default is None else _fmt_value(default, name)
             out.append((name, shown))
         return out
 
     # ---- static semantics ---------------------------------------------------
     def check_rank(self, shape: Shape) -> None:
         if len(shape) not in self.ranks:
-            want = " or ".join(_RANK_WORDS[r] for r in self.ranks)
+            words = [_RANK_WORDS[r] for r in self.ranks]
+            want = self.takes or ", ".join(words[:-1]) + " or " * (len(words) > 1) + words[-1]
             help = None
-            if 1 in self.ranks and len(shape) == 3:
+            if self.ranks == (1,) and len(shape) > 1:
                 help = "add `flatten` before it"
             raise ShapeError(f"expects {want}, got {fmt_shape(shape)}", help=help)
 
+    def axes(self, field: str, shape: Shape) -> tuple[int, ...]:
+        """The size argument `field` on each spatial axis of `shape` ([C, ...spatial])."""
+        value = getattr(self, field)
+        n = len(shape) - 1
+        sides = axes(value, n)
+        if sides is None:
+            raise ShapeError(
+                f"has {field} {_fmt_value(value)}, which has {len(value)} sides for the "
+                f"{n} spatial axes of {fmt_shape(shape)}",
+                arg=field,
+                help=f"give one number for every axis, or {n} sides like " + "x".join(["3"] * n),
+            )
+        return sides
+
     def output_shape(self, shape: Shape) -> Shape:
         """The per-sample output shape; the default keeps the shape."""
+        self.check_rank(shape)
         return shape
 
     def params(self, shape: Shape) -> int:
@@ -121,7 +141,11 @@ class Op(BaseModel):
         return 0
 
     def macs(self, shape: Shape, out: Shape) -> int:
-        """Multiply-accumulates of weights (conv and linear only), batch 1."""
+        """Multiply-accumulates, batch 1: of weights (conv, linear) and of attention."""
+        return 0
+
+    def attention_macs(self, shape: Shape, out: Shape) -> int:
+        """The part of `macs` in attention's two matrix products, q·kᵀ and attn·v."""
         return 0
 
     # ---- several inputs and outputs -------------------------------------------
@@ -140,6 +164,9 @@ class Op(BaseModel):
     def macs_of(self, ins: Sequence[Operand], outs: Sequence[Shape]) -> int:
         return self.macs(ins[0].shape, outs[0])
 
+    def attention_macs_of(self, ins: Sequence[Operand], outs: Sequence[Shape]) -> int:
+        return self.attention_macs(ins[0].shape, outs[0])
+
     def torch_of(self, ins: Sequence[Operand], outs: Sequence[Shape]) -> nn.Module:
         """The module; with several inputs its forward takes them in order, and with
         several outputs it returns a tuple."""
@@ -155,7 +182,7 @@ class Op(BaseModel):
         parts: list[str] = []
         for field, required, default in _arguments(type(self)):
             value = getattr(self, field)
-            text = _fmt_value(value, field in _SIZE_FIELDS)
+            text = _fmt_value(value, field)
             if required:
                 parts.append(text)
             elif value != default:
@@ -174,17 +201,27 @@ def _arguments(cls: type[Op]) -> tuple[tuple[str, bool, Any], ...]:
     )
 
 
-_RANK_WORDS = {1: "a flat input [N, features]", 2: "an input [N, C, L]", 3: "an image [N, C, H, W]"}
+_RANK_WORDS = {
+    1: "a flat input [N, features]",
+    2: "a sequence [N, C, L]",
+    3: "an image [N, C, H, W]",
+    4: "a volume [N, C, D, H, W]",
+}
 
 
-# Fields shown as `3x3` even when square; other sizes print as one number when square.
+# Fields shown as `3x3` even when square; other sizes print as one number when
+# square; any other tuple (dims, a shape) prints as a list.
 _SIZE_FIELDS = frozenset({"kernel", "size"})
+_SIDE_FIELDS = frozenset({"stride", "padding", "dilation", "output_padding", "scale"})
 
 
-def _fmt_value(value: Any, as_size: bool = False) -> str:
+def _fmt_value(value: Any, field: str = "kernel") -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, tuple) and len(value) == 2:
-        h, w = value
-        return str(h) if h == w and not as_size else f"{h}x{w}"
+    if isinstance(value, tuple):
+        if field in _SIZE_FIELDS or (field in _SIDE_FIELDS and len(set(value)) > 1):
+            return "x".join(map(str, value))
+        if field in _SIDE_FIELDS:
+            return str(value[0])
+        return "[" + ", ".join(map(str, value)) + "]"
     return str(value)

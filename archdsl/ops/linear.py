@@ -7,18 +7,20 @@ from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 from pydantic import Field
 
 from archdsl.ops.base import Op
-from archdsl.ops.shape_math import Shape
+from archdsl.ops.shape_math import Shape, numel
 
 if TYPE_CHECKING:
     from torch import nn
 
 
 class Linear(Op):
-    """linear(out_features, bias=true); also spelt `fc`. Needs a flat input."""
+    """linear(out_features, bias=true); also spelt `fc`.
+
+    Acts on the last axis, as torch does: [F] to [out], tokens [T, D] to [T, out].
+    """
 
     name: ClassVar[str] = "linear"
     aliases: ClassVar[tuple[str, ...]] = ("fc",)
-    ranks: ClassVar[tuple[int, ...]] = (1,)
 
     op: Literal["linear"] = "linear"
     out_features: Annotated[int, Field(ge=1)]
@@ -26,15 +28,15 @@ class Linear(Op):
 
     def output_shape(self, shape: Shape) -> Shape:
         self.check_rank(shape)
-        return (self.out_features,)
+        return (*shape[:-1], self.out_features)
 
     def params(self, shape: Shape) -> int:
-        return shape[0] * self.out_features + (self.out_features if self.bias else 0)
+        return shape[-1] * self.out_features + (self.out_features if self.bias else 0)
 
     def macs(self, shape: Shape, out: Shape) -> int:
-        return shape[0] * self.out_features
+        return numel(shape) * self.out_features  # positions x in x out
 
     def to_torch(self, shape: Shape, out: Shape) -> nn.Module:
         from torch import nn
 
-        return nn.Linear(shape[0], self.out_features, bias=self.bias)
+        return nn.Linear(shape[-1], self.out_features, bias=self.bias)

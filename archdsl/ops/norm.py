@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 from pydantic import Field
 
 from archdsl.ops.base import Op, ShapeError
-from archdsl.ops.shape_math import Shape, numel
+from archdsl.ops.shape_math import Shape, fmt_shape, numel
 
 if TYPE_CHECKING:
     from torch import nn
@@ -15,13 +15,19 @@ if TYPE_CHECKING:
 Eps = Annotated[float, Field(gt=0.0)]
 
 
+def batchnorm_class(shape: Shape) -> str:
+    """BatchNorm1d for [F] and [C, L], 2d for [C, H, W], 3d for [C, D, H, W]."""
+    return f"BatchNorm{max(1, len(shape) - 1)}d"
+
+
 class BatchNorm(Op):
-    """batchnorm(eps=1e-5, momentum=0.1, affine=true, track_running_stats=true)"""
+    """batchnorm(eps=1e-5, momentum=0.1, affine=true, track_running_stats=true)
+
+    Per channel: the features of [F], the channels of [C, L], [C, H, W] or [C, D, H, W].
+    """
 
     name: ClassVar[str] = "batchnorm"
     aliases: ClassVar[tuple[str, ...]] = ("bn",)
-    ranks: ClassVar[tuple[int, ...]] = (1, 3)
-
     op: Literal["batchnorm"] = "batchnorm"
     eps: Eps = 1e-5
     momentum: Annotated[float, Field(ge=0.0, le=1.0)] = 0.1
@@ -42,25 +48,54 @@ class BatchNorm(Op):
     def to_torch(self, shape: Shape, out: Shape) -> nn.Module:
         from torch import nn
 
-        cls = nn.BatchNorm2d if len(shape) == 3 else nn.BatchNorm1d
-        return cls(shape[0], self.eps, self.momentum, self.affine, self.track_running_stats)
+        cls = getattr(nn, batchnorm_class(shape))
+        return cls(  # type: ignore[no-any-return]
+            shape[0], self.eps, self.momentum, self.affine, self.track_running_stats
+        )
 
 
 class LayerNorm(Op):
-    """layernorm(eps=1e-5, affine=true): normalise over each sample's whole shape"""
+    """layernorm(eps=1e-5, affine=true, over=all | last | channels)
+
+    Normalise each sample over its whole shape (`all`), over the last axis at
+    every other position (`last`: nn.LayerNorm(D) on tokens [T, D] or on
+    channels-last maps), or over the channels at each position of [C, ...]
+    (`channels`: ConvNeXt's LayerNorm2d).
+    """
 
     name: ClassVar[str] = "layernorm"
+    symbols: ClassVar[dict[str, tuple[str, ...]]] = {"over": ("all", "last", "channels")}
     op: Literal["layernorm"] = "layernorm"
     eps: Eps = 1e-5
     affine: bool = True
+    over: Literal["all", "last", "channels"] = "all"
+
+    def normalized(self, shape: Shape) -> Shape:
+        """The axes normalised together, as nn.LayerNorm's `normalized_shape`."""
+        if self.over == "all":
+            return shape
+        return (shape[-1],) if self.over == "last" else (shape[0],)
+
+    def output_shape(self, shape: Shape) -> Shape:
+        if self.over == "channels" and len(shape) < 2:
+            raise ShapeError(
+                f"over channels expects a map [N, C, ...] of rank 2 to 4, got {fmt_shape(shape)}",
+                arg="over",
+                help="a flat input has no positions: use `layernorm` over all",
+            )
+        return shape
 
     def params(self, shape: Shape) -> int:
-        return 2 * numel(shape) if self.affine else 0
+        return 2 * numel(self.normalized(shape)) if self.affine else 0
 
     def to_torch(self, shape: Shape, out: Shape) -> nn.Module:
         from torch import nn
 
-        return nn.LayerNorm(list(shape), self.eps, self.affine)
+        if self.over == "channels":
+            from archdsl.backend.modules import ChannelLayerNorm
+
+            return ChannelLayerNorm(shape[0], self.eps, self.affine)
+        return nn.LayerNorm(list(self.normalized(shape)), self.eps, self.affine)
 
 
 class GroupNorm(Op):

@@ -47,6 +47,9 @@ class Param(Op):
     def macs_of(self, ins: Sequence[Operand], outs: Sequence[Shape]) -> int:
         return 0
 
+    def attention_macs_of(self, ins: Sequence[Operand], outs: Sequence[Shape]) -> int:
+        return 0
+
     def torch_of(self, ins: Sequence[Operand], outs: Sequence[Shape]) -> nn.Module:
         from archdsl.backend.value_modules import Param as ParamModule
 

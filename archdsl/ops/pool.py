@@ -1,70 +1,73 @@
-"""Max and average pooling: windowed, global and adaptive."""
+"""Max and average pooling over 1, 2 or 3 spatial axes: windowed, global and adaptive."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from archdsl.ops.base import Op, ShapeError
-from archdsl.ops.shape_math import Shape, effective_kernel, fmt_hw, window_out
+from archdsl.ops.shape_math import Shape, effective_kernel, fmt_side, fmt_sides, window_out
 from archdsl.ops.types import Padding, Size
 
 if TYPE_CHECKING:
     from torch import nn
 
+# Spatial axes of [C, L], [C, H, W] and [C, D, H, W] inputs to torch's suffix.
+_DIMS = {2: "1d", 3: "2d", 4: "3d"}
 
-def _side(size: tuple[int, int]) -> str:
-    return str(size[0]) if size[0] == size[1] else fmt_hw(*size)
+
+def pool_class(kind: str, shape: Shape) -> str:
+    """torch's class name: `pool_class("MaxPool", (3, 8, 8))` is "MaxPool2d"."""
+    return kind + _DIMS[len(shape)]
 
 
 class _WindowPool(Op):
     """Shared shape rule of max and average pooling."""
 
-    ranks: ClassVar[tuple[int, ...]] = (3,)
+    ranks: ClassVar[tuple[int, ...]] = (2, 3, 4)
     symbols: ClassVar[dict[str, tuple[str, ...]]] = {"kernel": ("global",)}
 
     kernel: Size | Literal["global"]
     stride: Size | None = None
-    padding: Padding = (0, 0)
+    padding: Padding = 0
     if TYPE_CHECKING:
         # Each pool declares it, where its positional order puts it (after
         # maxpool's dilation): a field declared here would come before.
         ceil_mode: bool
 
-    def _dilation(self) -> tuple[int, int]:
-        return (1, 1)
+    def _dilation(self, shape: Shape) -> tuple[int, ...]:
+        return (1,) * (len(shape) - 1)
 
-    def window(self) -> tuple[tuple[int, int], tuple[int, int]]:
+    def window(self, shape: Shape) -> tuple[tuple[int, ...], tuple[int, ...]]:
         """Kernel and stride of a windowed pool (stride defaults to the kernel, as in torch)."""
         assert self.kernel != "global"
-        return self.kernel, self.stride or self.kernel
+        kernel = self.axes("kernel", shape)
+        return kernel, kernel if self.stride is None else self.axes("stride", shape)
 
     def output_shape(self, shape: Shape) -> Shape:
         self.check_rank(shape)
-        c, h, w = shape
         if self.kernel == "global":
-            return (c, 1, 1)
-        kernel, stride = self.window()
-        dil = self._dilation()
-        for axis in range(2):
-            if self.padding[axis] * 2 > effective_kernel(kernel[axis], dil[axis]):
-                raise ShapeError(
-                    f"has padding {_side(self.padding)}, more than half its "
-                    f"{fmt_hw(*kernel)} kernel",
-                    arg="padding",
-                    help="torch allows at most half the kernel as padding",
-                )
-        kh = effective_kernel(kernel[0], dil[0])
-        kw = effective_kernel(kernel[1], dil[1])
-        ph, pw = self.padding
-        padded_h, padded_w = h + 2 * ph, w + 2 * pw
-        if padded_h < kh or padded_w < kw:
+            return (shape[0], *(1,) * (len(shape) - 1))
+        kernel, stride = self.window(shape)
+        dil = self._dilation(shape)
+        pad = self.axes("padding", shape)
+        eff = [effective_kernel(k, d) for k, d in zip(kernel, dil, strict=True)]
+        if any(2 * p > k for p, k in zip(pad, eff, strict=True)):
             raise ShapeError(
-                f"needs an input of at least {fmt_hw(kh, kw)}, got {fmt_hw(padded_h, padded_w)}",
+                f"has padding {fmt_side(pad)}, more than half its {fmt_sides(kernel)} kernel",
+                arg="padding",
+                help="torch allows at most half the kernel as padding",
+            )
+        padded = [n + 2 * p for n, p in zip(shape[1:], pad, strict=True)]
+        if any(n < k for n, k in zip(padded, eff, strict=True)):
+            raise ShapeError(
+                f"needs an input of at least {fmt_sides(eff)}, got {fmt_sides(padded)}",
                 help="remove a downsampling step or start from a larger input",
             )
-        oh = window_out(h, kernel[0], stride[0], ph, dil[0], self.ceil_mode)
-        ow = window_out(w, kernel[1], stride[1], pw, dil[1], self.ceil_mode)
-        return (c, oh, ow)
+        out = [
+            window_out(n, k, s, p, d, self.ceil_mode)
+            for n, k, s, p, d in zip(shape[1:], kernel, stride, pad, dil, strict=True)
+        ]
+        return (shape[0], *out)
 
 
 class MaxPool(_WindowPool):
@@ -72,19 +75,21 @@ class MaxPool(_WindowPool):
 
     name: ClassVar[str] = "maxpool"
     op: Literal["maxpool"] = "maxpool"
-    dilation: Size = (1, 1)
+    dilation: Size = 1
     ceil_mode: bool = False
 
-    def _dilation(self) -> tuple[int, int]:
-        return self.dilation
+    def _dilation(self, shape: Shape) -> tuple[int, ...]:
+        return self.axes("dilation", shape)
 
     def to_torch(self, shape: Shape, out: Shape) -> nn.Module:
         from torch import nn
 
         if self.kernel == "global":
-            return nn.AdaptiveMaxPool2d(1)
-        kernel, stride = self.window()
-        return nn.MaxPool2d(kernel, stride, self.padding, self.dilation, ceil_mode=self.ceil_mode)
+            return getattr(nn, pool_class("AdaptiveMaxPool", shape))(1)  # type: ignore[no-any-return]
+        kernel, stride = self.window(shape)
+        cls = getattr(nn, pool_class("MaxPool", shape))
+        pad, dil = self.axes("padding", shape), self.axes("dilation", shape)
+        return cls(kernel, stride, pad, dil, ceil_mode=self.ceil_mode)  # type: ignore[no-any-return]
 
 
 class AvgPool(_WindowPool):
@@ -98,23 +103,39 @@ class AvgPool(_WindowPool):
     ceil_mode: bool = False
     count_include_pad: bool = True
 
+    def output_shape(self, shape: Shape) -> Shape:
+        out = super().output_shape(shape)
+        if len(shape) == 4 and self.kernel != "global":
+            # torch's 3-D average pool, unlike the others, wants the kernel to
+            # fit the input before padding.
+            kernel = self.axes("kernel", shape)
+            if any(n < k for n, k in zip(shape[1:], kernel, strict=True)):
+                raise ShapeError(
+                    f"needs a volume of at least {fmt_sides(kernel)} before padding, "
+                    f"got {fmt_sides(shape[1:])}",
+                    help="torch's 3-D average pool does not count padding toward the kernel",
+                )
+        return out
+
     def to_torch(self, shape: Shape, out: Shape) -> nn.Module:
         from torch import nn
 
         if self.kernel == "global":
-            return nn.AdaptiveAvgPool2d(1)
-        kernel, stride = self.window()
-        return nn.AvgPool2d(kernel, stride, self.padding, self.ceil_mode, self.count_include_pad)
+            return getattr(nn, pool_class("AdaptiveAvgPool", shape))(1)  # type: ignore[no-any-return]
+        kernel, stride = self.window(shape)
+        cls = getattr(nn, pool_class("AvgPool", shape))
+        pad = self.axes("padding", shape)
+        return cls(kernel, stride, pad, self.ceil_mode, self.count_include_pad)  # type: ignore[no-any-return]
 
 
 class _AdaptivePool(Op):
-    ranks: ClassVar[tuple[int, ...]] = (3,)
+    ranks: ClassVar[tuple[int, ...]] = (2, 3, 4)
 
     size: Size
 
     def output_shape(self, shape: Shape) -> Shape:
         self.check_rank(shape)
-        return (shape[0], *self.size)
+        return (shape[0], *self.axes("size", shape))
 
 
 class AdaptiveAvgPool(_AdaptivePool):
@@ -126,7 +147,8 @@ class AdaptiveAvgPool(_AdaptivePool):
     def to_torch(self, shape: Shape, out: Shape) -> nn.Module:
         from torch import nn
 
-        return nn.AdaptiveAvgPool2d(self.size)
+        cls = getattr(nn, pool_class("AdaptiveAvgPool", shape))
+        return cls(self.axes("size", shape))  # type: ignore[no-any-return]
 
 
 class AdaptiveMaxPool(_AdaptivePool):
@@ -138,4 +160,5 @@ class AdaptiveMaxPool(_AdaptivePool):
     def to_torch(self, shape: Shape, out: Shape) -> nn.Module:
         from torch import nn
 
-        return nn.AdaptiveMaxPool2d(self.size)
+        cls = getattr(nn, pool_class("AdaptiveMaxPool", shape))
+        return cls(self.axes("size", shape))  # type: ignore[no-any-return]

@@ -19,20 +19,28 @@ from archdsl.ops.activation import (
     Softmax,
     Tanh,
 )
+from archdsl.ops.attention import MultiheadAttention
 from archdsl.ops.base import Op
-from archdsl.ops.conv import Conv
+from archdsl.ops.conv import Conv, ConvTranspose
 from archdsl.ops.dropout import Dropout, Dropout2d
+from archdsl.ops.embedding import Embedding
+from archdsl.ops.layout import ChannelShuffle, Permute, Reshape, Tokens
 from archdsl.ops.linear import Linear
 from archdsl.ops.merge import Add, Concat, Mul
 from archdsl.ops.norm import BatchNorm, GroupNorm, LayerNorm, LocalResponseNorm
 from archdsl.ops.param import Param
 from archdsl.ops.pool import AdaptiveAvgPool, AdaptiveMaxPool, AvgPool, MaxPool
+from archdsl.ops.recurrent import GRU, LSTM
+from archdsl.ops.resize import Crop, Upsample
+from archdsl.ops.select import Mean, Select
 from archdsl.ops.split import Chunk, Split
 from archdsl.ops.stochastic_depth import StochasticDepth
 from archdsl.ops.structural import Flatten, Identity, PadChannels, Scale
+from archdsl.ops.window_attention import PatchMerging, WindowAttention
 
 OP_CLASSES: tuple[type[Op], ...] = (
     Conv,
+    ConvTranspose,
     Linear,
     MaxPool,
     AvgPool,
@@ -66,6 +74,20 @@ OP_CLASSES: tuple[type[Op], ...] = (
     Param,
     Chunk,
     Split,
+    Tokens,
+    Permute,
+    Reshape,
+    Select,
+    Mean,
+    Upsample,
+    Crop,
+    ChannelShuffle,
+    MultiheadAttention,
+    WindowAttention,
+    PatchMerging,
+    Embedding,
+    GRU,
+    LSTM,
 )
 
 OPS: dict[str, type[Op]] = {}

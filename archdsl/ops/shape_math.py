@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 Shape = tuple[int, ...]
 
@@ -89,3 +90,13 @@ def broadcast_shapes(a: Shape, b: Shape) -> Shape | None:
     with 1s on the left.
     """
     return None if broadcast_clash([a, b]) is not None else broadcast([a, b])
+
+
+def fmt_sides(sides: Sequence[int]) -> str:
+    """`3x3x3`: a size along each spatial axis; one axis prints as its number."""
+    return "x".join(map(str, sides))
+
+
+def fmt_side(sides: Sequence[int]) -> str:
+    """`2` where every axis has the same size, else `1x2`: a padding or stride."""
+    return str(sides[0]) if len(set(sides)) == 1 else fmt_sides(sides)

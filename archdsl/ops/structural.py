@@ -7,26 +7,55 @@ from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 from pydantic import Field
 
 from archdsl.ops.base import Op, ShapeError
-from archdsl.ops.shape_math import Shape, numel
-from archdsl.ops.types import Size
+from archdsl.ops.shape_math import Shape, fmt_shape, numel
+from archdsl.ops.types import Pair
 
 if TYPE_CHECKING:
     from torch import nn
 
 
 class Flatten(Op):
-    """flatten: [N, C, H, W] to [N, C*H*W]"""
+    """flatten(start=0, end=-1): merge per-sample axes start..end into one
+
+    The defaults flatten the whole sample: [N, C, H, W] to [N, C*H*W]. Axes
+    count per sample (0 is the channels of an image); negative ones from the end.
+    """
 
     name: ClassVar[str] = "flatten"
     op: Literal["flatten"] = "flatten"
+    start: int = 0
+    end: int = -1
+
+    def span(self, shape: Shape) -> tuple[int, int]:
+        """The first and last axis merged, each in 0..rank-1."""
+        rank = len(shape)
+        first, last = (a + rank if a < 0 else a for a in (self.start, self.end))
+        for field, axis in (("start", first), ("end", last)):
+            if not 0 <= axis < rank:
+                raise ShapeError(
+                    f"has {field}={getattr(self, field)}, outside the {rank} axes of "
+                    f"{fmt_shape(shape)}",
+                    arg=field,
+                    help=f"axes count per sample, from 0 to {rank - 1} (or -{rank} to -1)",
+                )
+        if first > last:
+            raise ShapeError(f"has start axis {first} after end axis {last}", arg="end")
+        return first, last
 
     def output_shape(self, shape: Shape) -> Shape:
-        return (numel(shape),)
+        first, last = self.span(shape)
+        return (*shape[:first], numel(shape[first : last + 1]), *shape[last + 1 :])
 
     def to_torch(self, shape: Shape, out: Shape) -> nn.Module:
         from torch import nn
 
-        return nn.Flatten()
+        start, end = self.torch_dims(shape)
+        return nn.Flatten(start, end)
+
+    def torch_dims(self, shape: Shape) -> tuple[int, int]:
+        """nn.Flatten's start_dim and end_dim, counting the batch, -1 for the last."""
+        first, last = self.span(shape)
+        return first + 1, -1 if last == len(shape) - 1 else last + 1
 
 
 class Identity(Op):
@@ -64,7 +93,7 @@ class PadChannels(Op):
     ranks: ClassVar[tuple[int, ...]] = (3,)
     op: Literal["pad_channels"] = "pad_channels"
     channels: Annotated[int, Field(ge=1)]
-    stride: Size = (1, 1)
+    stride: Pair = (1, 1)
 
     def output_shape(self, shape: Shape) -> Shape:
         self.check_rank(shape)

@@ -46,6 +46,7 @@ def model_json(model: Model) -> dict[str, Any]:
         "trainable_params": model.params,
         "buffers": model.buffers,
         "macs": model.macs,
+        "attention_macs": model.attention_macs,
         "layers": layer_count(model),
         "activations": {"elements": acts, "bytes": acts * BYTES_PER_ELEMENT},
         "nodes": [
@@ -60,6 +61,7 @@ def model_json(model: Model) -> dict[str, Any]:
                 "params": row.node.params,
                 "buffers": row.node.buffers,
                 "macs": row.node.macs,
+                "attention_macs": row.node.attention_macs,
                 **rf_json(fields.get(row.node.path)),
                 "span": row.node.span.as_json(),
                 "inputs": row.node.inputs,

@@ -106,8 +106,9 @@ def model_table(
         *_ends("Output", model.outputs, model.output, model),
         ("Layers", f"{layer_count(model):,}"),
         ("Params", f"{model.params:,}  ({human(model.params)}, all trainable)"),
-        ("Buffers", f"{model.buffers:,}  (batchnorm running statistics)"),
+        ("Buffers", f"{model.buffers:,}  (state not learnt, e.g. batchnorm statistics)"),
         ("MACs", f"{model.macs:,}  ({human(model.macs)} per sample)"),
+        *_attention_line(model),
         (
             "Activations",
             f"{acts:,} per sample  ({human_bytes(acts * BYTES_PER_ELEMENT)} at float32)",
@@ -134,3 +135,12 @@ def _ends(key: str, ids: list[str], first: tuple[int, ...], model: Model) -> lis
         (f"{key} {i + 1}", f"{value_label(model, v)}  {value_shape(model, v)}")
         for i, v in enumerate(ids)
     ]
+
+
+def _attention_line(model: Model) -> list[tuple[str, str]]:
+    """The attention's share of the MACs, for a model that attends at all."""
+    share = model.attention_macs
+    if not share:
+        return []
+    percent = 100 * share / model.macs
+    return [("Attention", f"{share:,} MACs  ({percent:.1f}%, in q·kᵀ and attn·v)")]

@@ -14,7 +14,7 @@ from archdsl.diagnostics import Span
 
 
 class Literal(NamedTuple):
-    value: int | float | bool | str | tuple[int, int]
+    value: int | float | bool | str | tuple[int, ...]
     span: Span
 
 

@@ -183,8 +183,7 @@ class AstBuilder(Transformer[Token, Any]):
         return ast.Literal(_float(ch[0]), self._tok(ch[0]))
 
     def size_lit(self, ch: list[Token]) -> ast.Literal:
-        h, w = ch[0].split("x")
-        return ast.Literal((_int(h), _int(w)), self._tok(ch[0]))
+        return ast.Literal(tuple(_int(side) for side in ch[0].split("x")), self._tok(ch[0]))
 
     def str_lit(self, ch: list[Token]) -> ast.Literal:
         return ast.Literal(ch[0][1:-1], self._tok(ch[0]))

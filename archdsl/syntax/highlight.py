@@ -62,7 +62,7 @@ class ArchLexer(RegexLexer):
             (words(tuple(sorted(OPS)), suffix=r"\b"), Name.Builtin),
             (words(FUNCTIONS, suffix=r"\b(?=\s*\()"), Name.Builtin),
             (rf"({IDENT})([ \t]*)(=)(?!=)", bygroups(Name.Attribute, Whitespace, Operator)),
-            (r"[0-9][0-9_]*x[0-9][0-9_]*(?![A-Za-z0-9_])", Number),
+            (r"[0-9][0-9_]*(x[0-9][0-9_]*){1,2}(?![A-Za-z0-9_])", Number),
             (r"[0-9][0-9_]*(\.[0-9_]+([eE][+-]?[0-9]+)?|[eE][+-]?[0-9]+)", Number.Float),
             (r"[0-9][0-9_]*", Number.Integer),
             (r"->|\*\*|//|==|!=|<=|>=|[<>*/%+\-=|]", Operator),

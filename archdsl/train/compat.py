@@ -90,8 +90,10 @@ def problems(config: TrainConfig, model: str, model_input: Shape, output: Shape)
 
 
 def fits(shape: Shape, model_input: Shape) -> bool:
-    """Samples of `shape` feed a model taking `model_input`, as they are or flattened."""
-    return model_input in (shape, (math.prod(shape),))
+    """Samples of `shape` feed a model taking `model_input`, as they are, flattened, or
+    without their axes of size 1 (a grey [1, 8, 8] digit read as 8 rows [8, 8])."""
+    squeezed = tuple(d for d in shape if d != 1)
+    return model_input in (shape, (math.prod(shape),), squeezed)
 
 
 def _input_problems(

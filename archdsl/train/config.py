@@ -24,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from archdsl.ops.types import Size
+from archdsl.ops.types import Pair
 
 Fraction = Annotated[float, Field(ge=0, lt=1)]
 Probability = Annotated[float, Field(ge=0, le=1)]
@@ -87,7 +87,7 @@ class Crop(Call):
 
     positional = ("size", "padding")
     kind: Literal["crop"] = "crop"
-    size: Size
+    size: Pair
     padding: NonNegativeInt = 0
 
     @model_validator(mode="after")

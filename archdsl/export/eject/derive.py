@@ -23,7 +23,7 @@ from typing import Any
 
 from archdsl.diagnostics import Span
 from archdsl.export.eject.classes import ClassDef, Param, class_name, uses
-from archdsl.export.eject.op_layer import is_false, op_layer
+from archdsl.export.eject.op_layer import derivable, is_false, op_layer
 from archdsl.export.eject.symbolic import any_of, choose, combine, const, join, simplify
 from archdsl.export.eject.template import Expr, Template, TInstance, TMerge, TRep, TRes, TSeq
 from archdsl.export.eject.translate import Translator, conjoin, negate, python_name
@@ -275,6 +275,12 @@ class Deriver:
                 args[key] = value
             else:
                 args[key] = expr.value if expr.literal else expr
+        if not derivable(cls, flow.rank, args):
+            raise EjectError(
+                f"block `{self.block}`: eject cannot yet write `{call.name}` here (ops over "
+                "sequences, volumes, tokens or channels-last maps); archdsl.build and "
+                "`archdsl export --onnx` take the model"
+            )
         width = flow.width
         if width is None:
             width = const(self.fixed(call.span, f"`{call.name}`'s input width", _in_width))

@@ -6,7 +6,16 @@ from collections.abc import Callable
 from typing import Any
 
 from archdsl.export.eject.tree import Layer, Slot, Value, canonical
-from archdsl.ops import activation, conv, dropout, linear, norm, pool, stochastic_depth, structural
+from archdsl.ops import (
+    activation,
+    conv,
+    dropout,
+    linear,
+    norm,
+    pool,
+    stochastic_depth,
+    structural,
+)
 from archdsl.ops.base import Op
 from archdsl.ops.shape_math import Shape
 
@@ -22,7 +31,7 @@ def kw(name: str, value: Value, default: Value) -> Slot:
 
 
 def _conv(op: conv.Conv, shape: Shape) -> Made:
-    return "nn.Conv2d", [
+    return f"nn.{conv.CONV_CLASSES[len(shape) - 1]}", [
         pos("in_channels", shape[0]),
         pos("out_channels", op.out_channels),
         pos("kernel_size", op.kernel),
@@ -37,11 +46,11 @@ def _conv(op: conv.Conv, shape: Shape) -> Made:
 def _pool(op: pool.MaxPool | pool.AvgPool, shape: Shape) -> Made:
     kind = "Max" if isinstance(op, pool.MaxPool) else "Avg"
     if op.kernel == "global":
-        return f"nn.Adaptive{kind}Pool2d", [pos("output_size", 1)]
-    kernel, stride = op.window()
+        return f"nn.{pool.pool_class(f'Adaptive{kind}Pool', shape)}", [pos("output_size", 1)]
+    kernel = op.kernel
     slots = [
         pos("kernel_size", kernel),
-        kw("stride", stride, canonical(kernel)),
+        kw("stride", kernel if op.stride is None else op.stride, canonical(kernel)),
         kw("padding", op.padding, 0),
     ]
     if isinstance(op, pool.MaxPool):
@@ -49,11 +58,11 @@ def _pool(op: pool.MaxPool | pool.AvgPool, shape: Shape) -> Made:
     slots.append(kw("ceil_mode", op.ceil_mode, False))
     if isinstance(op, pool.AvgPool):
         slots.append(kw("count_include_pad", op.count_include_pad, True))
-    return f"nn.{kind}Pool2d", slots
+    return f"nn.{pool.pool_class(f'{kind}Pool', shape)}", slots
 
 
 def _batchnorm(op: norm.BatchNorm, shape: Shape) -> Made:
-    return f"nn.BatchNorm{2 if len(shape) == 3 else 1}d", [
+    return f"nn.{norm.batchnorm_class(shape)}", [
         pos("num_features", shape[0]),
         kw("eps", op.eps, 1e-5),
         kw("momentum", op.momentum, 0.1),
@@ -64,7 +73,7 @@ def _batchnorm(op: norm.BatchNorm, shape: Shape) -> Made:
 
 def _linear(op: linear.Linear, shape: Shape) -> Made:
     return "nn.Linear", [
-        pos("in_features", shape[0]),
+        pos("in_features", shape[-1]),
         pos("out_features", op.out_features),
         kw("bias", op.bias, True),
     ]
@@ -72,7 +81,7 @@ def _linear(op: linear.Linear, shape: Shape) -> Made:
 
 def _adaptive(op: pool.AdaptiveAvgPool | pool.AdaptiveMaxPool, shape: Shape) -> Made:
     kind = "Avg" if isinstance(op, pool.AdaptiveAvgPool) else "Max"
-    return f"nn.Adaptive{kind}Pool2d", [pos("output_size", op.size)]
+    return f"nn.{pool.pool_class(f'Adaptive{kind}Pool', shape)}", [pos("output_size", op.size)]
 
 
 def _layernorm(op: norm.LayerNorm, shape: Shape) -> Made:
@@ -125,6 +134,11 @@ def _gelu(op: activation.GELU, shape: Shape) -> Made:
     return "nn.GELU", [kw("approximate", op.approximate, "none")]
 
 
+def _flatten(op: structural.Flatten, shape: Shape) -> Made:
+    start, end = op.torch_dims(shape)
+    return "nn.Flatten", [kw("start_dim", start, 1), kw("end_dim", end, -1)]
+
+
 def _scale(op: structural.Scale, shape: Shape) -> Made:
     return "Scale", [pos("factor", op.factor)]
 
@@ -148,7 +162,6 @@ _PLAIN: dict[type[Op], tuple[str, list[Slot]]] = {
     activation.Sigmoid: ("nn.Sigmoid", []),
     activation.Tanh: ("nn.Tanh", []),
     activation.Softmax: ("nn.Softmax", [kw("dim", 1, None)]),
-    structural.Flatten: ("nn.Flatten", []),
     structural.Identity: ("nn.Identity", []),
 }
 
@@ -170,6 +183,7 @@ _MAKERS: dict[type[Op], Callable[[Any, Shape], Made]] = {
     activation.ELU: _elu,
     activation.GELU: _gelu,
     structural.Scale: _scale,
+    structural.Flatten: _flatten,
     structural.PadChannels: _pad_channels,
 }
 

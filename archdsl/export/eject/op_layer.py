@@ -46,6 +46,34 @@ _KEEP_SIZE = (
 )
 
 
+# The ops whose templates are derived from a block's text, on flat inputs and
+# images; the ops over other ranks, tokens and attention are not yet.
+DERIVED: frozenset[type[Op]] = frozenset(
+    {
+        *_KEEP_SIZE,
+        conv.Conv,
+        linear.Linear,
+        pool.MaxPool,
+        pool.AvgPool,
+        pool.AdaptiveAvgPool,
+        pool.AdaptiveMaxPool,
+        structural.Flatten,
+        structural.PadChannels,
+    }
+)
+
+
+def derivable(op: type[Op], rank: int, args: dict[str, Any]) -> bool:
+    """Whether `op` fed an input of `rank` (1 or 3 here) with `args` has a template."""
+    if op not in DERIVED or rank not in (1, 3):
+        return False
+    if op is linear.Linear and rank != 1:
+        return False  # on an image's last axis
+    if op is norm.LayerNorm and args.get("over", "all") != "all":
+        return False
+    return not (op is structural.Flatten and ("start" in args or "end" in args))
+
+
 @dataclass(frozen=True)
 class OpResult:
     layer: TLayer
@@ -176,7 +204,8 @@ def _resizes(op: Op, rank: int) -> Expr | None:
     if isinstance(op, pool.MaxPool | pool.AvgPool):
         if isinstance(op.kernel, str):
             return const(True)  # global: to 1x1 (an input already 1x1 aside)
-        kernel, stride = op.window()
+        kernel = op.kernel
+        stride = kernel if op.stride is None else op.stride
         dilation = op.dilation if isinstance(op, pool.MaxPool) else 1
         return _window_resizes(kernel, stride, op.padding, dilation)
     if isinstance(op, structural.PadChannels):
