@@ -16,9 +16,21 @@ if TYPE_CHECKING:
     from archdsl.diagnostics import ArchError, Diagnostic
     from archdsl.ir import Model, Program
     from archdsl.loader import load
+    from archdsl.train.api import FitRun, fit
+    from archdsl.train.errors import TrainError
 
 __version__ = "0.1.0"
-__all__ = ["ArchError", "Diagnostic", "Model", "Program", "build", "load"]
+__all__ = [
+    "ArchError",
+    "Diagnostic",
+    "FitRun",
+    "Model",
+    "Program",
+    "TrainError",
+    "build",
+    "fit",
+    "load",
+]
 
 _LAZY = {
     "ArchError": "archdsl.diagnostics",
@@ -26,6 +38,9 @@ _LAZY = {
     "Model": "archdsl.ir",
     "Program": "archdsl.ir",
     "load": "archdsl.loader",
+    "fit": "archdsl.train.api",
+    "FitRun": "archdsl.train.api",
+    "TrainError": "archdsl.train.errors",
 }
 
 

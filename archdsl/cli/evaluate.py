@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from archdsl.cli.console import fail, out
 from archdsl.cli.needs import require_torch
 from archdsl.cli.run_config import model_and_config
+
+if TYPE_CHECKING:
+    from archdsl.train.confusion import Confusion
 
 
 def evaluate(
@@ -38,6 +41,14 @@ def evaluate(
         list[str] | None,
         typer.Option("--set", metavar="KEY=VALUE", help="Override a key of the train section."),
     ] = None,
+    confusion_png: Annotated[
+        Path | None,
+        typer.Option(
+            "--confusion",
+            help="Where to draw the confusion matrix [default: confusion.png beside the weights].",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Report held-out loss and accuracy of trained weights."""
     flags = {"data": data, "batch": batch, "device": device}
@@ -51,7 +62,45 @@ def evaluate(
     except TrainError as exc:
         fail(str(exc), 1)
         return
+    shown = [
+        f"accuracy {value:.2%}" if name == "acc" else f"{name} {value:.4f}"
+        for name, value in result.metrics.items()
+    ]
+    found = result.confusion
+    if found is not None:
+        shown.append(f"top-5 {found.top5:.2%}")
     out.print(
         f"{ir.name} on {result.dataset} (held out, {result.count:,} samples): "
-        f"loss {result.loss:.4f}, accuracy {result.accuracy:.2%}"
+        f"loss {result.loss:.4f}, " + ", ".join(shown)
     )
+    if found is not None:
+        report_confusion(found, result.class_names, ir.name, confusion_png or weights.parent)
+
+
+def report_confusion(found: Confusion, names: list[str] | None, title: str, where: Path) -> None:
+    """Per-class precision and recall, the matrix, and confusion.png."""
+    from rich.table import Table
+
+    from archdsl.train.confusion import draw
+
+    labels = names or [str(i) for i in range(len(found.matrix))]
+    table = Table(title="per class", title_justify="left")
+    for column in ("class", "precision", "recall", "samples"):
+        table.add_column(column, justify="left" if column == "class" else "right")
+    for i, name in enumerate(labels):
+        support = int(found.matrix[i].sum())
+        table.add_row(name, f"{found.precision[i]:.2%}", f"{found.recall[i]:.2%}", f"{support:,}")
+    out.print(table)
+    if len(labels) <= 20:
+        matrix = Table(
+            title="confusion (rows: true class, columns: predicted)", title_justify="left"
+        )
+        matrix.add_column("")
+        for name in labels:
+            matrix.add_column(name, justify="right")
+        for name, row in zip(labels, found.matrix, strict=True):
+            matrix.add_row(name, *(str(int(n)) for n in row))
+        out.print(matrix)
+    path = where / "confusion.png" if where.is_dir() else where
+    if draw(found, labels, title, path):
+        out.print(f"confusion matrix: {path}")

@@ -75,16 +75,19 @@ def export(
         module = build(ir)
     except TooLarge as exc:
         fail(str(exc), 1)
+    metadata: dict[str, str] = {}
     if weights is not None:
         from archdsl.train.checkpoint import load_into, read_weights
         from archdsl.train.errors import TrainError
 
         try:
-            load_into(module, read_weights(weights)[0], weights)
+            tensors, metadata = read_weights(weights)
+            load_into(module, tensors, weights)
         except TrainError as exc:
             fail(str(exc), 1)
+        metadata.pop("step", None)
     try:
-        done = export_onnx(module, ir, target, opset, exporter)
+        done = export_onnx(module, ir, target, opset, exporter, metadata)
     except ExportError as exc:
         fail(str(exc), 1)
         return

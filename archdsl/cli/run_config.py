@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 
 Flag = int | float | str | Path | None
 _KEY = re.compile(r"[A-Za-z_]\w*(\.\w+)*")
-VALUE_EXAMPLES = "e.g. 0.1, true, cosine, sgd(lr=0.1) or [flip, crop(32, padding=4)]"
 
 
 def model_and_config(
@@ -90,21 +89,10 @@ def set_override(text: str) -> Override:
 
 def parse_value(text: str, whole: str) -> ConfigValue:
     """A value in train-section syntax, read by the spec grammar itself."""
-    from archdsl.diagnostics import ArchError
-    from archdsl.elaborate.train_section import train_entries
-    from archdsl.syntax.parser import parse
+    from archdsl.train.value_text import read_value
 
-    problem = f"--set {whole}: cannot read `{text}` as a value ({VALUE_EXAMPLES})"
-    if not text or "\n" in text:
-        fail(problem, 2)
     try:
-        unit = parse(f"train {{\n value {text}\n}}\n", file="--set")
-    except ArchError:
-        fail(problem, 2)
+        return read_value(text)
+    except ValueError as exc:
+        fail(f"--set {whole}: {exc}", 2)
         raise
-    if len(unit.trains) != 1 or len(unit.trains[0].items) != 1 or unit.models or unit.blocks:
-        fail(problem, 2)
-    entries, diags = train_entries(unit.trains[0])
-    if diags or not entries:
-        fail(problem, 2)
-    return entries[0].value

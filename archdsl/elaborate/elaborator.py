@@ -299,6 +299,8 @@ class Elaborator:
         if call.name in self.static.recursive or self.static.too_deep:
             return None  # reported by the static pass
         self.within_limit(self.static.min_sizes.get(call.name, 0) * frame.copies, call.span, frame)
+        steps = self.static.min_block_steps.get(call.name, 0) * frame.copies
+        self.count_steps(steps, call.span, frame, ahead=True)
         inner_scope = self.bind_block(block, call, Env(scope, shape), frame)
         if inner_scope is None:
             return None
@@ -404,12 +406,13 @@ class Elaborator:
         )
 
     def count_steps(self, n: int, span: Span, frame: Frame, ahead: bool = False) -> None:
-        """Charge `n` steps to the model (or, `ahead`, check they fit) against MAX_STEPS.
+        """Charge `n` steps to the model against MAX_STEPS, or, `ahead`, refuse a
+        lower bound `n` on what a step is about to expand to that alone passes it.
 
         Layers alone do not bound the work: steps that expand to nothing, such as
         a false `if` in a block that calls the next twice, would run unchecked.
         """
-        if self.steps + n <= MAX_STEPS:
+        if (n if ahead else self.steps + n) <= MAX_STEPS:
             if not ahead:
                 self.steps += n
             return
@@ -582,7 +585,8 @@ class Elaborator:
         size = max(1, self.static.min_step_size(rep.body))
         self.within_limit(size * copies, rep.times.span, frame)
         # Copies that expand to nothing still cost work: refuse them before the loop.
-        self.count_steps(count, rep.times.span, frame, ahead=True)
+        steps = copies * self.static.min_step_steps(rep.body)
+        self.count_steps(steps, rep.times.span, frame, ahead=True)
         start = shape
         children: list[Node] = []
         levels = 2 if isinstance(rep.body, ast.Group) else 1  # the repeat, and each copy's group

@@ -78,8 +78,13 @@ def export_onnx(
     path: Path,
     opset: int = DEFAULT_OPSET,
     exporter: Exporter = "torchscript",
+    metadata: dict[str, str] | None = None,
 ) -> Exported:
-    """Write `module` (built from `model`) in eval mode to `path` and check the file."""
+    """Write `module` (built from `model`) in eval mode to `path` and check the file.
+
+    `metadata` (how to normalise inputs, class names, ...) goes into the file's
+    metadata properties.
+    """
     import torch
 
     require(exporter)
@@ -117,6 +122,10 @@ def export_onnx(
         module.train(was_training)
     import onnx
 
+    if metadata:
+        proto = onnx.load(str(path))
+        onnx.helper.set_model_props(proto, metadata)
+        onnx.save(proto, str(path))
     # The path, not a loaded proto: the checker then reads even a large file in C++.
     onnx.checker.check_model(str(path))
     return Exported(path, opset, path.stat().st_size, (BATCH, *model.input), (BATCH, *model.output))

@@ -60,6 +60,8 @@ ZOO: tuple[Entry, ...] = (
     Entry("breast_cancer_logistic", "Logistic regression on breast_cancer", ""),
     Entry("digits_mlp", "MLP on 8x8 digits", ""),
     Entry("digits_convnet", "Small CNN on 8x8 digits", ""),
+    Entry("diabetes_regression", "Linear regression on diabetes", ""),
+    Entry("shapes_segmentation", "Fully-convolutional segmentation of shapes", ""),
 )
 
 HEADER = """\

@@ -61,19 +61,25 @@ class Checkpoint:
     weights: dict[str, torch.Tensor]
 
 
-def weights_bytes(module: nn.Module, step: int) -> bytes:
+def weights_bytes(module: nn.Module, step: int, metadata: dict[str, str] | None = None) -> bytes:
+    """The weights as safetensors; `metadata` says how to use them (see `shipping`)."""
     tensors = {k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
-    return save_safetensors(tensors, metadata={"step": str(step)})
+    return save_safetensors(tensors, metadata={**(metadata or {}), "step": str(step)})
 
 
 def save(
-    out: Path, module: nn.Module, state: dict[str, Any], info: dict[str, Any], best: bool
+    out: Path,
+    module: nn.Module,
+    state: dict[str, Any],
+    info: dict[str, Any],
+    best: bool,
+    metadata: dict[str, str] | None = None,
 ) -> None:
     """Commit a new set; TrainError (the last set kept) when the disk refuses it."""
     previous = committed(out)
     try:
         folder = _new_set(out, info["step"], previous)
-        write_durable(folder / LAST, weights_bytes(module, info["step"]))
+        write_durable(folder / LAST, weights_bytes(module, info["step"], metadata))
         buffer = io.BytesIO()
         torch.save(state, buffer)
         write_durable(folder / STATE_PT, buffer.getvalue())

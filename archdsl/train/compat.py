@@ -11,15 +11,20 @@ import math
 from typing import Any, NamedTuple
 
 from archdsl.train.config import (
+    Arrays,
     BinaryCrossEntropy,
     Crop,
     CrossEntropy,
+    Csv,
     Cutout,
     Data,
+    Shapes,
     Synthetic,
     TrainConfig,
 )
+from archdsl.train.data.headers import arrays_shape, csv_shape
 from archdsl.train.dataset_info import DATASETS
+from archdsl.train.task_checks import default_loss, task_of, task_problems
 
 Loc = tuple[str | int, ...]
 Shape = tuple[int, ...]
@@ -41,6 +46,12 @@ def sample_shape(data: Data, model_input: Shape) -> Shape | None:
         return model_input
     if data.kind == "imagefolder":
         return model_input if len(model_input) == 3 else None
+    if isinstance(data, Arrays):
+        return arrays_shape(data.path)
+    if isinstance(data, Csv):
+        return csv_shape(data.path, data.target)
+    if isinstance(data, Shapes):
+        return (3, data.size, data.size)
     return DATASETS[data.kind].shape
 
 
@@ -54,9 +65,12 @@ def class_count(data: Data, output: Shape) -> int | None:
 
 
 def effective_loss(config: TrainConfig, output: Shape) -> Any:
-    """The configured loss, or the one the output calls for: one output means binary."""
+    """The configured loss, or the one the task and output call for: one output means binary."""
     if config.loss is not None:
         return config.loss
+    task = task_of(config)
+    if task != "classification":
+        return default_loss(task)
     return BinaryCrossEntropy() if output == (1,) else CrossEntropy()
 
 
@@ -66,7 +80,10 @@ def problems(config: TrainConfig, model: str, model_input: Shape, output: Shape)
     data = config.data
     shape = sample_shape(data, model_input)
     found += _input_problems(data, model, model_input, shape)
-    found += _loss_problems(config, model, output, class_count(data, output))
+    if task_of(config) == "classification":
+        found += _loss_problems(config, model, output, class_count(data, output))
+    else:
+        found += [Problem(*p) for p in task_problems(config, model, output)]
     found += _augment_problems(data, shape)
     found += _stats_problems(data, shape)
     return found

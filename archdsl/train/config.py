@@ -130,6 +130,8 @@ class Data(Call):
     mean: list[float] | None = None
     std: list[PositiveFloat] | None = None
     augment: list[Augment] = Field(default_factory=list)
+    # Worker processes that read a streamed dataset; none: one per core but one, at most 8.
+    workers: NonNegativeInt | None = None
 
     @model_validator(mode="after")
     def _stats_together(self) -> Self:
@@ -178,6 +180,52 @@ class ImageFolder(SplitData):
     positional = ("path",)
     kind: Literal["imagefolder"] = "imagefolder"
     path: str | None = None
+    # Read, decode and resize each image as its batch needs it, by `workers` processes,
+    # instead of holding the whole set in memory; none: stream above 2 GiB of pixels.
+    stream: bool | None = None
+
+
+class Arrays(SplitData):
+    """NumPy arrays: an .npz holding `x` and `y` (and `x_val`, `y_val` for a split of
+    one's own), or a folder holding x.npy and y.npy (and x_val.npy, y_val.npy)."""
+
+    positional = ("path",)
+    kind: Literal["arrays"] = "arrays"
+    path: str
+
+
+class Csv(SplitData):
+    """A table with a header row: column `target` is the label, every other a feature."""
+
+    positional = ("path",)
+    kind: Literal["csv"] = "csv"
+    path: str
+    target: str
+
+
+class Given(SplitData):
+    """Data handed to `archdsl.fit` from Python: arrays, a Dataset or a DataLoader."""
+
+    kind: Literal["python"] = "python"
+    name: str = "python"
+    samples: NonNegativeInt = 0  # training samples, to refuse resuming on other data
+    digest: str | None = None  # of the arrays' bytes; none for a Dataset, which is trusted
+
+
+class Diabetes(SplitData):
+    """scikit-learn's diabetes table: 442 rows, 10 features, a disease progression score."""
+
+    kind: Literal["diabetes"] = "diabetes"
+
+
+class Shapes(Data):
+    """Generated images of discs and squares on noise, with a mask giving each pixel's
+    class (0 background, 1 disc, 2 square): a segmentation set made from a fixed seed."""
+
+    kind: Literal["shapes"] = "shapes"
+    samples: PositiveInt = 1024
+    val_samples: PositiveInt = 256
+    size: Annotated[int, Field(ge=8, le=512)] = 32
 
 
 class Synthetic(Data):
@@ -189,7 +237,20 @@ class Synthetic(Data):
     classes: Annotated[int, Field(ge=2)] | None = None  # default: what the model outputs
 
 
-Dataset = Annotated[Cifar10 | Digits | BreastCancer | Iris | ImageFolder | Synthetic, *Tagged]
+Dataset = Annotated[
+    Cifar10
+    | Digits
+    | BreastCancer
+    | Iris
+    | Diabetes
+    | ImageFolder
+    | Arrays
+    | Csv
+    | Shapes
+    | Synthetic
+    | Given,
+    *Tagged,
+]
 
 
 # ---- optimisation -----------------------------------------------------------------
@@ -291,18 +352,38 @@ class CrossEntropy(Call):
 
 
 class SquaredError(Call):
-    """Squared error between the softmax and the one-hot target, summed over classes."""
+    """Squared error: of the output against the target (regression), or of the softmax
+    against the one-hot target, summed over classes (classification)."""
 
     kind: Literal["mse"] = "mse"
 
 
+class AbsoluteError(Call):
+    """Mean absolute error of the output against the target (regression)."""
+
+    kind: Literal["l1"] = "l1"
+
+
+class Dice(Call):
+    """Soft Dice loss over the classes of a [K, H, W] output (segmentation), plus
+    `cross_entropy` times the per-pixel cross-entropy."""
+
+    positional = ("cross_entropy",)
+    kind: Literal["dice"] = "dice"
+    cross_entropy: NonNegativeFloat = 1.0
+
+
 class BinaryCrossEntropy(Call):
-    """Binary cross-entropy for a model with a single (sigmoid) output."""
+    """Binary cross-entropy: a single output telling two classes apart, or one output
+    per label (multi-label)."""
 
     kind: Literal["bce"] = "bce"
 
 
-Loss = Annotated[CrossEntropy | SquaredError | BinaryCrossEntropy, *Tagged]
+Loss = Annotated[CrossEntropy | SquaredError | AbsoluteError | BinaryCrossEntropy | Dice, *Tagged]
+
+# What a model learns to give: a class, numbers, a set of labels, or a class per pixel.
+Task = Literal["classification", "regression", "multilabel", "segmentation"]
 
 
 class Init(Call):
@@ -329,7 +410,8 @@ class TrainConfig(BaseModel):
     batch: PositiveInt = 128
     optimizer: Optimizer = Field(default_factory=Adam)
     schedule: ScheduleChoice = Field(default_factory=Constant)
-    loss: Loss | None = None  # none: chosen from the output
+    task: Task | None = None  # none: the dataset's (classification for most)
+    loss: Loss | None = None  # none: chosen from the task and the output
     init: InitChoice | None = None  # none: what the torch backend does by default
     # torch seeds its generators with 64 bits.
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
@@ -363,5 +445,15 @@ CALLS: dict[str, type[Call]] = {
 
 # Keys that change how a run executes but not what it computes: a resumed run may change them.
 EXECUTION_KEYS: frozenset[str] = frozenset(
-    {"device", "amp", "channels_last", "compile", "deterministic", "threads", "data.path"}
+    {
+        "device",
+        "amp",
+        "channels_last",
+        "compile",
+        "deterministic",
+        "threads",
+        "data.path",
+        "data.workers",
+        "data.stream",
+    }
 )

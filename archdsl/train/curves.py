@@ -1,4 +1,4 @@
-"""DIR/curves.png: training and held-out loss and accuracy by epoch."""
+"""DIR/curves.png: training and held-out loss and the task's main metric by epoch."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ class NoCurves(Exception):
     """Why curves.png was not drawn."""
 
 
-def plot(out: Path, history: list[dict[str, Any]], title: str) -> Path:
+def plot(out: Path, history: list[dict[str, Any]], title: str, metric: str = "acc") -> Path:
     """Draw the curves; NoCurves saying why not (no epoch finished, no matplotlib, no room)."""
     if not history:
         raise NoCurves("no epoch has finished yet")
@@ -28,7 +28,8 @@ def plot(out: Path, history: list[dict[str, Any]], title: str) -> Path:
         raise NoCurves("matplotlib is not installed (pip install 'archdsl[train]')") from None
     epochs = [r["epoch"] for r in history]
     fig, (loss, acc) = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
-    for ax, key, label in ((loss, "loss", "loss"), (acc, "acc", "accuracy")):
+    names = {"acc": "accuracy", "r2": "R²", "f1": "F1", "miou": "mean IoU"}
+    for ax, key, label in ((loss, "loss", "loss"), (acc, metric, names.get(metric, metric))):
         ax.plot(epochs, [r[f"train_{key}"] for r in history], "o-", label="train")
         ax.plot(epochs, [r[f"val_{key}"] for r in history], "o-", label="held out")
         ax.set_xlabel("epoch")

@@ -13,6 +13,7 @@ class DatasetInfo:
     # None where the files decide it.
     classes: int | None
     images: bool
+    task: str = "classification"
 
 
 DATASETS: dict[str, DatasetInfo] = {
@@ -20,6 +21,11 @@ DATASETS: dict[str, DatasetInfo] = {
     "digits": DatasetInfo((1, 8, 8), 10, images=True),
     "breast_cancer": DatasetInfo((30,), 2, images=False),
     "iris": DatasetInfo((4,), 3, images=False),
+    "diabetes": DatasetInfo((10,), None, images=False, task="regression"),
     "imagefolder": DatasetInfo(None, None, images=True),
+    "arrays": DatasetInfo(None, None, images=False),
+    "csv": DatasetInfo(None, None, images=False),
+    "shapes": DatasetInfo(None, 3, images=True, task="segmentation"),
     "synthetic": DatasetInfo(None, None, images=False),
+    "python": DatasetInfo(None, None, images=False),
 }

@@ -8,9 +8,12 @@ from pathlib import Path
 from archdsl.ir import Model
 from archdsl.train.checkpoint import load_into, read_weights
 from archdsl.train.config import TrainConfig
+from archdsl.train.confusion import Confusion, confusion
 from archdsl.train.distributed import World
 from archdsl.train.loop import evaluate
+from archdsl.train.overlap import refuse_overlap, trained_with
 from archdsl.train.session import open_session, pick_device, settled
+from archdsl.train.task_checks import task_of
 
 
 @dataclass(frozen=True)
@@ -18,7 +21,9 @@ class Score:
     dataset: str
     count: int
     loss: float
-    accuracy: float
+    metrics: dict[str, float]  # the task's: `acc` for classification
+    confusion: Confusion | None = None  # a classifier's, over its classes
+    class_names: list[str] | None = None
 
 
 def evaluate_weights(model: Model, config: TrainConfig, weights: Path) -> Score:
@@ -27,6 +32,11 @@ def evaluate_weights(model: Model, config: TrainConfig, weights: Path) -> Score:
     tensors, _ = read_weights(weights)
     with settled(config, model, device, world):
         session = open_session(model, config, world, device)
+        trained = trained_with(weights)
+        if trained is not None:
+            refuse_overlap(session.data, trained, model)
         load_into(session.module, tensors, weights)
-        loss, accuracy = evaluate(session)
-    return Score(session.data.name, len(session.data.val), loss, accuracy)
+        loss, metrics = evaluate(session)
+        found = confusion(session) if task_of(config) == "classification" else None
+    names = session.data.class_names
+    return Score(session.data.name, len(session.data.val), loss, metrics, found, names)

@@ -27,16 +27,20 @@ class Totals:
     """Sums over the steps of an epoch so far, on this process."""
 
     loss: float = 0.0  # sum of per-sample losses
-    correct: float = 0.0
     count: int = 0
     seconds: float = 0.0
+    sums: list[float] = field(default_factory=list)  # the task's metric sums; [] before any
 
     def as_list(self) -> list[float]:
-        return [self.loss, self.correct, float(self.count), self.seconds]
+        return [self.loss, float(self.count), self.seconds, *self.sums]
 
     @staticmethod
     def from_list(values: list[float]) -> Totals:
-        return Totals(values[0], values[1], int(values[2]), values[3])
+        return Totals(values[0], int(values[1]), values[2], list(values[3:]))
+
+    def plus(self, loss: float, count: int, seconds: float, sums: list[float]) -> Totals:
+        added = [a + b for a, b in zip(self.sums, sums, strict=True)] if self.sums else sums
+        return Totals(self.loss + loss, self.count + count, self.seconds + seconds, added)
 
 
 @dataclass
@@ -67,7 +71,7 @@ def train_epoch(
     check_every = 1 if s.device.type == "cpu" else GPU_CHECK_EVERY
     gen = epoch_generator(s.config.seed, epoch)
     loss_sum = torch.zeros((), device=s.device)
-    correct = torch.zeros((), device=s.device)
+    sums = torch.zeros(s.objective.width(s.model.output), dtype=torch.float64, device=s.device)
     bad = torch.zeros((), dtype=torch.bool, device=s.device)
     count = 0
     step = start
@@ -88,7 +92,7 @@ def train_epoch(
         detached = loss.detach()
         bad |= ~torch.isfinite(detached)
         loss_sum += detached * n
-        correct += s.objective.correct(out.detach(), y)
+        sums += s.objective.sums(out.detach(), y)
         count += n
         if step % check_every and step != s.train.steps:
             continue
@@ -96,51 +100,50 @@ def train_epoch(
         if diverged:
             return EpochEnd("diverged", step)
         seconds = time.perf_counter() - began
+        so_far = before.plus(float(loss_sum), count, seconds, _listed(sums))
         view.update(
             step,
-            (before.loss + float(loss_sum)) / max(1, before.count + count),
-            (before.correct + float(correct)) / max(1, before.count + count),
+            so_far.loss / max(1, so_far.count),
+            main_metric(s, so_far),
             count * s.world.size / max(seconds, 1e-9),
         )
         if stopping and step < s.train.steps:
-            totals = _totals(before, loss_sum, correct, count, seconds)
-            return EpochEnd("stopped", step, totals, gen.get_state())
+            return EpochEnd("stopped", step, so_far, gen.get_state())
     if s.device.type == "cuda":
         torch.cuda.synchronize(s.device)  # the clock must include the queued work
-    totals = _totals(before, loss_sum, correct, count, time.perf_counter() - began)
+    seconds = time.perf_counter() - began
+    totals = before.plus(float(loss_sum), count, seconds, _listed(sums))
     return EpochEnd("done", step, totals, stop_requested=stopping)
 
 
-def _totals(
-    before: Totals, loss_sum: torch.Tensor, correct: torch.Tensor, count: int, seconds: float
-) -> Totals:
-    return Totals(
-        before.loss + float(loss_sum),
-        before.correct + float(correct),
-        before.count + count,
-        before.seconds + seconds,
-    )
+def _listed(sums: torch.Tensor) -> list[float]:
+    return [float(v) for v in sums.tolist()]
+
+
+def main_metric(s: Session, totals: Totals) -> float:
+    return s.objective.metrics(totals.sums, totals.count)[s.objective.names[0]]
 
 
 def global_totals(totals: Totals, s: Session) -> Totals:
     """The sums over all processes (the time is rank 0's)."""
     t = torch.tensor(
-        [totals.loss, totals.correct, float(totals.count)], dtype=torch.float64, device=s.device
+        [totals.loss, float(totals.count), *totals.sums], dtype=torch.float64, device=s.device
     )
-    loss, correct, count = sum_all(t, s.world).tolist()
-    return Totals(loss, correct, int(count), totals.seconds)
+    loss, count, *sums = sum_all(t, s.world).tolist()
+    return Totals(loss, int(count), totals.seconds, sums)
 
 
 @torch.no_grad()
-def evaluate(s: Session) -> tuple[float, float]:
-    """Mean loss and accuracy on the held-out split, over all processes."""
+def evaluate(s: Session) -> tuple[float, dict[str, float]]:
+    """Mean loss and the task's metrics on the held-out split, over all processes."""
     s.network.eval()
-    sums = torch.zeros(3, dtype=torch.float64, device=s.device)
+    loss = torch.zeros(2, dtype=torch.float64, device=s.device)
+    sums = torch.zeros(s.objective.width(s.model.output), dtype=torch.float64, device=s.device)
     for x, y in s.val.batches():
         with s.autocast():
             out = s.network(x)
-        sums[0] += s.objective.loss(out, y).double() * len(y)
-        sums[1] += s.objective.correct(out, y).double()
-        sums[2] += len(y)
-    loss, correct, count = sum_all(sums, s.world).tolist()
-    return loss / max(count, 1), correct / max(count, 1)
+        loss[0] += s.objective.loss(out, y).double() * len(y)
+        loss[1] += len(y)
+        sums += s.objective.sums(out, y)
+    total, count = sum_all(loss, s.world).tolist()
+    return total / max(count, 1), s.objective.metrics(sum_all(sums, s.world).tolist(), int(count))

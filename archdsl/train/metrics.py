@@ -10,13 +10,12 @@ from archdsl.train.atomic import write_atomic
 from archdsl.train.errors import TrainError
 
 METRICS = "metrics.jsonl"
-# Every record holds at least these.
+# Every record holds at least these, and `train_` and `val_` of each of the task's
+# metrics (`train_acc` and `val_acc` for classification).
 FIELDS = (
     "epoch",
     "train_loss",
-    "train_acc",
     "val_loss",
-    "val_acc",
     "lr",
     "images_per_s",
     "seconds",

@@ -16,14 +16,14 @@ from rich.text import Text
 
 
 class _Figures(ProgressColumn):
-    """Loss, accuracy, speed and the whole run's time left, once a step has told them."""
+    """Loss, the task's metric, speed and the whole run's time left, once a step has told them."""
 
     def render(self, task: Task) -> Text:
         f = task.fields
         if f["loss"] is None:
             return Text("")
         eta = f"  {_clock(f['eta'])} left" if f["eta"] is not None else ""
-        return Text(f"loss {f['loss']:.4f}  acc {f['acc']:6.2%}  {f['speed']:,.0f} img/s{eta}")
+        return Text(f"loss {f['loss']:.4f}  {f['metric']}  {f['speed']:,.0f} img/s{eta}")
 
 
 def _clock(seconds: float) -> str:
@@ -56,6 +56,7 @@ class ProgressView:
         self.console = console
         self.enabled = enabled
         self.epochs = epochs
+        self.metric, self.percent = "acc", True  # the task's main metric, and how it reads
         self.bar = Progress(
             "epoch {task.fields[epoch]}",
             BarColumn(),
@@ -89,10 +90,19 @@ class ProgressView:
             completed=done,
             epoch=f"{epoch}/{self.epochs}",
             loss=None,
-            acc=0.0,
+            metric="",
             speed=0.0,
             eta=None,
         )
+
+    def show_metric(self, name: str, percent: bool) -> None:
+        self.metric, self.percent = name, percent
+
+    def _metric(self, value: float) -> str:
+        return f"{self.metric} {value:6.2%}" if self.percent else f"{self.metric} {value:.4f}"
+
+    def _value(self, value: float) -> str:
+        return f"{value:.2%}" if self.percent else f"{value:.4f}"
 
     def update(self, done: int, loss: float, acc: float, speed: float) -> None:
         if self.task is None:
@@ -102,17 +112,19 @@ class ProgressView:
             self._since = (step, now)
         taken, began = self._since
         eta = (now - began) / (step - taken) * (self._total - step) if step > taken else None
-        self.bar.update(self.task, completed=done, loss=loss, acc=acc, speed=speed, eta=eta)
+        metric = self._metric(acc)
+        self.bar.update(self.task, completed=done, loss=loss, metric=metric, speed=speed, eta=eta)
 
     def print(self, message: str) -> None:
         if self.enabled:
             self.console.print(message, highlight=False, markup=False, soft_wrap=True)
 
     def epoch_line(self, record: dict[str, Any], best: bool) -> None:
+        train, val = f"train_{self.metric}", f"val_{self.metric}"
         self.print(
             f"epoch {record['epoch']:>{len(str(self.epochs))}}/{self.epochs}  "
-            f"train loss {record['train_loss']:.4f} acc {record['train_acc']:6.2%}  "
-            f"held-out loss {record['val_loss']:.4f} acc {record['val_acc']:6.2%}  "
+            f"train loss {record['train_loss']:.4f} {self._metric(record[train])}  "
+            f"held-out loss {record['val_loss']:.4f} {self._metric(record[val])}  "
             f"lr {record['lr']:.3g}  {record['images_per_s']:,.0f} img/s  "
             f"{record['seconds']:.1f} s" + ("  *" if best else "")
         )
@@ -129,8 +141,10 @@ class ProgressView:
         seconds = sum(r["seconds"] for r in history)
         speed = sum(r["images_per_s"] for r in history) / len(history)
         table.add_row("epochs", str(last["epoch"]))
-        table.add_row("held-out accuracy", f"{last['val_acc']:.2%} (loss {last['val_loss']:.4f})")
-        table.add_row("best", f"{best['val_acc']:.2%} at epoch {best['epoch']}")
+        key = f"val_{self.metric}"
+        name = "accuracy" if self.metric == "acc" else self.metric
+        table.add_row(f"held-out {name}", f"{self._value(last[key])} (loss {last['val_loss']:.4f})")
+        table.add_row("best", f"{self._value(best[key])} at epoch {best['epoch']}")
         table.add_row("time", f"{seconds:.1f} s, {speed:,.0f} images/s")
         table.add_row("run folder", str(out))
         self.console.print(table)

@@ -243,6 +243,9 @@ def _describe(err: dict[str, Any], raw: Any, origins: Origins, model: Model) -> 
         help = did_you_mean(str(field), TrainConfig.model_fields) or "the keys are " + ", ".join(
             TrainConfig.model_fields
         )
+        key = _key_span(model, str(field))
+        if key is not None and len(loc) == 1:  # the misspelt word, not its value
+            return Diagnostic("train", message, key, help=help)
     elif kind == "extra_forbidden" and call in CALLS:
         message = f"`{call}` has no argument `{field}`"
         fields = [f for f in CALLS[call].model_fields if f != "kind"]
@@ -269,6 +272,16 @@ def _describe(err: dict[str, Any], raw: Any, origins: Origins, model: Model) -> 
         subject = f"`{call}`: `{field}`" if call else f"`{_dotted(loc)}`"
         message = f"{subject} {reason(err)}, got {_show(value)}"
     return _located(loc, message, help, origins)
+
+
+def _key_span(model: Model, key: str) -> Span | None:
+    """Where a top-level key of the model's train section is written: each entry's
+    span starts with its key."""
+    for entry in model.train:
+        if entry.key == key:
+            start = entry.span
+            return Span(start.file, start.line, start.col, start.line, start.col + len(key))
+    return None
 
 
 def _located(loc: Loc, message: str, help: str | None, origins: Origins) -> Diagnostic:

@@ -24,6 +24,7 @@ from archdsl.train import checkpoint, metrics
 from archdsl.train.checkpoint import Checkpoint, load_into
 from archdsl.train.config import TrainConfig
 from archdsl.train.curves import NoCurves, plot
+from archdsl.train.data.base import LoadedData
 from archdsl.train.distributed import World, any_all, gather, start, stop, world_from_env
 from archdsl.train.errors import TrainError
 from archdsl.train.fingerprint import config_values, digest, model_layers
@@ -47,14 +48,25 @@ class Position:
 def train(
     model: Model, config: TrainConfig, options: RunOptions, world: World | None = None
 ) -> int:
+    return train_run(model, config, options, world)[0]
+
+
+def train_run(
+    model: Model,
+    config: TrainConfig,
+    options: RunOptions,
+    world: World | None = None,
+    data: LoadedData | None = None,
+) -> tuple[int, Run]:
+    """The exit code and the finished Run; `data` is what `archdsl.fit` was handed."""
     world = world or world_from_env()
     device = pick_device(config.device, world)
     start(world, device)
     try:
         with settled(config, model, device, world):
-            run = Run(model, config, options, world, device)
+            run = Run(model, config, options, world, device, data)
             try:
-                return run.run()
+                return run.run(), run
             finally:
                 run.folder.close()
     finally:
@@ -69,6 +81,7 @@ class Run:
         options: RunOptions,
         world: World,
         device: torch.device,
+        data: LoadedData | None = None,
     ) -> None:
         self.options = options
         self.out = options.out
@@ -79,7 +92,7 @@ class Run:
         self.values = config_values(config)
         self.position = Position()
         self.history: list[dict[str, Any]] = []
-        self.best: dict[str, Any] = {"val_acc": -1.0, "epoch": 0}
+        self.best: dict[str, Any] = {"epoch": 0}
         self.partial = Totals()
         self.gen_state: torch.Tensor | None = None
         self.rng: dict[str, Any] | None = None
@@ -87,7 +100,8 @@ class Run:
         # The run folder first: a refused resume must not wait for the data to load.
         self.folder = open_run_folder(options, world, self.layers, self.values)
         try:
-            self.s = open_session(model, config, world, device)
+            self.s = open_session(model, config, world, device, data)
+            self.view.show_metric(self.s.objective.names[0], self.s.objective.percent)
             if self.folder.resume is not None:
                 self._restore(self.folder.resume)
             self.folder.begin(_saved_config(model, config, world, device))
@@ -145,7 +159,7 @@ class Run:
         """Evaluate, record and checkpoint a finished epoch; False if the weights diverged."""
         s = self.s
         totals = global_totals(end.totals, s)
-        val_loss, val_acc = evaluate(s)
+        val_loss, val_metrics = evaluate(s)
         # The last step can break the weights after the last loss was checked.
         if not (math.isfinite(val_loss) and finite(s.module)):
             return False
@@ -153,17 +167,18 @@ class Run:
             "epoch": epoch,
             "step": epoch * s.train.steps,
             "train_loss": totals.loss / max(1, totals.count),
-            "train_acc": totals.correct / max(1, totals.count),
+            **{f"train_{k}": v for k, v in s.objective.metrics(totals.sums, totals.count).items()},
             "val_loss": val_loss,
-            "val_acc": val_acc,
+            **{f"val_{k}": v for k, v in val_metrics.items()},
             "lr": s.optimizer.param_groups[0]["lr"],
             "images_per_s": totals.count / max(totals.seconds, 1e-9),
             "seconds": totals.seconds,
         }
-        improved = val_acc > self.best["val_acc"]
+        key = f"val_{s.objective.names[0]}"  # higher is better
+        improved = key not in self.best or record[key] > self.best[key]
         self.history.append(record)
         if improved:
-            self.best = {"val_acc": val_acc, "val_loss": val_loss, "epoch": epoch}
+            self.best = {key: record[key], "val_loss": val_loss, "epoch": epoch}
         if s.world.main:
             metrics.append(self.out, record)
         # The line first: a reader gone from standard output makes this checkpoint the last,
@@ -188,7 +203,7 @@ class Run:
 
     def _curves(self, title: str) -> str:
         try:
-            return f"curves: {plot(self.out, self.history, title)}"
+            return f"curves: {plot(self.out, self.history, title, self.s.objective.names[0])}"
         except NoCurves as exc:
             return f"curves.png skipped: {exc}"
 
@@ -229,7 +244,7 @@ class Run:
             "generator": end.gen_state,
             "partial": end.totals.as_list() if stopped else None,
         }
-        checkpoint.save(self.out, s.module, state, info, best=best)
+        checkpoint.save(self.out, s.module, state, info, best=best, metadata=s.metadata)
 
     def _restore(self, found: Checkpoint) -> None:
         s = self.s
@@ -277,10 +292,11 @@ class Run:
                 else f"by {name}"
             )
             curves = self._curves(f"{self.s.model.name} on {self.s.data.name}")
+            resume = self.options.resume_hint or f"{self.options.command} --resume"
             self.errors.print(
                 f"stopped {cause} {where}; checkpoint saved in {self.out}\n"
                 f"  {escape(curves)}\n"
-                f"  continue with: {escape(self.options.command)} --resume"
+                f"  continue with: {escape(resume)}"
             )
         return 128 + int(number)
 

@@ -33,6 +33,8 @@ class RunOptions:
     resume: bool = False
     # The command that started the run, to tell the user how to resume it.
     command: str = "archdsl train"
+    # How to continue, where not `command --resume` (from Python: `resume=True`).
+    resume_hint: str = ""
 
 
 @dataclass

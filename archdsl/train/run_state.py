@@ -27,16 +27,18 @@ class _Strict(BaseModel):
 
 
 class Record(_Strict):
-    """One finished epoch, as metrics.jsonl has it (further keys are kept as they are)."""
+    """One finished epoch, as metrics.jsonl has it (further keys are kept as they are:
+    the task's metrics, `val_acc` for classification)."""
 
     model_config = ConfigDict(extra="allow")
     epoch: Annotated[int, Field(ge=1)]
-    val_acc: float
     val_loss: float
 
 
 class Best(_Strict):
-    val_acc: float
+    """The best epoch so far by the task's first metric (`val_acc`, `val_r2`, ...)."""
+
+    model_config = ConfigDict(extra="allow")
     val_loss: float | None = None
     epoch: Count
 
@@ -94,7 +96,8 @@ class TrainerState(_Strict):
     scheduler: dict[str, Any]
     rng: list[RngState | None]
     generator: torch.Tensor | None
-    partial: Annotated[list[float], Field(min_length=4, max_length=4)] | None
+    # Loss, samples, seconds, then the task's metric sums (one for classification).
+    partial: Annotated[list[float], Field(min_length=4)] | None
 
 
 def read_run_state(path: Path) -> dict[str, Any]:

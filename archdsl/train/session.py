@@ -11,7 +11,7 @@ import contextlib
 import os
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -30,9 +30,12 @@ from archdsl.train.distributed import World
 from archdsl.train.errors import TrainError
 from archdsl.train.head import final_activation
 from archdsl.train.loader import Loader, Transform, normaliser, place
-from archdsl.train.losses import Objective
 from archdsl.train.optim import make_optimizer
 from archdsl.train.schedule import make_scheduler
+from archdsl.train.shipping import shipping_metadata
+from archdsl.train.task_checks import task_of
+from archdsl.train.tasks import Task, make_task
+from archdsl.train.tasks.targets import check_targets
 from archdsl.train.words import counted
 
 
@@ -45,12 +48,14 @@ class Session:
     data: LoadedData
     module: nn.Module  # the plain module: its state_dict is what checkpoints hold
     network: nn.Module  # what runs the batches: the module, wrapped in DDP or compiled
-    objective: Objective
+    objective: Task
     train: Loader
     val: Loader
     optimizer: torch.optim.Optimizer
     scheduler: LambdaLR
     autocast: Callable[[], AbstractContextManager[Any]]
+    # How to feed the trained model from outside: written beside its weights.
+    metadata: dict[str, str] = field(default_factory=dict)
 
     @property
     def total_steps(self) -> int:
@@ -112,12 +117,19 @@ def cpu_threads(config: TrainConfig, model: Model, world: World) -> int:
     return max(1, (os.cpu_count() or 1) // world.local_size)
 
 
-def open_session(model: Model, config: TrainConfig, world: World, device: torch.device) -> Session:
+def open_session(
+    model: Model,
+    config: TrainConfig,
+    world: World,
+    device: torch.device,
+    given: LoadedData | None = None,
+) -> Session:
+    """`given` is data handed over from Python (`archdsl.fit`); else the config's dataset."""
     try:  # the weights on this host; on a CPU, a step's activations too
         check_fits(model, 0 if device.type == "cuda" else config.batch)
     except TooLarge as exc:
         raise TrainError(str(exc)) from None
-    data = load_data(config.data, model.input, model.output)
+    data = given or load_data(config.data, model.input, model.output, task_of(config))
     check_data(data, model, config, world)
     cuda = device.type == "cuda"
     use_amp, channels_last = cuda_choices(config, model, device)
@@ -155,7 +167,9 @@ def open_session(model: Model, config: TrainConfig, world: World, device: torch.
             return torch.autocast("cuda", dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
-    objective = Objective(effective_loss(config, model.output), final_activation(model))
+    objective = make_task(
+        task_of(config), effective_loss(config, model.output), final_activation(model)
+    )
     return Session(
         model,
         config,
@@ -170,6 +184,7 @@ def open_session(model: Model, config: TrainConfig, world: World, device: torch.
         optimizer,
         scheduler,
         autocast,
+        shipping_metadata(model, data, scale, shift, task_of(config)),
     )
 
 
@@ -186,9 +201,12 @@ def check_data(data: LoadedData, model: Model, config: TrainConfig, world: World
             f"{data.name} gives samples of shape {fmt(data.sample_shape)}; "
             f"model `{model.name}` takes {fmt(model.input)}"
         )
+    task = task_of(config)
     expected = class_count(config.data, model.output)
     outputs = 2 if model.output == (1,) else model.output[0]
-    if expected is None and data.classes != outputs:
+    if task != "classification":
+        check_targets(data, model, task)
+    elif expected is None and data.classes != outputs:
         raise TrainError(
             f"{data.name} has {counted(data.classes, 'class')}; model `{model.name}` gives "
             f"{fmt(model.output)}"

@@ -1,10 +1,19 @@
-"""What every dataset loader returns: the two splits as tensors, and how to scale them."""
+"""What every dataset loader returns: the two splits, and how to scale them.
+
+A split is held whole in memory as two tensors (`Split`), or read one sample
+at a time from a `torch.utils.data.Dataset` by DataLoader workers (`Stream`):
+decoding and resizing images on the fly, for sets too large for memory.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
+import numpy as np
 import torch
+from torch.utils.data import Dataset
 
 
 @dataclass
@@ -15,16 +24,55 @@ class Split:
     def __len__(self) -> int:
         return int(self.y.shape[0])
 
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        return tuple(self.x.shape[1:])
+
+
+@dataclass
+class Stream:
+    """Samples `(x, y)` read by index from `dataset`, batched by DataLoader workers."""
+
+    dataset: Dataset[Any]
+    # Worker processes; None lets the run decide (see `stream.workers`).
+    workers: int | None = None
+    collate: Callable[[list[Any]], Any] | None = None
+    classes: int | None = None  # labels are checked against it as batches arrive
+    _shape: tuple[int, ...] | None = field(default=None, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.dataset)  # type: ignore[arg-type]
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        """The shape of the first sample (read once): every sample must share it."""
+        if self._shape is None:
+            x = self.dataset[0][0]
+            self._shape = tuple(torch.as_tensor(x).shape)
+        return self._shape
+
+
+@dataclass(frozen=True)
+class SampleIds:
+    """Which samples of which source each split holds: what `eval` compares to refuse
+    scoring weights on samples they were trained on."""
+
+    source: str  # the dataset and where it was read from
+    train: np.ndarray  # an id per training sample, unique within the source
+    val: np.ndarray
+
 
 @dataclass
 class LoadedData:
     name: str
-    train: Split
-    val: Split
+    train: Split | Stream
+    val: Split | Stream
     classes: int
     # Raw values divided by `scale` lie in [0, 1]: 255 for 8-bit images, 1 for tables.
     scale: float
+    class_names: list[str] | None = None
+    ids: SampleIds | None = None  # None: nothing to compare (data given from Python)
 
     @property
     def sample_shape(self) -> tuple[int, ...]:
-        return tuple(self.train.x.shape[1:])
+        return self.train.sample_shape

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from archdsl.train.config import Cifar10
-from archdsl.train.data.base import LoadedData, Split
+from archdsl.train.data.base import LoadedData, SampleIds, Split
 from archdsl.train.data.cifar10_files import TEST_FILE, TRAIN_FILES, batches_folder, default_root
 from archdsl.train.data.safe_pickle import load_arrays
 from archdsl.train.errors import DataError
@@ -22,16 +22,23 @@ from archdsl.train.errors import DataError
 CLASSES = 10
 
 
-def load(config: Cifar10, model_input: tuple[int, ...], output: tuple[int, ...]) -> LoadedData:
+def load(
+    config: Cifar10, model_input: tuple[int, ...], output: tuple[int, ...], task: str
+) -> LoadedData:
     folder = batches_folder(Path(config.path) if config.path else default_root())
     train = [read_batch(folder / name) for name in TRAIN_FILES]
     test = read_batch(folder / TEST_FILE)
+    count = sum(len(b) for b in train)
     return LoadedData(
         name="cifar10",
         train=Split(torch.cat([b.x for b in train]), torch.cat([b.y for b in train])),
         val=test,
         classes=CLASSES,
         scale=255.0,
+        # The test batch follows the training batches: their ids never meet.
+        ids=SampleIds(
+            f"cifar10:{folder.resolve()}", np.arange(count), np.arange(count, count + len(test))
+        ),
     )
 
 

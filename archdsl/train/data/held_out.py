@@ -8,29 +8,61 @@ from typing import Any
 import numpy as np
 import torch
 
-from archdsl.train.data.base import LoadedData, Split
+from archdsl.train.data.base import LoadedData, SampleIds, Split
 from archdsl.train.errors import DataError
 
 # The split never depends on the run's seed: every run holds out the same samples.
 SPLIT_SEED = 0
 
 
-def split(name: str, x: np.ndarray, y: np.ndarray, val: float, scale: float) -> LoadedData:
-    """Hold out a `val` fraction of every class, the same one every time."""
+def split(
+    name: str,
+    x: np.ndarray,
+    y: np.ndarray,
+    val: float,
+    scale: float,
+    task: str = "classification",
+    source: str | None = None,
+) -> LoadedData:
+    """Hold out a `val` fraction (of every class, for classification), the same every time.
+
+    `source` names where the samples came from (default: `name`); each sample's
+    id is its index there.
+    """
+    train, held = split_indices(name, y, val, by_class=task == "classification")
+    classes = int(y.max()) + 1 if task == "classification" else _width(y, task)
+    return LoadedData(
+        name=name,
+        train=as_split(x[train], y[train]),
+        val=as_split(x[held], y[held]),
+        classes=classes,
+        scale=scale,
+        ids=SampleIds(source or name, train, held),
+    )
+
+
+def _width(y: np.ndarray, task: str) -> int:
+    """Labels of a multi-label set, classes of a segmentation set, outputs of a regression."""
+    if task == "segmentation":
+        return int(y.max()) + 1
+    return int(np.prod(y.shape[1:])) if y.ndim > 1 else 1
+
+
+def split_indices(
+    name: str, y: np.ndarray, val: float, by_class: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """The indices of the training and the held-out samples, stratified by class."""
     selection = sklearn(name, "model_selection")
     try:
-        x_train, x_val, y_train, y_val = selection.train_test_split(
-            x, y, test_size=val, random_state=SPLIT_SEED, stratify=y
+        train, held = selection.train_test_split(
+            np.arange(len(y)),
+            test_size=val,
+            random_state=SPLIT_SEED,
+            stratify=y if by_class else None,
         )
     except ValueError as exc:  # too few samples of a class to hold any out
         raise DataError(f"cannot hold out {val} of {name}: {exc}") from None
-    return LoadedData(
-        name=name,
-        train=Split(_tensor(x_train), torch.as_tensor(y_train, dtype=torch.int64)),
-        val=Split(_tensor(x_val), torch.as_tensor(y_val, dtype=torch.int64)),
-        classes=int(y.max()) + 1,
-        scale=scale,
-    )
+    return train, held
 
 
 def sklearn(dataset: str, module: str) -> Any:
@@ -41,7 +73,12 @@ def sklearn(dataset: str, module: str) -> Any:
         raise DataError(f"{dataset} needs scikit-learn: pip install 'archdsl[train]'") from None
 
 
-def _tensor(x: np.ndarray) -> torch.Tensor:
-    """8-bit images stay 8-bit; anything else becomes float32."""
+def as_split(x: np.ndarray, y: np.ndarray) -> Split:
+    """Samples and targets as tensors: 8-bit images stay 8-bit, the rest float32;
+    integer targets (classes, masks) int64, the rest float32."""
     dtype = np.uint8 if x.dtype == np.uint8 else np.float32
-    return torch.from_numpy(np.ascontiguousarray(x, dtype=dtype))
+    target = torch.int64 if y.dtype.kind in "iub" else torch.float32
+    return Split(
+        torch.from_numpy(np.ascontiguousarray(x, dtype=dtype)),
+        torch.as_tensor(np.ascontiguousarray(y), dtype=target),
+    )

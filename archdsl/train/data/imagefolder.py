@@ -3,6 +3,11 @@
 `root/<class>/*.png ...`, with `val` of each class held out; or
 `root/train/<class>/...` and `root/val/<class>/...` for a split of one's own.
 Classes are the folder names in sorted order. Images are read with Pillow.
+
+A set small enough is decoded once and held in memory; a larger one (or
+`stream=true`) is streamed: each image is read, decoded and resized when its
+batch needs it, by DataLoader workers. Both give the same samples in the
+same order, so a run's numbers do not depend on which was used.
 """
 
 from __future__ import annotations
@@ -11,32 +16,89 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch.utils.data import Dataset
 
 from archdsl.train.config import ImageFolder
-from archdsl.train.data.base import LoadedData, Split
-from archdsl.train.data.held_out import split
+from archdsl.train.data.base import LoadedData, SampleIds, Split, Stream
+from archdsl.train.data.held_out import split_indices
 from archdsl.train.errors import DataError
 
 EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
+# Stream, unless asked otherwise, when the decoded images would take more than this.
+STREAM_BYTES = 2 << 30
 
 
-def load(config: ImageFolder, model_input: tuple[int, ...], output: tuple[int, ...]) -> LoadedData:
+class ImageFiles(Dataset[tuple[torch.Tensor, int]]):
+    """Labelled image files, each read as uint8 [C, H, W] at `size` when asked for."""
+
+    def __init__(
+        self, files: list[Path], labels: list[int], channels: int, size: tuple[int, int]
+    ) -> None:
+        self.files, self.labels = files, labels
+        self.channels, self.size = channels, size
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
+        image = read_image(self.files[i], self.channels, self.size)
+        return torch.from_numpy(image), self.labels[i]
+
+    def subset(self, indices: np.ndarray) -> ImageFiles:
+        return ImageFiles(
+            [self.files[i] for i in indices],
+            [self.labels[i] for i in indices],
+            self.channels,
+            self.size,
+        )
+
+    def names(self, root: Path) -> np.ndarray:
+        """Each file's path within `root`: the samples' ids."""
+        return np.array([str(path.relative_to(root)) for path in self.files])
+
+    def decoded(self) -> Split:
+        """Every image read now, held in memory."""
+        if not self.files:
+            return Split(torch.zeros(0, self.channels, *self.size, dtype=torch.uint8), _y([]))
+        images = [read_image(path, self.channels, self.size) for path in self.files]
+        return Split(torch.from_numpy(np.stack(images)), _y(self.labels))
+
+
+def load(
+    config: ImageFolder, model_input: tuple[int, ...], output: tuple[int, ...], task: str
+) -> LoadedData:
     if config.path is None:
         raise DataError('imagefolder needs a folder: `imagefolder("photos")` or --data DIR')
     root = Path(config.path)
     if not root.is_dir():
         raise DataError(f"no such folder: {root}")
     channels, height, width = model_input
+    size = (height, width)
     if (root / "train").is_dir() and (root / "val").is_dir():
         classes = class_folders(root / "train")
         if class_folders(root / "val") != classes:
             raise DataError(f"{root / 'val'} must hold the same class folders as {root / 'train'}")
-        train = read_folder(root / "train", classes, channels, (height, width))
-        val = read_folder(root / "val", classes, channels, (height, width))
-        return LoadedData("imagefolder", train, val, len(classes), scale=255.0)
-    classes = class_folders(root)
-    every = read_folder(root, classes, channels, (height, width))
-    return split("imagefolder", every.x.numpy(), every.y.numpy(), config.val, 255.0)
+        train = list_images(root / "train", classes, channels, size)
+        val = list_images(root / "val", classes, channels, size)
+    else:
+        classes = class_folders(root)
+        every = list_images(root, classes, channels, size)
+        kept, held = split_indices("imagefolder", np.array(every.labels), config.val)
+        train, val = every.subset(kept), every.subset(held)
+    stream = config.stream
+    if stream is None:
+        stream = (len(train) + len(val)) * channels * height * width > STREAM_BYTES
+    if stream:
+        parts: tuple[Split | Stream, Split | Stream] = (
+            Stream(train, config.workers, classes=len(classes)),
+            Stream(val, config.workers, classes=len(classes)),
+        )
+    else:
+        parts = (train.decoded(), val.decoded())
+    ids = SampleIds(f"imagefolder:{root.resolve()}", train.names(root), val.names(root))
+    return LoadedData(
+        "imagefolder", *parts, len(classes), scale=255.0, class_names=classes, ids=ids
+    )
 
 
 def class_folders(root: Path) -> list[str]:
@@ -46,17 +108,16 @@ def class_folders(root: Path) -> list[str]:
     return names
 
 
-def read_folder(root: Path, classes: list[str], channels: int, size: tuple[int, int]) -> Split:
-    images: list[np.ndarray] = []
+def list_images(root: Path, classes: list[str], channels: int, size: tuple[int, int]) -> ImageFiles:
+    files: list[Path] = []
     labels: list[int] = []
     for label, name in enumerate(classes):
-        files = sorted(p for p in (root / name).iterdir() if p.suffix.lower() in EXTENSIONS)
-        if not files:
+        found = sorted(p for p in (root / name).iterdir() if p.suffix.lower() in EXTENSIONS)
+        if not found:
             raise DataError(f"{root / name} holds no images ({', '.join(sorted(EXTENSIONS))})")
-        for path in files:
-            images.append(read_image(path, channels, size))
-            labels.append(label)
-    return Split(torch.from_numpy(np.stack(images)), torch.tensor(labels, dtype=torch.int64))
+        files += found
+        labels += [label] * len(found)
+    return ImageFiles(files, labels, channels, size)
 
 
 def read_image(path: Path, channels: int, size: tuple[int, int]) -> np.ndarray:
@@ -71,3 +132,7 @@ def read_image(path: Path, channels: int, size: tuple[int, int]) -> np.ndarray:
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise DataError(f"{path} is not a readable image ({exc})") from None
     return array[None] if array.ndim == 2 else array.transpose(2, 0, 1).copy()
+
+
+def _y(labels: list[int]) -> torch.Tensor:
+    return torch.tensor(labels, dtype=torch.int64)

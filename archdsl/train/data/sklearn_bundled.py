@@ -3,6 +3,8 @@
 - `digits`: 1,797 grey 8x8 handwritten digits, values 0 to 16, 10 classes.
 - `breast_cancer`: 569 tumours, 30 measurements each, malignant or benign.
 - `iris`: 150 flowers, 4 measurements each, 3 species.
+- `diabetes`: 442 patients, 10 measurements each, a disease progression score
+  a year later (regression).
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ from archdsl.train.data.held_out import sklearn, split
 _IMAGES = {"digits": 16.0}
 
 
-def load(config: SplitData, model_input: tuple[int, ...], output: tuple[int, ...]) -> LoadedData:
+def load(
+    config: SplitData, model_input: tuple[int, ...], output: tuple[int, ...], task: str
+) -> LoadedData:
     """Load `sklearn.datasets.load_<kind>()` and hold out `val` of it."""
     bunch = getattr(sklearn(config.kind, "datasets"), f"load_{config.kind}")()
     if config.kind in _IMAGES:
         return split(
             config.kind, bunch.images[:, None], bunch.target, config.val, _IMAGES[config.kind]
         )
-    return split(config.kind, bunch.data, bunch.target, config.val, 1.0)
+    return split(config.kind, bunch.data, bunch.target, config.val, 1.0, task)
