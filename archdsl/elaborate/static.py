@@ -56,13 +56,12 @@ def _steps_of(stmts: tuple[ast.Stmt, ...]) -> list[ast.Step]:
     return [s for stmt in stmts if isinstance(stmt, ast.Chain) for s in stmt.steps]
 
 
-# Ops other libraries have and archdsl has not: a spelling suggestion would
-# point at an op that only looks alike (`upsample` is not `scale`).
-_NO_UPSAMPLING = "archdsl has no op that upsamples yet; docs/language.md lists the ops"
-MISSING_OPS = dict.fromkeys(
-    ("upsample", "upsampling", "interpolate", "conv_transpose", "convtranspose", "deconv"),
-    _NO_UPSAMPLING,
-)
+# Other libraries' names for archdsl's ops: a spelling suggestion would point
+# at an op that only looks alike (`interpolate` is not `scale`).
+MISSING_OPS = {
+    **dict.fromkeys(("upsampling", "interpolate"), "archdsl calls it `upsample`"),
+    **dict.fromkeys(("convtranspose", "deconv"), "archdsl calls it `conv_transpose`"),
+}
 
 
 class StaticChecker:
