@@ -28,9 +28,13 @@ def eject(
 ) -> None:
     """Write a spec's model as plain PyTorch: one nn.Module class per block, no archdsl."""
     program, ir = load_spec(spec, model)
+    from archdsl.export.eject import EjectError
     from archdsl.export.eject import eject as eject_source
 
-    source = eject_source(ir, program.sources, spec.as_posix())
+    try:
+        source = eject_source(ir, program.sources, spec.as_posix())
+    except EjectError as exc:
+        fail(f"cannot eject `{ir.name}`: {exc}", 1)
     if str(output) == "-":
         print(source, end="")
         return

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import inspect
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -38,13 +39,31 @@ class ExportError(Exception):
     """Export cannot go ahead; the message says why and what to do."""
 
 
+Dims = tuple[int | str, ...]
+
+
 @dataclass(frozen=True)
 class Exported:
     path: Path
     opset: int
     bytes: int
-    input: tuple[int | str, ...]
-    output: tuple[int | str, ...]
+    inputs: list[tuple[str, Dims]]  # each input's ONNX name and dimensions
+    outputs: list[tuple[str, Dims]]
+
+
+def onnx_names(model: Model) -> tuple[list[str], list[str]]:
+    """The ONNX names of a model's inputs and outputs: its values' names. A model with
+    one unnamed input and one output keeps `input` and `output`."""
+    inputs = [model.values[v].name or INPUT_NAME for v in model.inputs] or [INPUT_NAME]
+    if len(model.outputs) < 2:
+        return inputs, [OUTPUT_NAME]
+    return inputs, [
+        model.values[v].name or f"{OUTPUT_NAME}{i}" for i, v in enumerate(model.outputs)
+    ]
+
+
+def _shapes(model: Model, ids: list[str], first: tuple[int, ...]) -> list[tuple[int, ...]]:
+    return [model.values[v].shape for v in ids] or [first]
 
 
 def require(exporter: Exporter) -> None:
@@ -86,25 +105,29 @@ def export_onnx(
     check_opset(opset, exporter)
     # torch.export takes a batch of 1 for a constant; tracing does not, and is
     # quicker with one sample.
-    example = torch.zeros((2 if exporter == "dynamo" else 1, *model.input))
+    batch = 2 if exporter == "dynamo" else 1
+    in_shapes = _shapes(model, model.inputs, model.input)
+    out_shapes = _shapes(model, model.outputs, model.output)
+    examples = tuple(torch.zeros((batch, *shape)) for shape in in_shapes)
+    input_names, output_names = onnx_names(model)
     was_training = module.training
     module.eval()
     # Each exporter marks the batch dimension dynamic in its own way.
     dynamic: dict[str, Any] = (
-        {"dynamic_shapes": ({0: torch.export.Dim(BATCH)},), "external_data": False}
+        {"dynamic_shapes": _batch_dims(module, len(examples)), "external_data": False}
         if exporter == "dynamo"
-        else {"dynamic_axes": {INPUT_NAME: {0: BATCH}, OUTPUT_NAME: {0: BATCH}}}
+        else {"dynamic_axes": {name: {0: BATCH} for name in input_names + output_names}}
     )
     try:
         with _quiet():
             torch.onnx.export(
                 module,
-                (example,),
+                examples,
                 str(path),
                 dynamo=exporter == "dynamo",
                 opset_version=opset,
-                input_names=[INPUT_NAME],
-                output_names=[OUTPUT_NAME],
+                input_names=input_names,
+                output_names=output_names,
                 verbose=False,
                 **dynamic,
             )
@@ -119,7 +142,23 @@ def export_onnx(
 
     # The path, not a loaded proto: the checker then reads even a large file in C++.
     onnx.checker.check_model(str(path))
-    return Exported(path, opset, path.stat().st_size, (BATCH, *model.input), (BATCH, *model.output))
+    return Exported(
+        path,
+        opset,
+        path.stat().st_size,
+        [(n, (BATCH, *shape)) for n, shape in zip(input_names, in_shapes, strict=True)],
+        [(n, (BATCH, *shape)) for n, shape in zip(output_names, out_shapes, strict=True)],
+    )
+
+
+def _batch_dims(module: nn.Module, inputs: int) -> tuple[Any, ...]:
+    """torch.export's dynamic shapes: the batch axis of every input, shaped as `forward`
+    takes its inputs (a `Graph` gathers them in `*inputs`, one argument of several)."""
+    import torch
+
+    dims = tuple({0: torch.export.Dim(BATCH)} for _ in range(inputs))
+    kinds = [p.kind for p in inspect.signature(module.forward).parameters.values()]
+    return (dims,) if inspect.Parameter.VAR_POSITIONAL in kinds else dims
 
 
 @contextlib.contextmanager

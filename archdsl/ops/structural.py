@@ -18,6 +18,7 @@ class Flatten(Op):
     """flatten: [N, C, H, W] to [N, C*H*W]"""
 
     name: ClassVar[str] = "flatten"
+    view: ClassVar[bool] = True
     op: Literal["flatten"] = "flatten"
 
     def output_shape(self, shape: Shape) -> Shape:
@@ -33,6 +34,7 @@ class Identity(Op):
     """identity: passes its input through"""
 
     name: ClassVar[str] = "identity"
+    view: ClassVar[bool] = True
     op: Literal["identity"] = "identity"
 
     def to_torch(self, shape: Shape, out: Shape) -> nn.Module:

@@ -273,7 +273,16 @@ class OneCycle(Schedule):
 ScheduleChoice = Annotated[Constant | Step | Cosine | OneCycle, *Tagged]
 
 
-class CrossEntropy(Call):
+class LossCall(Call):
+    """What every loss takes: which output of a model with several it trains (`output`),
+    and the weight of the loss of each other output added to it (`aux`, as
+    Inception-v3 trains its auxiliary head with 0.4)."""
+
+    output: str | None = None
+    aux: Annotated[float, Field(ge=0.0)] = 0.0
+
+
+class CrossEntropy(LossCall):
     """Cross-entropy against the class, with optional label smoothing."""
 
     positional = ("label_smoothing",)
@@ -281,13 +290,13 @@ class CrossEntropy(Call):
     label_smoothing: Fraction = 0.0
 
 
-class SquaredError(Call):
+class SquaredError(LossCall):
     """Squared error between the softmax and the one-hot target, summed over classes."""
 
     kind: Literal["mse"] = "mse"
 
 
-class BinaryCrossEntropy(Call):
+class BinaryCrossEntropy(LossCall):
     """Binary cross-entropy for a model with a single (sigmoid) output."""
 
     kind: Literal["bce"] = "bce"

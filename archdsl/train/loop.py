@@ -88,7 +88,7 @@ def train_epoch(
         detached = loss.detach()
         bad |= ~torch.isfinite(detached)
         loss_sum += detached * n
-        correct += s.objective.correct(out.detach(), y)
+        correct += s.objective.correct(s.objective.main(out).detach(), y)
         count += n
         if step % check_every and step != s.train.steps:
             continue
@@ -138,7 +138,7 @@ def evaluate(s: Session) -> tuple[float, float]:
     sums = torch.zeros(3, dtype=torch.float64, device=s.device)
     for x, y in s.val.batches():
         with s.autocast():
-            out = s.network(x)
+            out = s.objective.main(s.network(x))  # held out: the trained output alone
         sums[0] += s.objective.loss(out, y).double() * len(y)
         sums[1] += s.objective.correct(out, y).double()
         sums[2] += len(y)

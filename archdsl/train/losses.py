@@ -10,18 +10,40 @@ import torch
 import torch.nn.functional as F
 
 from archdsl.train.config import BinaryCrossEntropy, CrossEntropy, SquaredError
+from archdsl.train.outputs import Trained
 
 LossConfig = CrossEntropy | SquaredError | BinaryCrossEntropy
+Outputs = torch.Tensor | tuple[torch.Tensor, ...]  # a model with several outputs gives a tuple
 _TINY = 1e-12  # keeps log() of a probability finite
 
 
 class Objective:
-    def __init__(self, config: LossConfig, activation: str | None) -> None:
+    """The loss of the trained output; of a model with several outputs, plus `aux`
+    times the loss of each auxiliary one (`trained`)."""
+
+    def __init__(
+        self, config: LossConfig, activation: str | None, trained: Trained | None = None
+    ) -> None:
         self.config = config
         self.activation = activation
+        self.trained = trained
 
-    def loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """The batch's mean loss, computed in float32."""
+    def main(self, out: Outputs) -> torch.Tensor:
+        """The output the loss trains and accuracy is counted on."""
+        if isinstance(out, tuple):
+            return out[self.trained.index if self.trained is not None else 0]
+        return out
+
+    def loss(self, out: Outputs, y: torch.Tensor) -> torch.Tensor:
+        """The batch's mean loss, computed in float32, auxiliary outputs weighed in."""
+        total = self.one_loss(self.main(out), y)
+        if isinstance(out, tuple) and self.trained is not None:
+            for i in self.trained.aux:
+                total = total + self.trained.weight * self.one_loss(out[i], y)
+        return total
+
+    def one_loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The mean loss of one output."""
         out = out.float()
         if isinstance(self.config, BinaryCrossEntropy):
             target = y.float().reshape(out.shape)
@@ -43,8 +65,9 @@ class Objective:
         # As torch defines it: the target keeps 1 - eps, every class gets eps / classes.
         return (1 - smoothing) * nll - smoothing * log_probs.mean(1).mean()
 
-    def correct(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    def correct(self, out: Outputs, y: torch.Tensor) -> torch.Tensor:
         """How many answers of the batch are right, as a float tensor on its device."""
+        out = self.main(out)
         if isinstance(self.config, BinaryCrossEntropy):
             threshold = 0.5 if self.activation == "sigmoid" else 0.0
             guess = (out.reshape(-1) > threshold).long()

@@ -19,6 +19,7 @@ from archdsl.diagnostics.suggest import did_you_mean
 from archdsl.ir import CallValue, ConfigValue, Model, TrainEntry
 from archdsl.train.compat import Loc, problems
 from archdsl.train.config import CALLS, CHOICES, TrainConfig
+from archdsl.train.outputs import output_problems, trained_output
 
 SpanOf = Callable[[str], Span]
 # The code of the one error that only matters to `archdsl train`: a section may set
@@ -81,7 +82,9 @@ def train_config(model: Model, overrides: list[Override] | tuple[()] = ()) -> Tr
         raise ArchError(
             [_describe(dict(err), raw, origins, model) for err in exc.errors()]
         ) from None
-    found = problems(config, model.name, model.input, model.output)
+    found = output_problems(config, model) or problems(
+        config, model.name, model.input, trained_output(config, model).shape
+    )
     if found:
         raise ArchError([_located(p.loc, p.message, p.help, origins) for p in found])
     return config

@@ -19,7 +19,7 @@ from torch import nn
 from torch.optim.lr_scheduler import LambdaLR
 
 from archdsl.backend import build
-from archdsl.ir import Model
+from archdsl.ir import Model, Shape
 from archdsl.train.augment import augmentations
 from archdsl.train.compat import class_count, effective_loss, fits, fmt
 from archdsl.train.config import TrainConfig
@@ -31,6 +31,7 @@ from archdsl.train.head import final_activation
 from archdsl.train.loader import Loader, Transform, normaliser, place
 from archdsl.train.losses import Objective
 from archdsl.train.optim import make_optimizer
+from archdsl.train.outputs import trained_output
 from archdsl.train.schedule import make_scheduler
 
 
@@ -111,8 +112,9 @@ def cpu_threads(config: TrainConfig, model: Model, world: World) -> int:
 
 
 def open_session(model: Model, config: TrainConfig, world: World, device: torch.device) -> Session:
-    data = load_data(config.data, model.input, model.output)
-    check_data(data, model, config, world)
+    trained = trained_output(config, model)
+    data = load_data(config.data, model.input, trained.shape)
+    check_data(data, model, config, world, trained.shape)
     cuda = device.type == "cuda"
     scale, shift = normaliser(config.data, data.train, data.scale, device)
     transform = Transform(
@@ -149,7 +151,9 @@ def open_session(model: Model, config: TrainConfig, world: World, device: torch.
             return torch.autocast("cuda", dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
-    objective = Objective(effective_loss(config, model.output), final_activation(model))
+    objective = Objective(
+        effective_loss(config, trained.shape), final_activation(model, trained.value), trained
+    )
     return Session(
         model,
         config,
@@ -167,19 +171,21 @@ def open_session(model: Model, config: TrainConfig, world: World, device: torch.
     )
 
 
-def check_data(data: LoadedData, model: Model, config: TrainConfig, world: World) -> None:
-    """What only the loaded data can tell: its real shape, classes and size."""
+def check_data(
+    data: LoadedData, model: Model, config: TrainConfig, world: World, output: Shape
+) -> None:
+    """What only the loaded data can tell: its real shape, classes and size (`output`:
+    the shape of the output trained)."""
     if not fits(data.sample_shape, model.input):
         raise TrainError(
             f"{data.name} gives samples of shape {fmt(data.sample_shape)}; "
             f"model `{model.name}` takes {fmt(model.input)}"
         )
-    expected = class_count(config.data, model.output)
-    outputs = 2 if model.output == (1,) else model.output[0]
+    expected = class_count(config.data, output)
+    outputs = 2 if output == (1,) else output[0]
     if expected is None and data.classes != outputs:
         raise TrainError(
-            f"{data.name} has {data.classes} classes; model `{model.name}` gives "
-            f"{fmt(model.output)}"
+            f"{data.name} has {data.classes} classes; model `{model.name}` gives {fmt(output)}"
         )
     if config.batch % world.size:
         raise TrainError(

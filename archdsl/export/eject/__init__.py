@@ -11,23 +11,23 @@ import textwrap
 
 from archdsl.export.eject.class_source import class_source
 from archdsl.export.eject.classes import RESERVED, ClassDef, assign_classes, camel
-from archdsl.export.eject.from_ir import tree_for
+from archdsl.export.eject.from_ir import EjectError, tree_for_model
 from archdsl.export.eject.helpers import HELPERS, NEEDS
 from archdsl.export.eject.spec_info import spec_info
-from archdsl.export.eject.tree import Seq
 from archdsl.export.eject.unify import Unifier
 from archdsl.ir import Model
 from archdsl.ops.shape_math import fmt_shape
 
+__all__ = ["EjectError", "eject"]
+
 
 def eject(model: Model, sources: dict[str, str] | None = None, source: str | None = None) -> str:
-    """The Python source of `model`.
+    """The Python source of `model`; EjectError names a part it cannot write.
 
     `sources` (a Program's) give the blocks' defaults, which calls then leave
     out; `source` names the spec in the file's docstring.
     """
-    tree = tree_for(model.root)
-    assert isinstance(tree, Seq)
+    tree = tree_for_model(model)
     info = spec_info(sources or {})
     root, classes = assign_classes(tree, info)
     defaults = {
@@ -49,7 +49,9 @@ def eject(model: Model, sources: dict[str, str] | None = None, source: str | Non
     for c in classes:
         bodies.append(class_source(c, _block_doc(c, calls[c.block]), used, defaults))
     summary = (
-        f"Input {_shape(model.input)}, output {_shape(model.output)}, {model.params:,} parameters."
+        f"{_values('Input', model.input, model, model.inputs)}, "
+        f"{_values('output', model.output, model, model.outputs)}, "
+        f"{model.params:,} parameters."
     )
     bodies.append(class_source(model_cls, summary, used, defaults))
     helpers = [h for h in HELPERS if h in used]
@@ -91,6 +93,14 @@ def _block_doc(cls: ClassDef, total: int) -> str:
     if cls.calls == total:
         return f"The `{cls.block}` block."
     return f"The `{cls.block}` block, as {cls.calls} of its {total} calls expand."
+
+
+def _values(what: str, shape: tuple[int, ...], model: Model, ids: list[str]) -> str:
+    """`Input [3, 32, 32]`, or each value by name where there are several."""
+    if len(ids) < 2:
+        return f"{what} {_shape(shape)}"
+    named = [f"{model.values[v].name} {_shape(model.values[v].shape)}" for v in ids]
+    return f"{what}s {', '.join(named)}"
 
 
 def _shape(shape: tuple[int, ...]) -> str:

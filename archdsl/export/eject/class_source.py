@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import keyword
 import re
+import textwrap
 
 from archdsl.export.eject.classes import ClassDef, Param
-from archdsl.export.eject.layout import INDENT, Atom, Bracket, Doc, lay
+from archdsl.export.eject.layout import INDENT, WIDTH, Atom, Bracket, Doc, lay
 from archdsl.export.eject.render import Context, doc_for, numbered, sequential
 from archdsl.export.eject.template import Expr, Template, TInstance, TLayer, TSeq
 from archdsl.export.eject.translate import negate
@@ -54,7 +55,7 @@ def class_source(
             call = Bracket("super().__init__", tuple(_steps_of_sequential(body, ctx)))
             lines = lay(call, inner)
         init = [*signature, *_computed_defaults(cls, inner), *ctx.hoisted, *lines]
-        forward: list[str] = []
+        forward = _forward(body, None) if body.wiring is not None else []
     else:
         base = "nn.Module"
         assigns: list[str] = []
@@ -67,21 +68,53 @@ def class_source(
             *ctx.hoisted,
             *assigns,
         ]
-        forward = ["", f"{INDENT}def forward(self, x: torch.Tensor) -> torch.Tensor:"]
-        for attr in attributes[:-1]:
-            forward.append(f"{inner}x = self.{attr}(x)")
-        forward.append(
-            f"{inner}return self.{attributes[-1]}(x)" if attributes else f"{inner}return x"
-        )
+        forward = _forward(body, attributes)
+    if forward:
         used.add("torch")
     used |= ctx.used
     return [
         f"class {cls.name}({base}):",
-        f'{INDENT}"""{docstring}"""',
+        *_docstring(docstring),
         "",
         *init,
         *forward,
     ]
+
+
+def _docstring(text: str) -> list[str]:
+    one = f'{INDENT}"""{text}"""'
+    if len(one) <= WIDTH:
+        return [one]
+    lines = textwrap.wrap(text, WIDTH - len(INDENT), initial_indent='"""')
+    return [*(INDENT + line for line in lines), f'{INDENT}"""']
+
+
+def _forward(body: TSeq, attributes: list[str] | None) -> list[str]:
+    """The forward pass, one line per step: through a chain, or from the body's wiring
+    (named values in, each step's values made, the outputs returned)."""
+    inner = INDENT * 2
+    wiring = body.wiring
+    if wiring is None:
+        assert attributes is not None
+        lines = [f"{inner}x = self.{attr}(x)" for attr in attributes[:-1]]
+        last = f"self.{attributes[-1]}(x)" if attributes else "x"
+        return [
+            "",
+            f"{INDENT}def forward(self, x: torch.Tensor) -> torch.Tensor:",
+            *lines,
+            f"{inner}return {last}",
+        ]
+    params = (Atom("self"), *(Atom(f"{name}: torch.Tensor") for name in wiring.inputs))
+    many = len(wiring.outputs) > 1
+    result = (
+        f"tuple[{', '.join(['torch.Tensor'] * len(wiring.outputs))}]" if many else "torch.Tensor"
+    )
+    lines = ["", *lay(Bracket("def forward", params), INDENT, suffix=f" -> {result}:")]
+    for i, (reads, makes) in enumerate(zip(wiring.reads, wiring.makes, strict=True)):
+        step = f"self.{attributes[i]}" if attributes is not None else f"self[{i}]"
+        call = Bracket(step, tuple(Atom(r) for r in reads))
+        lines += lay(call, inner, f"{', '.join(makes)} = ")
+    return [*lines, f"{inner}return {', '.join(wiring.outputs)}"]
 
 
 def _optional_steps(body: TSeq, ctx: Context) -> list[str]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from archdsl.export.eject.express import CannotUnify, Env
+from archdsl.export.eject.helpers import HELPERS
 from archdsl.export.eject.spec_info import SpecInfo
 from archdsl.export.eject.template import (
     Expr,
@@ -26,7 +27,7 @@ from archdsl.export.eject.tree import Call, Instance, Merge, Rep, Res, Seq, Tree
 from archdsl.export.eject.unify import Unifier
 
 # Names the generated file defines or imports besides the block classes.
-RESERVED = frozenset({"Residual", "Concat", "Add", "Scale", "PadChannels", "OrderedDict", "F"})
+RESERVED = frozenset(HELPERS) | {"OrderedDict", "F"}
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ def _unify_calls(calls: list[Call], unifier: Unifier) -> TSeq:
 def _shape_key(tree: Tree) -> Any:
     """The structure of a tree, its argument values left out."""
     if isinstance(tree, Seq):
-        return ("seq", tree.names, tuple(_shape_key(s) for s in tree.steps))
+        return ("seq", tree.names, tree.wiring, tuple(_shape_key(s) for s in tree.steps))
     if isinstance(tree, Res):
         project = _shape_key(tree.project) if tree.project is not None else None
         return ("res", _shape_key(tree.body), project)

@@ -43,6 +43,26 @@ class Add(nn.ModuleList):
             total = total + out
         return total
 ''',
+    "Mul": '''
+class Mul(nn.ModuleList):
+    """Branches fed the same input, their outputs multiplied with broadcasting.
+
+    Shapes align from the right per sample: an output of lower rank gains
+    axes of size 1 after the batch axis.
+    """
+
+    def __init__(self, *branches: nn.Module) -> None:
+        super().__init__(branches)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        outputs = [branch(x) for branch in self]
+        rank = max(out.dim() for out in outputs)
+        lifted = [out[(slice(None),) + (None,) * (rank - out.dim())] for out in outputs]
+        total = lifted[0]
+        for out in lifted[1:]:
+            total = total * out
+        return total
+''',
     "Scale": '''
 class Scale(nn.Module):
     """Multiply by a constant."""
@@ -70,6 +90,81 @@ class PadChannels(nn.Module):
         sh, sw = self.stride
         return F.pad(x[:, :, ::sh, ::sw], self.pad)
 ''',
+    "Merge": '''
+class Merge(nn.Module):
+    """`add(a, b, ...)` or `mul(a, b, ...)`: elementwise, broadcasting as torch does."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
+
+    def forward(self, *values: torch.Tensor) -> torch.Tensor:
+        total = values[0]
+        for value in values[1:]:
+            total = total * value if self.kind == "mul" else total + value
+        return total
+''',
+    "Join": '''
+class Join(nn.Module):
+    """`concat(a, b, ...)` along `axis`; a learned tensor shared by every sample (one
+    axis fewer, or a first axis of 1) is repeated for each sample first."""
+
+    def __init__(self, axis: int) -> None:
+        super().__init__()
+        self.axis = axis
+
+    def forward(self, *values: torch.Tensor) -> torch.Tensor:
+        rank = max(v.dim() for v in values)
+        batch = max(v.shape[0] for v in values if v.dim() == rank)
+        parts = [v if v.dim() == rank else v.unsqueeze(0) for v in values]
+        return torch.cat([p.expand(batch, *p.shape[1:]) for p in parts], dim=self.axis)
+''',
+    "Param": '''
+class Param(nn.Module):
+    """A learned tensor of exactly `shape`, shared by every sample; it takes no input."""
+
+    def __init__(
+        self, shape: tuple[int, ...], init: str = "zeros", std: float = 0.02, value: float = 0.0
+    ) -> None:
+        super().__init__()
+        self.value = nn.Parameter(torch.zeros(shape))
+        with torch.no_grad():
+            if init == "ones":
+                nn.init.ones_(self.value)
+            elif init == "normal":
+                nn.init.normal_(self.value, std=std)
+            elif init == "trunc_normal":
+                nn.init.trunc_normal_(self.value, std=std, a=-2 * std, b=2 * std)
+            elif init == "constant":
+                nn.init.constant_(self.value, value)
+
+    def forward(self) -> torch.Tensor:
+        return self.value
+''',
+    "Chunk": '''
+class Chunk(nn.Module):
+    """Cut into `chunks` equal parts along `axis`."""
+
+    def __init__(self, chunks: int, axis: int = 1) -> None:
+        super().__init__()
+        self.chunks = chunks
+        self.axis = axis
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        return torch.chunk(x, self.chunks, dim=self.axis)
+''',
+    "Split": '''
+class Split(nn.Module):
+    """Cut into parts of the given sizes along `axis`."""
+
+    def __init__(self, sizes: int | tuple[int, ...], axis: int = 1) -> None:
+        super().__init__()
+        self.sizes = sizes
+        self.axis = axis
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        return torch.split(x, self.sizes, dim=self.axis)
+''',
 }
 
 # What each helper's source needs imported besides torch.nn.
@@ -77,6 +172,8 @@ NEEDS: dict[str, set[str]] = {
     "Residual": {"torch"},
     "Concat": {"torch"},
     "Add": {"torch"},
+    "Mul": {"torch"},
     "Scale": {"torch"},
     "PadChannels": {"torch", "F"},
+    **{key: {"torch"} for key in ("Merge", "Join", "Param", "Chunk", "Split")},
 }

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
 from archdsl.export.eject.tree import Layer, Slot, Value, canonical
-from archdsl.ops import activation, conv, dropout, linear, norm, pool, structural
-from archdsl.ops.base import Op
+from archdsl.ops import (
+    activation,
+    conv,
+    dropout,
+    linear,
+    merge,
+    norm,
+    param,
+    pool,
+    split,
+    structural,
+)
+from archdsl.ops.base import Op, Operand
 from archdsl.ops.shape_math import Shape
 
 Made = tuple[str, list[Slot]]
@@ -135,6 +146,7 @@ def _pad_channels(op: structural.PadChannels, shape: Shape) -> Made:
 
 # Activations as to_torch builds them: in place wherever torch allows it.
 _INPLACE = kw("inplace", True, False)
+_NOT_IN_PLACE = kw("inplace", False, False)
 _PLAIN: dict[type[Op], tuple[str, list[Slot]]] = {
     activation.ReLU: ("nn.ReLU", [_INPLACE]),
     activation.ReLU6: ("nn.ReLU6", [_INPLACE]),
@@ -182,16 +194,65 @@ _FROM_SHAPE = frozenset(
 )
 
 
-def layer_for(op: Op, shape: Shape, stateful: bool, span: Any = None) -> Layer:
-    """The constructor call of `op` fed `shape`; raises KeyError for an op without one.
+def _merge(op: merge.Add | merge.Mul, ins: Sequence[Operand]) -> Made:
+    return "Merge", [pos("kind", op.name)]
+
+
+def _join(op: merge.Concat, ins: Sequence[Operand]) -> Made:
+    # The torch axis, past the batch's: no spec argument says it as it is.
+    return "Join", [pos("axis", op.axis(len(op.sample_shapes(ins)[0])) + 1)]
+
+
+def _param(op: param.Param, ins: Sequence[Operand]) -> Made:
+    return "Param", [
+        Slot("shape", tuple(op.shape), positional=True),  # never collapsed: (4, 4) is not 4
+        kw("init", op.init, "zeros"),
+        kw("std", op.std, 0.02),
+        kw("value", op.value, 0.0),
+    ]
+
+
+def _cut(op: split.Chunk | split.Split, ins: Sequence[Operand]) -> Made:
+    axis = kw("axis", split.axis_of(op.dim, ins[0].shape) + 1, 1)
+    if isinstance(op, split.Chunk):
+        return "Chunk", [pos("chunks", op.chunks), axis]
+    return "Split", [Slot("sizes", tuple(op.sizes), positional=True), axis]
+
+
+# Ops that read or make several values, built from the values' operands.
+_VALUE_MAKERS: dict[type[Op], Callable[[Any, Sequence[Operand]], Made]] = {
+    merge.Add: _merge,
+    merge.Mul: _merge,
+    merge.Concat: _join,
+    param.Param: _param,
+    split.Chunk: _cut,
+    split.Split: _cut,
+}
+
+
+def layer_for(
+    op: Op,
+    shape: Shape,
+    stateful: bool,
+    span: Any = None,
+    operands: Sequence[Operand] = (),
+    in_place: bool = True,
+) -> Layer:
+    """The constructor call of `op` fed `shape` (its first input's; `operands` are all
+    of them); raises KeyError for an op without one. An in-place activation is written
+    out of place where `in_place` is false: another reader shares its input.
 
     Each argument remembers the spec argument it comes from, so that the
     expression the spec wrote for it can be found again.
     """
     if type(op) in _PLAIN:
         ctor, slots = _PLAIN[type(op)]
+    elif type(op) in _VALUE_MAKERS:
+        ctor, slots = _VALUE_MAKERS[type(op)](op, operands)
     else:
         ctor, slots = _MAKERS[type(op)](op, shape)
+    if not in_place:
+        slots = [_NOT_IN_PLACE if s is _INPLACE else s for s in slots]
     tagged = []
     for slot in slots:
         spec = _SPEC_NAMES.get(slot.name, slot.name)

@@ -62,7 +62,7 @@ def doc_for(template: Template, ctx: Context) -> Doc:
     if isinstance(template, TRes):
         return _residual(template, ctx)
     if isinstance(template, TMerge):
-        helper = "Concat" if template.kind == "concat" else "Add"
+        helper = template.kind.title()  # the helper class: Concat, Add or Mul
         ctx.used.add(helper)
         return Bracket(helper, tuple(doc_for(b, ctx) for b in template.branches))
     if isinstance(template, TRep):

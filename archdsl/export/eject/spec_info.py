@@ -45,7 +45,9 @@ def spec_info(sources: dict[str, str]) -> SpecInfo:
                         defaults[python_name(param.name)] = default
                 names.add(param.name)
             info.defaults[block.name] = defaults
-            walker.body(block.body, None, Translator(frozenset(names)))
+            named = [s.name for s in block.body.stmts if isinstance(s, ast.NamedInput)]
+            block_input = named[0] if named else None
+            walker.body(block.body, None, Translator(frozenset(names), block_input=block_input))
         for model in f.models:
             walker.body(model.body, None, Translator(frozenset()))
     return info
@@ -58,16 +60,17 @@ class _Walker:
 
     def body(self, body: ast.Body, cond: Expr | None, translate: Translator) -> None:
         # A copy: a `let` holds for the steps after it in this body only.
-        translate = Translator(translate.names, translate.lets)
+        translate = Translator(translate.names, translate.lets, translate.block_input)
         for stmt in body.stmts:
             if isinstance(stmt, ast.Let):
                 value = translate(stmt.value)
                 if value is not None:
                     translate.lets[stmt.name] = value
-            elif isinstance(stmt, ast.Chain):
+            elif isinstance(stmt, ast.Chain | ast.Assign):
+                chain = stmt.chain if isinstance(stmt, ast.Assign) else stmt
                 if cond is not None:
-                    self.info.conditions[stmt.span] = cond
-                for step in stmt.steps:
+                    self.info.conditions[chain.span] = cond
+                for step in chain.steps:
                     self.step(step, cond, translate)
 
     def step(self, step: ast.Step, cond: Expr | None, translate: Translator) -> None:

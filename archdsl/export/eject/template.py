@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from archdsl.export.eject.tree import Value
+from archdsl.export.eject.tree import Value, Wiring
 
 # Precedence of an expression's outermost operator, to parenthesise only where needed.
 ATOM, MUL, ADD, COMPARE, NOT, AND, OR = 7, 6, 5, 4, 3, 2, 1
@@ -64,6 +64,7 @@ class TSeq:
     # Where a step is taken only in some calls, the condition under which it is;
     # such a sequence is always numbered, its steps counted as they come.
     conditions: tuple[Expr | None, ...] = ()
+    wiring: Wiring | None = None  # None for a chain
 
     def optional(self) -> bool:
         return any(c is not None for c in self.conditions)

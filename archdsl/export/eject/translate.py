@@ -41,14 +41,21 @@ def conjoin(a: Expr | None, b: Expr) -> Expr:
 
 
 class Translator:
-    """Translates within one body: `names` are its parameters, `lets` its `let`s so far.
+    """Translates within one body: `names` are its parameters, `lets` its `let`s so far,
+    `block_input` the name a block's `input x` line gives its input.
 
     A name that is neither is a bare word such as `same`, and becomes a string.
     """
 
-    def __init__(self, names: frozenset[str], lets: Mapping[str, Expr] | None = None) -> None:
+    def __init__(
+        self,
+        names: frozenset[str],
+        lets: Mapping[str, Expr] | None = None,
+        block_input: str | None = None,
+    ) -> None:
         self.names = names
         self.lets = dict(lets or {})
+        self.block_input = block_input
 
     def __call__(self, expr: ast.Expr) -> Expr | None:
         """The expression in Python, or None where Python has no plain equivalent."""
@@ -62,7 +69,12 @@ class Translator:
                 return Expr(python(expr.id), literal=True, value=expr.id)
             name = python_name(expr.id)
             return Expr(name, uses=frozenset({name}))
-        if isinstance(expr, ast.InAttr) and expr.attr in _IN:
+        named_input = isinstance(expr, ast.ValueAttr) and expr.name == self.block_input
+        if (
+            isinstance(expr, ast.InAttr | ast.ValueAttr)
+            and expr.attr in _IN
+            and (isinstance(expr, ast.InAttr) or named_input)
+        ):
             return Expr(_IN[expr.attr], uses=frozenset({_IN[expr.attr]}))
         if isinstance(expr, ast.UnaryOp):
             return self._unary(expr)

@@ -51,6 +51,17 @@ class Layer:
 
 
 @dataclass(frozen=True)
+class Wiring:
+    """How values flow through a container that is no chain, by local variable names:
+    the container's inputs, what each step reads and makes, and its outputs."""
+
+    inputs: tuple[str, ...]
+    reads: tuple[tuple[str, ...], ...]
+    makes: tuple[tuple[str, ...], ...]
+    outputs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Seq:
     """Named steps in order: a model, a block's body, a group, a branch."""
 
@@ -59,6 +70,8 @@ class Seq:
     stateful: bool
     # Where each step is written in the spec: the same step in every call of a block.
     keys: tuple[Any, ...] = field(default=(), compare=False)
+    # None for a chain; else the data flow its class's forward is written from.
+    wiring: Wiring | None = None
 
 
 @dataclass(frozen=True)
@@ -72,7 +85,7 @@ class Res:
 
 @dataclass(frozen=True)
 class Merge:
-    kind: str  # "concat" or "add"
+    kind: str  # "concat", "add" or "mul"
     branches: tuple[Seq, ...]
     stateful: bool
 

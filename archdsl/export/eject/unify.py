@@ -63,12 +63,16 @@ class Unifier:
 
     def seq(self, seqs: Sequence[Seq], envs: Sequence[Env]) -> TSeq:
         first = seqs[0]
+        if any(s.wiring != first.wiring for s in seqs):
+            raise CannotUnify("values flow differently")
         if all(s.names == first.names and s.keys == first.keys for s in seqs):
             steps = tuple(
                 self.unify([s.steps[i] for s in seqs], envs) for i in range(len(first.steps))
             )
             stateful = tuple(any(s.steps[i].stateful for s in seqs) for i in first_range(first))
-            return TSeq(first.names, steps, stateful)
+            return TSeq(first.names, steps, stateful, wiring=first.wiring)
+        if first.wiring is not None:
+            raise CannotUnify("steps differ in a body of named values")
         return self._aligned(seqs, envs)
 
     def _aligned(self, seqs: Sequence[Seq], envs: Sequence[Env]) -> TSeq:
