@@ -57,5 +57,4 @@ def load(source: str | Path, model: str | None = None) -> Program:
     errors = sorted((d for d in diags if d.severity.value == "error"), key=_location)
     if errors:
         raise ArchError(errors, unit.sources)
-    program.warnings = sorted((d for d in diags if d.severity.value == "warning"), key=_location)
     return program

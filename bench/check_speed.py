@@ -8,6 +8,8 @@
    bound (the ones `tests/test_limits.py` checks): a second at most.
 3. In-process parse and elaboration of generated specs of 1,000 and 10,000
    layers, to show elaboration is linear in the size of the model.
+4. The same for generated graphs of 5,000, 10,000 and 20,000 nodes: named
+   values, merges of three values, and skips reaching seven merges back.
 
     python bench/check_speed.py [--runs 15]
 """
@@ -77,12 +79,23 @@ def generated(layers: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def in_process(layers: int, runs: int) -> tuple[float, float, int]:
+def generated_dag(nodes: int) -> str:
+    """A graph of about `nodes` ops: per group a conv, a relu and a merge that also
+    reads the value seven groups back."""
+    lines = ["model dag {", "  input [8, 8, 8]", "  v0 = conv(8, 1x1)"]
+    for i in range(1, nodes // 3 + 1):
+        lines.append(f"  a{i} = v{i - 1} -> conv(8, 1x1, bias=false)")
+        lines.append("  b = relu")
+        lines.append(f"  v{i} = add(a{i}, b, v{max(0, i - 7)})")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def in_process(text: str, runs: int) -> tuple[float, float, int]:
     """Median parse time and median elaboration time of a generated spec."""
     from archdsl.elaborate.program import elaborate
     from archdsl.syntax.imports import load_unit
 
-    text = generated(layers)
     parses, elabs = [], []
     count = 0
     for _ in range(runs):
@@ -129,13 +142,27 @@ def main() -> None:
     print("in-process, generated flat specs (median of 5):")
     results = {}
     for layers in (1_000, 10_000):
-        parse, elab, count = in_process(layers, 5)
+        parse, elab, count = in_process(generated(layers), 5)
         results[layers] = elab
         print(
             f"  {count:>6,} layers: parse {parse:6.3f} s, elaborate {elab:6.3f} s "
             f"({elab / count * 1e6:5.1f} us/layer)"
         )
     print(f"  elaboration 10,000 / 1,000 layers: {results[10_000] / results[1_000]:.1f}x")
+    dags(5)
+
+
+def dags(runs: int) -> None:
+    print(f"in-process, generated graphs of named values (median of {runs}):")
+    results = {}
+    for nodes in (5_000, 10_000, 20_000):
+        parse, elab, count = in_process(generated_dag(nodes), runs)
+        results[nodes] = elab
+        print(
+            f"  {count:>6,} nodes: parse {parse:6.3f} s, elaborate {elab:6.3f} s "
+            f"({elab / count * 1e6:5.1f} us/node)"
+        )
+    print(f"  elaboration 20,000 / 5,000 nodes: {results[20_000] / results[5_000]:.1f}x")
 
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ SHRINK = st.sampled_from(
 @st.composite
 def steps(draw: st.DrawFn, depth: int = 0) -> str:
     channels = draw(st.integers(1, 12))
-    composite = ["residual", "project", "concat", "add", "repeat"]
+    composite = ["residual", "project", "concat", "add", "mul", "repeat"]
     kinds = ["keep", "shrink"] + (composite if depth < 2 else [])
     kind = draw(st.sampled_from(kinds))
     if kind == "keep":
@@ -61,13 +61,20 @@ def steps(draw: st.DrawFn, depth: int = 0) -> str:
             f"residual {{ conv({channels}, 3x3, stride={stride}, padding=1) -> batchnorm }}"
             f" project {{ conv({channels}, 1x1, stride={stride}) }}"
         )
-    if kind in ("concat", "add"):
+    if kind in ("concat", "add", "mul"):
         n = draw(st.integers(1, 4))
         branches = []
         for _ in range(n):
             inner = draw(st.lists(steps(depth + 1), min_size=0, max_size=2))
-            out = channels if kind == "add" else draw(st.integers(1, 8))
-            branches.append("| " + "\n".join([*inner, f"conv({out}, 3x3, padding=1)"]))
+            out = {
+                "concat": draw(st.integers(1, 8)),
+                "add": channels,
+                "mul": draw(st.sampled_from([channels, 1])),
+            }[kind]
+            last = f"conv({out}, 3x3, padding=1)"
+            if kind == "mul":  # a gate of one value per channel, or a whole map
+                last += draw(st.sampled_from(["", " -> avgpool(global)"]))
+            branches.append("| " + "\n".join([*inner, last]))
         return f"{kind} {{\n" + "\n".join(branches) + "\n}"
     times = draw(st.integers(0, 3))
     body = draw(st.lists(steps(depth + 1), min_size=1, max_size=2))

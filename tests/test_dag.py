@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -9,6 +12,7 @@ import archdsl
 from archdsl.backend.value_modules import Graph
 from archdsl.backend.verify import verify
 from archdsl.ir import OpNode, is_chain
+from tests.helpers import run_cli
 
 SE = """
 block squeeze_excite(squeeze) {
@@ -145,3 +149,33 @@ def test_broadcast_shapes(spec: str, want: tuple[int, ...]) -> None:
     model = archdsl.load(f"model m {{\n  input x: [3, 4, 4]\n  {spec}\n}}\n").model()
     assert model.output == want
     assert verify(model).mismatches == []
+
+
+def test_check_table_and_json_show_the_values(tmp_path: Path) -> None:
+    spec = tmp_path / "two_heads.arch"
+    spec.write_text(TWO_HEADS)
+    table = run_cli("check", spec.name, "--depth", "-1", cwd=tmp_path)
+    assert table.returncode == 0, table.stderr
+    lines = table.stdout.splitlines()
+    assert any(line.split()[:2] == ["5", "add(e2,"] for line in lines)
+    assert "Input 2      extra  [N, 24, 8, 8]" in lines
+    assert "Output 2     aux  [N, 3]" in lines
+    chunk = next(line for line in lines if "chunk(2)" in line)
+    assert "[N, 12, 8, 8], [N, 12, 8, 8]" in chunk
+    gain = next(line for line in lines if "param(" in line)
+    assert "[24, 1, 1]" in gain and "[N, 24" not in gain
+    report = json.loads(run_cli("check", spec.name, "--json", cwd=tmp_path).stdout)
+    assert report["inputs"] == ["@image", "@extra"]
+    assert report["outputs"] == ["11", "14"]
+    values = {v["id"]: v for v in report["values"]}
+    assert values["6"] == {
+        "id": "6",
+        "name": "gain",
+        "shape": [24, 1, 1],
+        "batched": False,
+        "span": values["6"]["span"],
+    }
+    assert values["6"]["span"]["line"] == 15
+    concat = next(n for n in report["nodes"] if n["path"] == "8")
+    assert concat["inputs"] == ["7", "4", "4#1"]
+    assert concat["summary"] == "concat(t, a, b)"

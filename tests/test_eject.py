@@ -179,6 +179,46 @@ def test_every_op_ejects_to_the_same_module() -> None:
     assert "nn.Conv2d(16, 24, 1),\n" in source and "nn.Conv2d(24, 32, 1),\n" in source
 
 
+GATES = """
+block gate(squeeze, hard=false) {
+  let c = in.channels
+  let w = in.width
+  mul { | identity | avgpool(global) -> conv(squeeze, 1x1) -> relu -> conv(c, 1x1) -> sigmoid }
+  if hard { mul { | identity | avgpool(global) -> flatten -> linear(w) -> hardsigmoid } }
+}
+
+model gates {
+  input [6, 5, 7]
+  conv(12, 3x3, padding=1)
+  gate(3) -> gate(4, hard=true)
+  residual { conv(12, 1x1) -> stochastic_depth(0.4) }
+  residual { conv(12, 1x1) -> stochastic_depth(0.3, mode=batch) }
+  avgpool(global) -> flatten -> linear(4)
+}
+"""
+
+
+def test_gates_and_stochastic_depth_eject_to_the_same_module() -> None:
+    source, model = _source(GATES)
+    ejected = _agrees_with_build(source, model, batch=3)
+    assert {h for h in ("Mul", "StochasticDepth", "Residual") if f"\nclass {h}(" in source} == {
+        "Mul",
+        "StochasticDepth",
+        "Residual",
+    }
+    assert "StochasticDepth(0.4)" in source
+    assert 'StochasticDepth(0.3, mode="batch")' in source
+    assert "nn.Hardsigmoid(inplace=True)" in source
+    # While training, the same random draws drop the same samples in both.
+    built = archdsl.build(model)
+    built.load_state_dict(ejected.state_dict())
+    x = torch.randn(8, *model.input)
+    torch.manual_seed(3)
+    want = built.train()(x)
+    torch.manual_seed(3)
+    torch.testing.assert_close(ejected.train()(x), want)
+
+
 def test_cli_writes_source_that_runs_without_archdsl(tmp_path: Path) -> None:
     target = tmp_path / "resnet18.py"
     result = run_cli("eject", "specs/resnet18.arch", "-o", str(target))

@@ -74,6 +74,29 @@ def test_dynamo_exporter(name: str, tmp_path: Path) -> None:
     _export_and_compare(SPECS / name, tmp_path, batches=(2, 5), exporter="dynamo")
 
 
+GATES = """
+model gates {
+  input [6, 5, 7]
+  conv(12, 3x3, padding=1) -> hardswish
+  mul { | identity | avgpool(global) -> conv(3, 1x1) -> relu -> conv(12, 1x1) -> hardsigmoid }
+  mul { | identity | avgpool(global) -> flatten -> linear(7) -> sigmoid | conv(1, 1x1) }
+  residual { conv(12, 1x1) -> stochastic_depth(0.3, mode=batch) }
+  avgpool(global) -> flatten -> linear(4)
+}
+"""
+
+
+@pytest.mark.parametrize("exporter", ["torchscript", "dynamo"])
+def test_gates_with_broadcasting_export(exporter: str, tmp_path: Path) -> None:
+    spec = tmp_path / "gates.arch"
+    spec.write_text(GATES, encoding="utf-8")
+    proto = _export_and_compare(spec, tmp_path, batches=(1, 3), exporter=exporter)
+    ops = {node.op_type for node in proto.graph.node}
+    # The [7] gate gains its axes after the batch axis; stochastic depth is gone in eval.
+    assert {"Mul", "HardSigmoid", "Unsqueeze"} <= ops
+    assert "Bernoulli" not in ops and "RandomUniform" not in ops
+
+
 def test_cli_writes_a_checked_file(tmp_path: Path) -> None:
     target = tmp_path / "mlp.onnx"
     result = run_cli("export", "specs/mlp.arch", "--onnx", str(target), "--opset", "17")

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import archdsl
-from archdsl.export.onnx import export_onnx, onnx_names
+from archdsl.export.onnx import export_onnx, inputs_of, outputs_of
 from tests.helpers import run_cli
 from tests.test_dag import TWO_HEADS
 from tests.test_eject_dag import UNET_LIKE, VIT_LIKE
@@ -39,7 +39,7 @@ def test_graphs_export_and_run_as_in_torch(spec: str, exporter: str, tmp_path: P
     path = tmp_path / "m.onnx"
     export_onnx(module, ir, path, exporter=exporter)  # type: ignore[arg-type]
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    names, outputs = onnx_names(ir)
+    names, outputs = inputs_of(ir)[0], outputs_of(ir)[0]
     assert (
         [i.name for i in session.get_inputs()]
         == names

@@ -44,6 +44,9 @@ ZOO_OUTPUTS = {
     "inception_resnet_v2": [1000],
     "mobilenet_v1": [1000],
     "mobilenet_v2": [1000],
+    "mobilenet_v3_large": [1000],
+    "efficientnet_b0": [1000],
+    "regnet_y_400mf": [1000],
 }
 
 
@@ -91,7 +94,13 @@ def test_check_json_reports_published_counts(name: str, params: int, macs: int) 
 
 @pytest.mark.parametrize(
     ("name", "limit"),
-    [("resnet50", 40), ("googlenet", 40), ("mobilenet_v2", 40), ("inception_v3", 100)],
+    [
+        ("resnet50", 40),
+        ("googlenet", 40),
+        ("mobilenet_v2", 40),
+        ("inception_v3", 100),
+        ("efficientnet_b0", 40),
+    ],
 )
 def test_spec_with_its_library_blocks_is_short(name: str, limit: int) -> None:
     lines = spec_lines(SPECS / f"{name}.arch")

@@ -25,6 +25,8 @@ from archdsl.ir import (
 from archdsl.ir.inplace import out_of_place
 from archdsl.ops.base import Operand
 
+MERGES: dict[str, type[nn.Module]] = {"concat": Concat, "add": Add, "mul": Mul}
+
 
 @dataclass
 class Values:
@@ -50,8 +52,7 @@ def module_for(node: Node, values: Values) -> nn.Module:
         return Residual(module_for(node.body, values), project, _routes(node, parts))
     if isinstance(node, ParallelNode):
         branches = [module_for(b, values) for b in node.children]
-        merge = {"concat": Concat, "add": Add, "mul": Mul}[node.merge]
-        return merge(*branches, routes=_routes(node, node.children))
+        return MERGES[node.merge](*branches, routes=_routes(node, node.children))
     if not plain_chain(node):
         return _graph(node, values)
     container: nn.Sequential

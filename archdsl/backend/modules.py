@@ -1,4 +1,5 @@
-"""The few modules torch lacks: containers for blocks and merges, residuals, scale, pad.
+"""The few modules torch lacks: containers for blocks and merges, residuals, scale, pad,
+stochastic depth.
 
 Their forward passes are plain tensor code with no data-dependent Python, so
 `torch.compile(fullgraph=True)` traces them without graph breaks.
@@ -94,14 +95,25 @@ class Add(Branches):
 
 
 class Mul(Branches):
-    """Branches fed the same input, their outputs multiplied, broadcasting (a gate)."""
+    """Branches fed the same input, their outputs multiplied with numpy's broadcasting.
+
+    Shapes align from the right per sample, so an output of lower rank gains
+    its missing axes after the batch axis, not before it.
+    """
 
     def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
         outputs = self.outputs(inputs)
-        total = outputs[0]
+        rank = max(out.dim() for out in outputs)
+        total = _lift(outputs[0], rank)
         for out in outputs[1:]:
-            total = total * out
+            total = total * _lift(out, rank)
         return total
+
+
+def _lift(x: torch.Tensor, rank: int) -> torch.Tensor:
+    """`x` with axes of size 1 inserted after the batch axis, up to `rank` axes."""
+    missing = rank - x.dim()
+    return x[(slice(None),) + (None,) * missing] if missing else x
 
 
 class Scale(nn.Module):
@@ -135,3 +147,26 @@ class PadChannels(nn.Module):
 
     def extra_repr(self) -> str:
         return f"before={self.before}, after={self.after}, stride={self.stride}"
+
+
+class StochasticDepth(nn.Module):
+    """torchvision.ops.StochasticDepth: while training, zero each sample ("row") or the
+    whole batch ("batch") with probability `p` and scale the rest by 1 / (1 - p)."""
+
+    def __init__(self, p: float, mode: str) -> None:
+        super().__init__()
+        self.p = p
+        self.mode = mode
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        survival = 1.0 - self.p
+        size = [x.shape[0] if self.mode == "row" else 1] + [1] * (x.dim() - 1)
+        noise = torch.empty(size, dtype=x.dtype, device=x.device).bernoulli_(survival)
+        if survival > 0.0:
+            noise.div_(survival)
+        return x * noise
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, mode={self.mode}"

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from archdsl.cli.console import out, print_diagnostics
+from archdsl.cli.console import err, out, print_diagnostics
 from archdsl.cli.load_spec import load_or_exit
 
 if TYPE_CHECKING:
@@ -70,9 +70,15 @@ def check(
         for m in program.models:
             fields = None
             if rf:
-                from archdsl.analysis.receptive_field import receptive_fields
+                from archdsl.analysis.receptive_field import receptive_fields, undefined
 
                 fields = receptive_fields(m) or {}
+                for name, reason in undefined(m).items():
+                    err.print(
+                        f"note: `{m.name}` has no receptive field at `{name}`: {reason}",
+                        markup=False,
+                        highlight=False,
+                    )
             print_model(out, m, None if depth < 0 else depth, str(spec), fields)
         for m, result in zip(program.models, results, strict=False):
             if not result.mismatches:

@@ -41,6 +41,9 @@ def load_or_exit(
         raise typer.Exit(error_code) from None
     if not program.models:
         fail(f"{spec} defines no model (only blocks?)", error_code)
+    warnings = [w for m in program.models for w in m.warnings]
+    if warnings and not as_json:
+        print_diagnostics(warnings, program.sources)
     return program
 
 

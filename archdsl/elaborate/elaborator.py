@@ -37,7 +37,9 @@ MERGES = "add, mul and concat"
 
 def described(value: Tensor) -> str:
     """How a diagnostic names a value: `e1`, or the step that made it."""
-    return f"`{value.name}`" if value.name else "the value flowing in"
+    if value.name:
+        return f"`{value.name}`"
+    return "the model's input" if value.id.startswith("@") else f"the output of `{value.id}`"
 
 
 class Elaborator(Budget):
@@ -186,8 +188,8 @@ class Elaborator(Budget):
             self.report(
                 Diagnostic(
                     "values",
-                    f"{count} name{'s' if count > 1 else ''} for the {len(outs)} value"
-                    f"{'s' if len(outs) > 1 else ''} {what} makes",
+                    f"{what} makes {len(outs)} value{'s' if len(outs) > 1 else ''}, "
+                    f"but {count} name{'s are' if count > 1 else ' is'} given",
                     stmt.name_spans[0].to(stmt.name_spans[-1]),
                     help="give one name per value; `_` discards one",
                 ),

@@ -1,17 +1,9 @@
-"""The shape rule of `concat { | }`, `add { | }` and `mul { | }`, and the diagnostic
-when branches disagree."""
+"""The shape rule of `concat`, `add` and `mul`, and the diagnostic when branches disagree."""
 
 from __future__ import annotations
 
 from archdsl.diagnostics import Diagnostic, Note
-from archdsl.ops.shape_math import (
-    Shape,
-    broadcast,
-    broadcast_clash,
-    fmt_hw,
-    fmt_shape,
-    full_shape,
-)
+from archdsl.ops.shape_math import Shape, broadcast_shapes, fmt_hw, fmt_shape
 from archdsl.syntax import ast
 
 
@@ -22,6 +14,8 @@ def merge_shapes(par: ast.Parallel, shapes: list[Shape]) -> tuple[Shape | None, 
         for i, (s, b) in enumerate(zip(shapes, par.branches, strict=True))
     )
     first = shapes[0]
+    if par.merge == "mul":
+        return _broadcast(par, shapes, notes)
     if par.merge == "add":
         if all(s == first for s in shapes):
             return first, None
@@ -31,17 +25,6 @@ def merge_shapes(par: ast.Parallel, shapes: list[Shape]) -> tuple[Shape | None, 
             par.keyword_span,
             notes=notes,
             help="use `concat` to stack channels, or match the branches' outputs",
-        )
-    if par.merge == "mul":
-        fulls = [full_shape(s, True) for s in shapes]
-        if len({len(s) for s in shapes}) == 1 and broadcast_clash(fulls) is None:
-            return broadcast(fulls)[1:], None
-        return None, Diagnostic(
-            "shape",
-            "`mul` needs the branches' shapes to broadcast",
-            par.keyword_span,
-            notes=notes,
-            help="give the branches one rank, and along each axis equal sizes or 1",
         )
     ranks = {len(s) for s in shapes}
     if len(ranks) != 1:
@@ -63,3 +46,22 @@ def merge_shapes(par: ast.Parallel, shapes: list[Shape]) -> tuple[Shape | None, 
         notes=notes,
         help="concat joins channels; every branch must keep the same height and width",
     )
+
+
+def _broadcast(
+    par: ast.Parallel, shapes: list[Shape], notes: tuple[Note, ...]
+) -> tuple[Shape | None, Diagnostic | None]:
+    """`mul`'s rule: numpy broadcasting of the per-sample shapes, aligned from the right."""
+    merged = shapes[0]
+    for shape in shapes[1:]:
+        wider = broadcast_shapes(merged, shape)
+        if wider is None:
+            return None, Diagnostic(
+                "shape",
+                "`mul` branches give shapes that do not broadcast",
+                par.keyword_span,
+                notes=notes,
+                help="aligned from the right, each side must be equal or 1: [C, H, W] * [C, 1, 1]",
+            )
+        merged = wider
+    return merged, None

@@ -92,8 +92,6 @@ class Names:
     def give(self, scope: dict[str, Value], ref: Ref) -> None:
         scope[ref.name] = ref
         self.refs.append(ref)
-        if ref.tensor is not None and ref.tensor.name is None:
-            ref.tensor.name = ref.name
 
     # ---- a name that is not in scope ------------------------------------------
     def undefined(self, name: str, span: Span, scope: dict[str, Value]) -> Diagnostic:
@@ -107,7 +105,7 @@ class Names:
                     "unknown-name",
                     f"value `{name}` is not visible here",
                     span,
-                    notes=(Note(f"`{name}` is made here", ref.span),),
+                    notes=(Note(f"`{name}` is made", ref.span),),
                     help=NESTED_HELP,
                 )
         for stmt in self.defining:
@@ -133,14 +131,14 @@ class Names:
                 "cycle",
                 f"values depend on each other in a cycle: {' -> '.join(cycle)}",
                 span,
-                notes=(Note(f"`{name}` is made later, here", later.span),),
+                notes=(Note(f"`{name}` is made later", later.span),),
                 help="a value is made from values made before it; break the cycle",
             )
         return Diagnostic(
             "unknown-name",
             f"value `{name}` is used before it is made",
             span,
-            notes=(Note(f"`{name}` is made later, here", later.span),),
+            notes=(Note(f"`{name}` is made later", later.span),),
             help=f"move the line that makes `{name}` above this one",
         )
 

@@ -141,7 +141,8 @@ def _model(
     diags += elab.diagnostics
     if flow is None or outs is None or any(d.severity.value == "error" for d in diags):
         return None, diags
-    diags += elab.names.unused(elab.consumed)
+    warnings = elab.names.unused(elab.consumed)
+    diags += warnings
     root = Elaborator.group("", "", mdef.span, flow, outs, children)
     root.inputs = [v.id for v in inputs]  # the model's forward takes every input, in order
     for stmt in expects:
@@ -159,6 +160,7 @@ def _model(
         values=elab.values,
         inputs=root.inputs,
         outputs=root.outputs,
+        warnings=warnings,
     )
     return model, diags
 

@@ -51,21 +51,6 @@ class Exported:
     outputs: list[tuple[str, Dims]]
 
 
-def onnx_names(model: Model) -> tuple[list[str], list[str]]:
-    """The ONNX names of a model's inputs and outputs: its values' names. A model with
-    one unnamed input and one output keeps `input` and `output`."""
-    inputs = [model.values[v].name or INPUT_NAME for v in model.inputs] or [INPUT_NAME]
-    if len(model.outputs) < 2:
-        return inputs, [OUTPUT_NAME]
-    return inputs, [
-        model.values[v].name or f"{OUTPUT_NAME}{i}" for i, v in enumerate(model.outputs)
-    ]
-
-
-def _shapes(model: Model, ids: list[str], first: tuple[int, ...]) -> list[tuple[int, ...]]:
-    return [model.values[v].shape for v in ids] or [first]
-
-
 def require(exporter: Exporter) -> None:
     """Raise ExportError naming the packages to install when one is missing."""
     needed = ["onnx"] + (["onnxscript"] if exporter == "dynamo" else [])
@@ -106,18 +91,19 @@ def export_onnx(
     # torch.export takes a batch of 1 for a constant; tracing does not, and is
     # quicker with one sample.
     batch = 2 if exporter == "dynamo" else 1
-    in_shapes = _shapes(model, model.inputs, model.input)
-    out_shapes = _shapes(model, model.outputs, model.output)
+    input_names, in_shapes = inputs_of(model)
+    output_names, out_shapes, batched = outputs_of(model)
     examples = tuple(torch.zeros((batch, *shape)) for shape in in_shapes)
-    input_names, output_names = onnx_names(model)
     was_training = module.training
     module.eval()
     # Each exporter marks the batch dimension dynamic in its own way.
-    dynamic: dict[str, Any] = (
-        {"dynamic_shapes": _batch_dims(module, len(examples)), "external_data": False}
-        if exporter == "dynamo"
-        else {"dynamic_axes": {name: {0: BATCH} for name in input_names + output_names}}
-    )
+    dynamic: dict[str, Any]
+    if exporter == "dynamo":
+        dynamic = {"dynamic_shapes": _batch_dims(module, len(examples)), "external_data": False}
+    else:
+        axes = {name: {0: BATCH} for name in input_names}
+        axes |= {name: {0: BATCH} for name, b in zip(output_names, batched, strict=True) if b}
+        dynamic = {"dynamic_axes": axes}
     try:
         with _quiet():
             torch.onnx.export(
@@ -147,7 +133,10 @@ def export_onnx(
         opset,
         path.stat().st_size,
         [(n, (BATCH, *shape)) for n, shape in zip(input_names, in_shapes, strict=True)],
-        [(n, (BATCH, *shape)) for n, shape in zip(output_names, out_shapes, strict=True)],
+        [
+            (n, (BATCH, *shape) if b else shape)
+            for n, shape, b in zip(output_names, out_shapes, batched, strict=True)
+        ],
     )
 
 
@@ -159,6 +148,25 @@ def _batch_dims(module: nn.Module, inputs: int) -> tuple[Any, ...]:
     dims = tuple({0: torch.export.Dim(BATCH)} for _ in range(inputs))
     kinds = [p.kind for p in inspect.signature(module.forward).parameters.values()]
     return (dims,) if inspect.Parameter.VAR_POSITIONAL in kinds else dims
+
+
+def inputs_of(model: Model) -> tuple[list[str], list[tuple[int, ...]]]:
+    """The ONNX input names, each input value's own (`input` where it has none), and
+    their per-sample shapes."""
+    if not model.inputs:  # IR written before values: one input
+        return [INPUT_NAME], [model.input]
+    values = [model.values[v] for v in model.inputs]
+    return [v.name or INPUT_NAME for v in values], [v.shape for v in values]
+
+
+def outputs_of(model: Model) -> tuple[list[str], list[tuple[int, ...]], list[bool]]:
+    """The ONNX output names (`output`, or each output value's name where there are
+    several), their shapes, and whether each has a batch axis (a `param` has none)."""
+    if len(model.outputs) <= 1:
+        return [OUTPUT_NAME], [model.output], [True]
+    values = [model.values[v] for v in model.outputs]
+    names = [v.name or f"{OUTPUT_NAME}_{i}" for i, v in enumerate(values)]
+    return names, [v.shape for v in values], [v.batched for v in values]
 
 
 @contextlib.contextmanager

@@ -3,8 +3,10 @@
 The diagram is independent of any drawing format. Blocks the model calls are
 opened (drawn as a cluster around their steps) down to `depth` levels of
 block calls; deeper blocks are one node showing the call and its parameter
-count. Branches of `concat`/`add` and the body and shortcut of a residual
+count. Branches of `concat`/`add`/`mul` and the body and shortcut of a residual
 leave the same node and meet at a merge node, so they are drawn side by side.
+A step that reads named values gets an edge from where each was made, so a
+graph's long skips are drawn as the edges they are.
 """
 
 from __future__ import annotations
@@ -105,6 +107,19 @@ class _Builder:
         self.diagram = Diagram(model.name)
         self.depth = depth
         self.clusters = 0
+        self.values = model.values
+        self.where: dict[str, _End] = {}  # where each value of the graph leaves a node
+
+    def made(self, node_id: str, value_ids: list[str]) -> None:
+        for vid in value_ids:
+            self.where[vid] = _End(node_id, self.values[vid].shape)
+
+    def sources(self, node: Node, end: _End) -> list[_End]:
+        """Where a node's inputs come from: each value it reads, or (in IR written
+        before values) the step before it."""
+        if not node.outputs:
+            return [end]
+        return [self.where[v] for v in node.inputs if v in self.where]
 
     def node(self, cluster: Cluster, kind: NodeKind, lines: tuple[str, ...], path: str) -> str:
         node_id = f"n{len(self.diagram.nodes)}"
@@ -153,7 +168,9 @@ class _Builder:
     def single(self, node: Node, kind: NodeKind, text: str, end: _End, cluster: Cluster) -> _End:
         lines = (_title(node, text), *_params(node.params))
         node_id = self.node(cluster, kind, lines, node.path)
-        self.edge(end, node_id)
+        for source in self.sources(node, end):
+            self.edge(source, node_id)
+        self.made(node_id, node.outputs)
         return _End(node_id, node.out_shape)
 
     def repeat(self, node: RepeatNode, end: _End, level: int, cluster: Cluster) -> _End:
@@ -182,6 +199,7 @@ class _Builder:
             self.edge(branch_end, node_id)
         if shortcut is not None:
             self.edge(shortcut, node_id, "shortcut")
+        self.made(node_id, node.outputs)
         return _End(node_id, node.out_shape)
 
 
@@ -189,8 +207,22 @@ def build_diagram(model: Model, depth: int | None = 1) -> Diagram:
     """The diagram of a model, with blocks opened `depth` calls deep (None: all)."""
     builder = _Builder(model, depth)
     root = builder.diagram.root
-    start = builder.node(root, "io", ("input", shape_label(model.input)), "")
-    end = builder.sequence(model.root.children, _End(start, model.input), 0, root)
-    finish = builder.node(root, "io", ("output", shape_label(model.output)), "")
-    builder.edge(end, finish)
+    if len(model.inputs) <= 1 and len(model.outputs) <= 1:
+        start = builder.node(root, "io", ("input", shape_label(model.input)), "")
+        builder.made(start, model.inputs)
+        end = builder.sequence(model.root.children, _End(start, model.input), 0, root)
+        finish = builder.node(root, "io", ("output", shape_label(model.output)), "")
+        builder.edge(builder.where.get(model.outputs[0], end) if model.outputs else end, finish)
+        return builder.diagram
+    for vid in model.inputs:
+        value = model.values[vid]
+        start = builder.node(root, "io", (f"input {value.name}", shape_label(value.shape)), "")
+        builder.made(start, [vid])
+    first = builder.where[model.inputs[0]]
+    builder.sequence(model.root.children, first, 0, root)
+    for vid in model.outputs:
+        value = model.values[vid]
+        title = f"output {value.name}" if value.name else "output"
+        finish = builder.node(root, "io", (title, shape_label(value.shape)), "")
+        builder.edge(builder.where[vid], finish)
     return builder.diagram

@@ -53,6 +53,8 @@ class Model(BaseModel):
     values: dict[str, Value] = Field(default_factory=dict)
     inputs: list[str] = Field(default_factory=list)
     outputs: list[str] = Field(default_factory=list)
+    # What elaboration warned of (a value never used); not part of the IR's JSON.
+    warnings: list[Diagnostic] = Field(default_factory=list, repr=False, exclude=True)
 
 
 class Program(BaseModel):
@@ -63,8 +65,6 @@ class Program(BaseModel):
     models: list[Model]
     # Source text by file, so later stages can quote the spec in their diagnostics.
     sources: dict[str, str] = Field(default_factory=dict, repr=False)
-    # Warnings elaboration found (a value never used); not part of the IR's JSON.
-    warnings: list[Diagnostic] = Field(default_factory=list, repr=False, exclude=True)
 
     def model(self, name: str | None = None) -> Model:
         """The named model, or the only one. Raises KeyError naming the choices."""

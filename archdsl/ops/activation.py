@@ -106,6 +106,19 @@ class Hardswish(Op):
         return nn.Hardswish(inplace=True)
 
 
+class Hardsigmoid(Op):
+    """hardsigmoid: relu6(x + 3) / 6, MobileNetV3's cheap sigmoid"""
+
+    name: ClassVar[str] = "hardsigmoid"
+    in_place: ClassVar[bool] = True
+    op: Literal["hardsigmoid"] = "hardsigmoid"
+
+    def to_torch(self, shape: Shape, out: Shape) -> nn.Module:
+        from torch import nn
+
+        return nn.Hardsigmoid(inplace=True)
+
+
 class Sigmoid(Op):
     """sigmoid: 1 / (1 + exp(-x))"""
 

@@ -9,6 +9,7 @@ from pydantic import Field
 from archdsl.ops.activation import (
     ELU,
     GELU,
+    Hardsigmoid,
     Hardswish,
     LeakyReLU,
     ReLU,
@@ -27,6 +28,7 @@ from archdsl.ops.norm import BatchNorm, GroupNorm, LayerNorm, LocalResponseNorm
 from archdsl.ops.param import Param
 from archdsl.ops.pool import AdaptiveAvgPool, AdaptiveMaxPool, AvgPool, MaxPool
 from archdsl.ops.split import Chunk, Split
+from archdsl.ops.stochastic_depth import StochasticDepth
 from archdsl.ops.structural import Flatten, Identity, PadChannels, Scale
 
 OP_CLASSES: tuple[type[Op], ...] = (
@@ -42,6 +44,7 @@ OP_CLASSES: tuple[type[Op], ...] = (
     LocalResponseNorm,
     Dropout,
     Dropout2d,
+    StochasticDepth,
     ReLU,
     ReLU6,
     LeakyReLU,
@@ -49,6 +52,7 @@ OP_CLASSES: tuple[type[Op], ...] = (
     GELU,
     SiLU,
     Hardswish,
+    Hardsigmoid,
     Sigmoid,
     Tanh,
     Softmax,

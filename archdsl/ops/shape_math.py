@@ -80,3 +80,12 @@ def broadcast(shapes: list[Shape]) -> Shape:
 def fmt_full(shape: Shape) -> str:
     """A full shape, the batch axis shown as N: `[N, 64, 1, 1]` or `[1, 1, 768]`."""
     return "[" + ", ".join("N" if d == BATCH else str(d) for d in shape) + "]"
+
+
+def broadcast_shapes(a: Shape, b: Shape) -> Shape | None:
+    """numpy's broadcast of two shapes, right-aligned; None where they cannot broadcast.
+
+    Aligned sides must be equal or one of them 1; the shorter shape is padded
+    with 1s on the left.
+    """
+    return None if broadcast_clash([a, b]) is not None else broadcast([a, b])

@@ -12,6 +12,7 @@ from archdsl.report.summary import (
     activation_elements,
     layer_count,
     op_name,
+    op_text,
     rows,
 )
 
@@ -34,7 +35,7 @@ def model_json(model: Model) -> dict[str, Any]:
                 "path": row.node.path,
                 "kind": row.node.kind,
                 "op": op_name(row.node),
-                "summary": row.op,
+                "summary": op_text(row.node, model),
                 "depth": row.depth,
                 "in_shape": list(row.node.in_shape),
                 "out_shape": list(row.node.out_shape),
@@ -43,10 +44,25 @@ def model_json(model: Model) -> dict[str, Any]:
                 "macs": row.node.macs,
                 **rf_json(fields.get(row.node.path)),
                 "span": row.node.span.as_json(),
+                "inputs": row.node.inputs,
+                "outputs": row.node.outputs,
             }
             for row in rows(model)
         ],
-        "diagnostics": [],
+        # The graph of values: the model's inputs and outputs, and every value.
+        "inputs": model.inputs,
+        "outputs": model.outputs,
+        "values": [
+            {
+                "id": v.id,
+                "name": v.name,
+                "shape": list(v.shape),
+                "batched": v.batched,
+                "span": v.span.as_json(),
+            }
+            for v in model.values.values()
+        ],
+        "diagnostics": [w.as_json() for w in model.warnings],
     }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from archdsl.ir import BlockNode, Model, Node, OpNode, ParallelNode, ResidualNode, describe
-from archdsl.ops.shape_math import numel
+from archdsl.ops.shape_math import fmt_full, fmt_shape, full_shape, numel
 
 BYTES_PER_ELEMENT = 4  # float32
 
@@ -33,6 +33,35 @@ def rows(model: Model, max_depth: int | None = None) -> list[Row]:
         if not hidden:
             stack.extend((k, depth + 1) for k in reversed(kids))
     return out
+
+
+def value_label(model: Model, vid: str) -> str:
+    """A value as the report names it: the user's name, else its id (`3.5`, `@image`)."""
+    value = model.values.get(vid)
+    return value.name if value is not None and value.name else vid
+
+
+def op_text(node: Node, model: Model) -> str:
+    """A row's op: `describe`, and for a merge the values it joins: `add(e2, extra)`."""
+    text = describe(node)
+    if isinstance(node, OpNode) and node.op.takes_values():
+        names = ", ".join(value_label(model, v) for v in node.inputs)
+        args = text[len(node.op.name) + 1 : -1] if text.endswith(")") else ""
+        text = f"{node.op.name}({names}{', ' + args if args else ''})"
+    return text
+
+
+def value_shape(model: Model, vid: str) -> str:
+    """A value's shape as shown: `[N, 64, 8, 8]`, or a shared one's whole `[1, 768]`."""
+    value = model.values[vid]
+    return fmt_full(full_shape(value.shape, value.batched))
+
+
+def out_text(node: Node, model: Model) -> str:
+    """A row's output: its shape, a shared value's whole shape, or several shapes."""
+    if not node.outputs or node.outputs[0] not in model.values:
+        return fmt_shape(node.out_shape)
+    return ", ".join(value_shape(model, v) for v in node.outputs)
 
 
 def op_name(node: Node) -> str:

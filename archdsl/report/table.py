@@ -20,7 +20,11 @@ from archdsl.report.summary import (
     human,
     human_bytes,
     layer_count,
+    op_text,
+    out_text,
     rows,
+    value_label,
+    value_shape,
 )
 
 if TYPE_CHECKING:
@@ -62,8 +66,8 @@ def model_table(
         node = row.node
         head, _, tail = node.path.rpartition(".")
         prefix = "  " * row.depth + (head + "." if head else "")
-        op = row.op + (" ..." if row.collapsed else "")
-        cells = [prefix + tail, op, fmt_shape(node.out_shape)]
+        op = op_text(node, model) + (" ..." if row.collapsed else "")
+        cells = [prefix + tail, op, out_text(node, model)]
         if fields is not None:
             cells += rf_cells(fields.get(node.path))
         cells += [_count(node.params), _count(node.macs)]
@@ -91,8 +95,8 @@ def model_table(
     acts = activation_elements(model)
     totals = [
         ("Model", f"{model.name}  ({source})"),
-        ("Input", fmt_shape(model.input)),
-        ("Output", fmt_shape(model.output)),
+        *_ends("Input", model.inputs, model.input, model),
+        *_ends("Output", model.outputs, model.output, model),
         ("Layers", f"{layer_count(model):,}"),
         ("Params", f"{model.params:,}  ({human(model.params)}, all trainable)"),
         ("Buffers", f"{model.buffers:,}  (batchnorm running statistics)"),
@@ -110,6 +114,16 @@ def model_table(
             f"(rows below depth {max_depth} collapsed: --depth -1 shows all)\n", style="dim"
         )
     return text
+
+
+def _ends(key: str, ids: list[str], first: tuple[int, ...], model: Model) -> list[tuple[str, str]]:
+    """The Input or Output line; several, each named, for a model with several."""
+    if len(ids) <= 1:
+        return [(key, fmt_shape(first))]
+    return [
+        (f"{key} {i + 1}", f"{value_label(model, v)}  {value_shape(model, v)}")
+        for i, v in enumerate(ids)
+    ]
 
 
 def print_model(

@@ -26,7 +26,7 @@ class Entry(NamedTuple):
     caffe_lines: int | None = None  # the same network as a Caffe prototxt
 
 
-# The course order: from one neuron to Inception-ResNet.
+# The course order: from one neuron to squeeze-and-excitation.
 ZOO: tuple[Entry, ...] = (
     Entry("logistic_regression", "Logistic regression (one sigmoid neuron)", ""),
     Entry("softmax_regression", "Softmax regression", ""),
@@ -52,6 +52,9 @@ ZOO: tuple[Entry, ...] = (
     Entry("inception_resnet_v2", "Inception-ResNet-v2", "timm `inception_resnet_v2`"),
     Entry("mobilenet_v1", "MobileNet v1", "timm `mobilenetv1_100`"),
     Entry("mobilenet_v2", "MobileNet v2", "torchvision `mobilenet_v2`"),
+    Entry("mobilenet_v3_large", "MobileNet v3 (large)", "torchvision `mobilenet_v3_large`"),
+    Entry("efficientnet_b0", "EfficientNet-B0", "torchvision `efficientnet_b0`"),
+    Entry("regnet_y_400mf", "RegNetY-400MF", "torchvision `regnet_y_400mf`"),
     # Trained in the tests and the quick start, on data scikit-learn ships.
     Entry("breast_cancer_logistic", "Logistic regression on breast_cancer", ""),
     Entry("digits_mlp", "MLP on 8x8 digits", ""),

@@ -111,7 +111,7 @@ class Branch(NamedTuple):
 
 
 class Parallel(NamedTuple):
-    merge: str  # "concat" or "add"
+    merge: str  # "concat", "add" or "mul"
     branches: tuple[Branch, ...]
     span: Span
     keyword_span: Span

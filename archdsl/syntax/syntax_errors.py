@@ -111,7 +111,7 @@ def syntax_hint(
     if tok.type == "NAME" and "_NL" in expected:
         return "put each statement on its own line, or separate them with `;`"
     if expected == {"BAR"}:
-        return "each branch of `concat` or `add` starts with `|`"
+        return "each branch of `concat`, `add` or `mul` starts with `|`"
     # A token that never stands inside `(...)` or `[...]` means the closer is missing
     # (a `{` block may always end after a statement, so it is never blamed).
     if (
@@ -128,7 +128,8 @@ _CLOSERS = {"LPAR": "RPAR", "LSQB": "RSQB"}
 # Tokens of steps and statements; values and expressions never contain them.
 _NEVER_BRACKETED = {
     "_ARROW", "LBRACE", "BAR", "_COLON", "_USE", "_BLOCK", "_MODEL", "TRAIN", "INPUT",
-    "EXPECT", "LET", "RESIDUAL", "_PROJECT", "CONCAT", "ADD", "REPEAT", "_AS", "OUTPUT",
+    "EXPECT", "LET", "RESIDUAL", "_PROJECT", "CONCAT", "ADD", "REPEAT", "_AS", "MUL",
+    "OUTPUT",
 }  # fmt: skip
 _NEEDS_A_STEP = {
     "_ARROW": "`->` must be followed by a step",

@@ -9,6 +9,7 @@ value came from: the spec text, or the flag that set it. No torch here.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, NamedTuple
 
 from pydantic import ValidationError
@@ -86,7 +87,9 @@ def train_config(model: Model, overrides: list[Override] | tuple[()] = ()) -> Tr
         config, model.name, model.input, trained_output(config, model).shape
     )
     if found:
-        raise ArchError([_located(p.loc, p.message, p.help, origins) for p in found])
+        located = [_located(p.loc, p.message, p.help, origins) for p in found]
+        # A problem of a line the section lacks (no `loss`) points at the model.
+        raise ArchError([d if d.span else replace(d, span=model.span) for d in located])
     return config
 
 

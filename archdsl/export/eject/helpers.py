@@ -165,6 +165,26 @@ class Split(nn.Module):
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
         return torch.split(x, self.sizes, dim=self.axis)
 ''',
+    "StochasticDepth": '''
+class StochasticDepth(nn.Module):
+    """While training, zero each sample ("row") or the whole batch ("batch") with
+    probability `p` and scale the rest by 1 / (1 - p); the identity in eval mode."""
+
+    def __init__(self, p: float, mode: str = "row") -> None:
+        super().__init__()
+        self.p = p
+        self.mode = mode
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        survival = 1.0 - self.p
+        size = [x.shape[0] if self.mode == "row" else 1] + [1] * (x.dim() - 1)
+        noise = torch.empty(size, dtype=x.dtype, device=x.device).bernoulli_(survival)
+        if survival > 0.0:
+            noise.div_(survival)
+        return x * noise
+''',
 }
 
 # What each helper's source needs imported besides torch.nn.
@@ -176,4 +196,5 @@ NEEDS: dict[str, set[str]] = {
     "Scale": {"torch"},
     "PadChannels": {"torch", "F"},
     **{key: {"torch"} for key in ("Merge", "Join", "Param", "Chunk", "Split")},
+    "StochasticDepth": {"torch"},
 }

@@ -17,6 +17,7 @@ from archdsl.ops import (
     param,
     pool,
     split,
+    stochastic_depth,
     structural,
 )
 from archdsl.ops.base import Op, Operand
@@ -120,6 +121,11 @@ def _dropout(op: dropout.Dropout | dropout.Dropout2d, shape: Shape) -> Made:
     return ctor, [Slot("p", op.p)]
 
 
+def _stochastic_depth(op: stochastic_depth.StochasticDepth, shape: Shape) -> Made:
+    # Like dropout's rate, the probability is the point: always written.
+    return "StochasticDepth", [Slot("p", op.p, positional=True), kw("mode", op.mode, "row")]
+
+
 def _leaky_relu(op: activation.LeakyReLU, shape: Shape) -> Made:
     return "nn.LeakyReLU", [kw("negative_slope", op.slope, 0.01), _INPLACE]
 
@@ -152,6 +158,7 @@ _PLAIN: dict[type[Op], tuple[str, list[Slot]]] = {
     activation.ReLU6: ("nn.ReLU6", [_INPLACE]),
     activation.SiLU: ("nn.SiLU", [_INPLACE]),
     activation.Hardswish: ("nn.Hardswish", [_INPLACE]),
+    activation.Hardsigmoid: ("nn.Hardsigmoid", [_INPLACE]),
     activation.Sigmoid: ("nn.Sigmoid", []),
     activation.Tanh: ("nn.Tanh", []),
     activation.Softmax: ("nn.Softmax", [kw("dim", 1, None)]),
@@ -172,6 +179,7 @@ _MAKERS: dict[type[Op], Callable[[Any, Shape], Made]] = {
     linear.Linear: _linear,
     dropout.Dropout: _dropout,
     dropout.Dropout2d: _dropout,
+    stochastic_depth.StochasticDepth: _stochastic_depth,
     activation.LeakyReLU: _leaky_relu,
     activation.ELU: _elu,
     activation.GELU: _gelu,
