@@ -71,7 +71,7 @@ def ours(data: Path, args: argparse.Namespace, out: Path) -> float:
     if args.threads:
         settings["threads"] = str(args.threads)
     command = [
-        sys.executable, "-m", "archdsl", "train", str(SPEC), "--out", str(out),
+        sys.executable, "-m", "archdsl", "train", str(SPEC), "-o", str(out),
         "--data", str(data), "--epochs", str(args.epochs), "--batch", str(args.batch),
         "--device", args.device,
     ]  # fmt: skip

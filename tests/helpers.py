@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import os
+import resource
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +42,50 @@ def run_python(code: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=120
     )
+
+
+# The bounds of `run_bounded`: address space and seconds.
+MEMORY = 2 << 30
+TIMEOUT = 120
+
+
+def run_bounded(*args: str, prelude: str = "") -> subprocess.CompletedProcess[str]:
+    """`archdsl ARGS` in a fresh interpreter under MEMORY and TIMEOUT, after `prelude` runs.
+
+    For input that could hang or exhaust memory; a traceback fails the test.
+    """
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
+
+    code = f"{prelude}\nimport sys\nsys.argv = ['archdsl', *{list(args)!r}]\n"
+    code += "from archdsl.cli import main\nmain()\n"
+    env = {k: v for k, v in os.environ.items() if k not in _FORCE_TERMINAL}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        preexec_fn=limit,
+        env={**env, "NO_COLOR": "1", "COLUMNS": "200"},
+    )
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+@contextlib.contextmanager
+def http_server(handler: type[http.server.BaseHTTPRequestHandler] | object) -> Iterator[str]:
+    """A web server on 127.0.0.1 answering with `handler`; its base URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)  # type: ignore[arg-type]
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 # Every network of the zoo, by file name.

@@ -136,7 +136,7 @@ def test_check_verify_cli(tmp_path: Path) -> None:
     assert "15 nodes, 876 params, 34 buffers agree with the IR" in result.stdout
     zoo = run_cli("check", "specs/resnet20_cifar.arch", "--verify", "--json")
     assert zoo.returncode == 0, zoo.stderr
-    report = json.loads(zoo.stdout)
+    [report] = json.loads(zoo.stdout)["models"]
     assert report["verify"] == {
         "ok": True,
         "device": "meta",

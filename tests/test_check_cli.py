@@ -10,8 +10,10 @@ from tests.helpers import loaded_after, run_cli
 def test_resnet50_json_counts() -> None:
     result = run_cli("check", "specs/resnet50.arch", "--json")
     assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
-    assert report["model"] == "resnet50"
+    whole = json.loads(result.stdout)
+    assert (whole["version"], whole["ok"], whole["diagnostics"]) == (1, True, [])
+    [report] = whole["models"]
+    assert report["name"] == "resnet50"
     assert report["params"] == 25_557_032
     assert report["macs"] == 4_089_184_256
     assert report["input"] == [3, 224, 224]

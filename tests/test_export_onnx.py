@@ -99,7 +99,7 @@ def test_gates_with_broadcasting_export(exporter: str, tmp_path: Path) -> None:
 
 def test_cli_writes_a_checked_file(tmp_path: Path) -> None:
     target = tmp_path / "mlp.onnx"
-    result = run_cli("export", "specs/mlp.arch", "--onnx", str(target), "--opset", "17")
+    result = run_cli("export", "specs/mlp.arch", "-o", str(target), "--opset", "17")
     assert result.returncode == 0, result.stderr
     assert "ONNX opset 17" in result.stdout
     assert "mlp [batch, 3, 32, 32] -> [batch, 10]" in result.stdout
@@ -110,10 +110,18 @@ def test_cli_writes_a_checked_file(tmp_path: Path) -> None:
     assert weights == 1_707_274  # every parameter of the spec travels in the file
 
 
+def test_cli_keeps_the_old_onnx_flag_and_needs_an_output(tmp_path: Path) -> None:
+    target = tmp_path / "old.onnx"
+    result = run_cli("export", "specs/mlp.arch", "--onnx", str(target))
+    assert result.returncode == 0, result.stderr
+    assert target.stat().st_size > 1_000_000  # 1.7M float32 weights
+    missing = run_cli("export", "specs/mlp.arch")
+    assert missing.returncode == 2
+    assert "name the ONNX file to write with -o/--output" in missing.stderr
+
+
 def test_cli_refuses_an_opset_the_exporter_cannot_write(tmp_path: Path) -> None:
-    result = run_cli(
-        "export", "specs/mlp.arch", "--onnx", str(tmp_path / "m.onnx"), "--opset", "21"
-    )
+    result = run_cli("export", "specs/mlp.arch", "-o", str(tmp_path / "m.onnx"), "--opset", "21")
     assert result.returncode == 2
     assert "the torchscript exporter writes opsets 9 to 20, not 21" in result.stderr
     assert not (tmp_path / "m.onnx").exists()
@@ -122,14 +130,14 @@ def test_cli_refuses_an_opset_the_exporter_cannot_write(tmp_path: Path) -> None:
 def test_cli_reports_spec_errors_without_a_traceback(tmp_path: Path) -> None:
     spec = tmp_path / "bad.arch"
     spec.write_text("model bad {\n  input [3, 8, 8]\n  linear(10)\n}\n")
-    result = run_cli("export", str(spec), "--onnx", str(tmp_path / "bad.onnx"))
+    result = run_cli("export", str(spec), "-o", str(tmp_path / "bad.onnx"))
     assert result.returncode == 1
     assert "bad.arch:3:3: error:" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_missing_onnx_package_is_a_clear_error(tmp_path: Path) -> None:
-    argv = ["archdsl", "export", "specs/mlp.arch", "--onnx", str(tmp_path / "m.onnx")]
+    argv = ["archdsl", "export", "specs/mlp.arch", "-o", str(tmp_path / "m.onnx")]
     code = (
         "import sys\n"
         "sys.modules['onnx'] = None  # as if it were not installed\n"
@@ -145,7 +153,7 @@ def test_missing_onnx_package_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_an_opset_too_old_for_an_op_is_one_line(tmp_path: Path) -> None:
     # Opset 9 has no strided Slice, which the option-A shortcut needs.
-    args = ["specs/resnet20_cifar.arch", "--onnx", str(tmp_path / "r.onnx"), "--opset", "9"]
+    args = ["specs/resnet20_cifar.arch", "-o", str(tmp_path / "r.onnx"), "--opset", "9"]
     result = run_cli("export", *args)
     assert result.returncode == 1
     assert result.stderr.strip() == (
@@ -168,7 +176,7 @@ def test_cli_exports_trained_weights(tmp_path: Path) -> None:
     weights = tmp_path / "best.safetensors"
     weights.write_bytes(weights_bytes(trained, step=3))
     target = tmp_path / "mlp.onnx"
-    args = ["specs/mlp.arch", "--weights", str(weights), "--onnx", str(target)]
+    args = ["specs/mlp.arch", "--weights", str(weights), "-o", str(target)]
     result = run_cli("export", *args)
     assert result.returncode == 0, result.stderr
     x = torch.randn(4, *ir.input)
@@ -183,14 +191,14 @@ def test_cli_refuses_weights_that_do_not_fit(tmp_path: Path) -> None:
     weights = tmp_path / "other.safetensors"
     weights.write_bytes(weights_bytes(archdsl.build(SPECS / "softmax_regression.arch"), step=0))
     target = tmp_path / "mlp.onnx"
-    result = run_cli("export", "specs/mlp.arch", "--weights", str(weights), "--onnx", str(target))
+    result = run_cli("export", "specs/mlp.arch", "--weights", str(weights), "-o", str(target))
     assert result.returncode == 1
     assert f"error: the weights in {weights} do not fit this model: missing" in result.stderr
     assert "Traceback" not in result.stderr
     assert not target.exists()
 
     missing = tmp_path / "none.safetensors"
-    result = run_cli("export", "specs/mlp.arch", "--weights", str(missing), "--onnx", str(target))
+    result = run_cli("export", "specs/mlp.arch", "--weights", str(missing), "-o", str(target))
     assert result.returncode == 1
     assert f"error: weights file not found: {missing}" in result.stderr
     assert not target.exists()

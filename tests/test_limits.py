@@ -98,7 +98,8 @@ def check_json(tmp_path: Path, text: str) -> dict[str, object]:
     spec.write_text(text)
     result = run_cli("check", str(spec), "--json", timeout=HANG_GUARD)
     assert result.returncode == 0, result.stderr
-    report: dict[str, object] = json.loads(result.stdout)
+    [report] = json.loads(result.stdout)["models"]
+    assert isinstance(report, dict)
     return report
 
 

@@ -154,7 +154,7 @@ def test_resnet50_sees_427_pixels_at_the_end_of_layer4() -> None:
 def test_check_reports_rf_in_json_and_table() -> None:
     result = run_cli("check", "specs/resnet50.arch", "--json")
     assert result.returncode == 0, result.stderr
-    nodes = {n["path"]: n for n in json.loads(result.stdout)["nodes"]}
+    nodes = {n["path"]: n for n in json.loads(result.stdout)["models"][0]["nodes"]}
     assert nodes["layer4"]["rf"] == [427, 427]
     assert nodes["layer4"]["jump"] == [32, 32]
     assert nodes["layer4"]["rf_whole"] is False

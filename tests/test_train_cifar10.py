@@ -7,7 +7,6 @@ import functools
 import http.server
 import os
 import pickle
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from archdsl.train.data import load_data
 from archdsl.train.data.cifar10_files import FOLDER, TEST_FILE, TRAIN_FILES
 from archdsl.train.errors import DataError
 from tests.cifar_files import PER_BATCH, archive, batch, write_batches
-from tests.helpers import run_cli
+from tests.helpers import http_server, run_cli
 
 SHAPE = (3, 32, 32)
 TINY = """model tiny {
@@ -111,7 +110,7 @@ def test_train_and_eval_on_cifar10_from_the_command_line(tmp_path: Path) -> None
     spec = tmp_path / "tiny.arch"
     spec.write_text(TINY)
     out = tmp_path / "run"
-    result = run_cli("train", str(spec), "--data", str(tmp_path / "data"), "--out", str(out))
+    result = run_cli("train", str(spec), "--data", str(tmp_path / "data"), "-o", str(out))
     assert result.returncode == 0, result.stderr
     assert "training tiny on cifar10: 100 samples, 20 held out" in result.stdout
     evaluated = run_cli(
@@ -140,14 +139,8 @@ def serving(folder: Path) -> Iterator[str]:
     """A web server on 127.0.0.1 serving `folder`; its base URL."""
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
     handler.log_message = lambda *args: None  # type: ignore[attr-defined, assignment]
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with http_server(handler) as base:
+        yield base
 
 
 def test_download_verifies_and_unpacks(tmp_path: Path) -> None:
@@ -158,11 +151,11 @@ def test_download_verifies_and_unpacks(tmp_path: Path) -> None:
     into = tmp_path / "data"
     with serving(site) as base:
         url = f"{base}/cifar-10-python.tar.gz"
-        result = run_cli("data", "cifar10", "--out", str(into), "--url", url, "--md5", md5)
+        result = run_cli("data", "cifar10", "-o", str(into), "--url", url, "--md5", md5)
         assert result.returncode == 0, result.stderr
         assert f"verified and unpacked into {into / FOLDER}" in result.stdout
         assert len(load_data(Cifar10(path=str(into)), SHAPE, (10,)).train) == 5 * PER_BATCH
-        again = run_cli("data", "cifar10", "--out", str(into), "--url", url, "--md5", md5)
+        again = run_cli("data", "cifar10", "--output", str(into), "--url", url, "--md5", md5)
         assert again.returncode == 0 and "already in" in again.stdout
 
         fresh = tmp_path / "other"

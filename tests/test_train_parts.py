@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
+import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -123,12 +126,44 @@ def test_squared_error_and_binary_cross_entropy() -> None:
     assert Objective(BinaryCrossEntropy(), None).correct(scores, labels) == 2
 
 
+def run_info(step: int) -> dict[str, Any]:
+    """A state.json as a run writes it, inside its first epoch."""
+    return {
+        "format": 1,
+        "model_name": "m",
+        "status": "interrupted",
+        "epoch": 0,
+        "epochs": 1,
+        "step": step,
+        "epoch_step": step,
+        "best": {"val_acc": -1.0, "epoch": 0},
+        "history": [],
+        "world_size": 1,
+        "model": {"hash": "0" * 64, "layers": {}},
+        "config": {"hash": "0" * 64, "values": {}},
+    }
+
+
+def run_state(step: int) -> dict[str, Any]:
+    rng = [{"cpu": torch.get_rng_state(), "cuda": None}]
+    return {
+        "step": step,
+        "optimizer": {},
+        "scheduler": {},
+        "rng": rng,
+        "generator": None,
+        "partial": None,
+    }
+
+
 def test_checkpoints_round_trip_and_refuse_torn_sets(tmp_path: Path) -> None:
     module = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
-    info = {"step": 7, "history": []}
-    state = {"step": 7, "rng": [{"cpu": torch.get_rng_state(), "cuda": None}]}
+    info, state = run_info(7), run_state(7)
     checkpoint.save(tmp_path, module, state, info, best=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [checkpoint.LAST, checkpoint.BEST, checkpoint.STATE_JSON, "checkpoint", "ckpt-000000007"]
+    )
+    assert sorted(p.name for p in (tmp_path / "checkpoint").iterdir()) == sorted(
         [checkpoint.LAST, checkpoint.BEST, checkpoint.STATE_PT, checkpoint.STATE_JSON]
     )
     found = checkpoint.load(tmp_path)
@@ -144,11 +179,33 @@ def test_checkpoints_round_trip_and_refuse_torn_sets(tmp_path: Path) -> None:
     ):
         checkpoint.load_into(nn.Sequential(nn.Linear(3, 5), nn.BatchNorm1d(5)), found.weights, "x")
     # A crash between two renames leaves files from different steps: noticed, not resumed.
-    checkpoint.save(tmp_path, module, {**state, "step": 8}, {**info, "step": 8}, best=False)
+    checkpoint.save(tmp_path, module, {**state, "step": 8}, run_info(8), best=False)
+    assert os.readlink(tmp_path / "checkpoint") == "ckpt-000000008"
+    assert not (tmp_path / "ckpt-000000007").exists()  # the older set, once the new one is in
     (tmp_path / checkpoint.LAST).write_bytes((tmp_path / checkpoint.BEST).read_bytes())
     with pytest.raises(TrainError, match="is torn"):
         checkpoint.load(tmp_path)
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_run_folder_from_before_checkpoint_sets_resumes_and_converts(tmp_path: Path) -> None:
+    module = nn.Linear(2, 2)
+    checkpoint.save(tmp_path, module, run_state(1), run_info(1), best=False)
+    # The layout of earlier versions: the checkpoint's files side by side in the run folder.
+    folder = tmp_path / os.readlink(tmp_path / "checkpoint")
+    for name in (checkpoint.LAST, checkpoint.STATE_PT, checkpoint.STATE_JSON):
+        (tmp_path / name).unlink(missing_ok=True)
+        shutil.copy(folder / name, tmp_path / name)
+    (tmp_path / checkpoint.BEST).unlink()
+    (tmp_path / "checkpoint").unlink()
+    shutil.rmtree(folder)
+    assert checkpoint.load(tmp_path).info["step"] == 1
+    checkpoint.save(tmp_path, module, run_state(2), run_info(2), best=False)
+    assert os.readlink(tmp_path / "checkpoint") == "ckpt-000000002"
+    links = (checkpoint.LAST, checkpoint.BEST, checkpoint.STATE_JSON)
+    assert all((tmp_path / name).is_symlink() for name in links)
+    assert not (tmp_path / checkpoint.STATE_PT).exists()
+    assert checkpoint.load(tmp_path).info["step"] == 2
 
 
 def test_state_loads_with_weights_only(tmp_path: Path) -> None:
@@ -159,8 +216,8 @@ def test_state_loads_with_weights_only(tmp_path: Path) -> None:
             return (print, ("ran",))
 
     module = nn.Linear(2, 2)
-    checkpoint.save(tmp_path, module, {"step": 1}, {"step": 1}, best=False)
-    (tmp_path / checkpoint.STATE_PT).write_bytes(
+    checkpoint.save(tmp_path, module, run_state(1), run_info(1), best=False)
+    (tmp_path / "checkpoint" / checkpoint.STATE_PT).write_bytes(
         pickle.dumps({"step": 1, "x": Payload()}, protocol=2)
     )
     with pytest.raises(TrainError, match=r"state\.pt is damaged"):

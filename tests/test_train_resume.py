@@ -89,6 +89,7 @@ def test_terminated_saves_inside_the_epoch_and_resumes_exactly(
     assert saved["status"] == "interrupted"
     assert saved["epoch"] == 1 and saved["epoch_step"] > 0
     assert "--resume" in err and "stopped by SIGTERM in epoch 2" in err
+    assert f"curves: {tmp_path / 'curves.png'}" in err and (tmp_path / "curves.png").is_file()
     code, printed = train_here(SPEC, tmp_path, resume=True, epochs=EPOCHS, deterministic=True)
     assert code == 0, printed
     assert "resuming digits_convnet" in printed

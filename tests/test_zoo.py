@@ -88,8 +88,8 @@ def test_every_reference_model_has_a_spec(ground_truth: dict[str, Any]) -> None:
 def test_check_json_reports_published_counts(name: str, params: int, macs: int) -> None:
     result = run_cli("check", f"specs/{name}.arch", "--json")
     assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
-    assert (report["model"], report["params"], report["macs"]) == (name, params, macs)
+    [report] = json.loads(result.stdout)["models"]
+    assert (report["name"], report["params"], report["macs"]) == (name, params, macs)
 
 
 @pytest.mark.parametrize(

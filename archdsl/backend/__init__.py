@@ -7,6 +7,7 @@ from typing import Any
 
 from torch import nn
 
+from archdsl.backend.allocation import check_fits
 from archdsl.backend.builder import build_model
 from archdsl.backend.init import SCHEMES, InitScheme, initialise
 from archdsl.ir import CallValue, Model, Program
@@ -51,8 +52,10 @@ def build(
     """The torch module of a spec, its submodules named as the spec names its steps.
 
     `init` and `zero_init_residual` override what the spec's train section says.
+    Raises `TooLarge` before allocating a model this process cannot hold.
     """
     ir = resolve(spec, model)
+    check_fits(ir)
     module = build_model(ir)
     scheme, zero = init_from_spec(ir)
     initialise(

@@ -13,10 +13,14 @@ from typing import Any
 import torch
 from torch import nn
 
+from archdsl.backend.allocation import check_addressable, check_fits
 from archdsl.backend.builder import build_model
 from archdsl.diagnostics import Diagnostic, Span
 from archdsl.ir import Model, Node
 from archdsl.ops.shape_math import fmt_shape
+
+# The batch of the one forward pass that traces every shape.
+TRACE_BATCH = 2
 
 
 @dataclass(frozen=True)
@@ -75,12 +79,15 @@ def verify(model: Model, device: str | None = None) -> Verified:
     """Build `model` and run one forward pass, comparing every node with the IR.
 
     Without `device`, the meta device, or the CPU for ops without meta kernels.
+    Raises `TooLarge` for a model that could not be built here.
     """
+    check_addressable(model, TRACE_BATCH)
     if device is not None:
         return _verify_on(model, torch.device(device))
     try:
         return _verify_on(model, torch.device("meta"))
     except (NotImplementedError, RuntimeError):
+        check_fits(model, TRACE_BATCH)
         return _verify_on(model, torch.device("cpu"))
 
 

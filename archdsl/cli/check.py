@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from archdsl.cli.console import err, out, print_diagnostics
+from archdsl.cli.console import err, fail, out, print_diagnostics
 from archdsl.cli.load_spec import load_or_exit
+from archdsl.cli.needs import require_torch
 
 if TYPE_CHECKING:
     from archdsl.backend.verify import Verified
@@ -18,15 +19,21 @@ if TYPE_CHECKING:
 
 
 def check(
-    spec: Annotated[Path, typer.Argument(help="The .arch file to check.", show_default=False)],
+    spec: Annotated[
+        Path, typer.Argument(metavar="SPEC", help="The .arch file to check.", show_default=False)
+    ],
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object instead of a table.")
     ] = False,
     depth: Annotated[
-        int, typer.Option("--depth", help="Collapse rows nested deeper than N (-1: show all).")
+        int,
+        typer.Option(
+            "--depth", metavar="N", help="Collapse rows nested deeper than N (-1: show all)."
+        ),
     ] = 2,
     model: Annotated[
-        str | None, typer.Option("--model", help="Check only this model of the file.")
+        str | None,
+        typer.Option("--model", metavar="NAME", help="Check only this model of the file."),
     ] = None,
     ir: Annotated[bool, typer.Option("--ir", help="Print the whole IR as JSON.")] = False,
     verify: Annotated[
@@ -45,25 +52,27 @@ def check(
     train_problems = _check_train_sections(program)
     if train_problems:
         if as_json or ir:
-            from archdsl.report.json_report import diagnostics_json
+            from archdsl.report.json_report import check_json
 
-            print(json.dumps(diagnostics_json(train_problems)))
+            print(json.dumps(check_json([], train_problems)))
         else:
             print_diagnostics(train_problems, program.sources)
         raise typer.Exit(1)
     if ir:
         print(program.model_dump_json(indent=1, exclude={"sources"}))
         return
+    if verify:
+        require_torch("check --verify", "torch")
     results = _verify(program) if verify else []
     problems = [m.diagnostic() for result in results for m in result.mismatches]
     if as_json:
-        from archdsl.report.json_report import model_json
+        from archdsl.report.json_report import check_json, model_json
 
         objects = [model_json(m) for m in program.models]
         for obj, result in zip(objects, results, strict=False):
             obj["verify"] = result.as_json()
-            obj["diagnostics"] = [m.diagnostic().as_json() for m in result.mismatches]
-        print(json.dumps(objects[0] if len(objects) == 1 else {"models": objects}))
+        warnings = [w for m in program.models for w in m.warnings]
+        print(json.dumps(check_json(objects, [*warnings, *problems])))
     else:
         from archdsl.report.table import print_model
 
@@ -112,6 +121,10 @@ def _check_train_sections(program: Program) -> list[Diagnostic]:
 
 def _verify(program: Program) -> list[Verified]:
     """Build each model with torch and compare it with the IR, node by node."""
+    from archdsl.backend.allocation import TooLarge
     from archdsl.backend.verify import verify
 
-    return [verify(m) for m in program.models]
+    try:
+        return [verify(m) for m in program.models]
+    except TooLarge as exc:
+        fail(str(exc), 1)

@@ -19,14 +19,25 @@ def cifar10(
     into: Annotated[
         Path | None,
         typer.Option(
-            "--out", help="Folder to unpack into [default: $ARCHDSL_DATA].", show_default=False
+            "-o",
+            "--output",
+            metavar="DIR",
+            help="Folder to unpack into [default: $ARCHDSL_DATA].",
+            show_default=False,
         ),
     ] = None,
-    url: Annotated[str | None, typer.Option("--url", help="Where to download from.")] = None,
+    old_out: Annotated[Path | None, typer.Option("--out", hidden=True)] = None,
+    url: Annotated[
+        str | None, typer.Option("--url", metavar="URL", help="Where to download from.")
+    ] = None,
     md5: Annotated[
-        str | None, typer.Option("--md5", help="The archive's expected MD5 digest.")
+        str | None,
+        typer.Option("--md5", metavar="DIGEST", help="The archive's expected MD5 digest."),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Download even if present.")] = False,
+    deadline: Annotated[
+        float, typer.Option("--deadline", min=1, help="Give up after this many seconds.")
+    ] = 3600,
 ) -> None:
     """Download CIFAR-10's python batches, verify the archive's MD5, and unpack them."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
@@ -35,6 +46,7 @@ def cifar10(
     from archdsl.train.data.download import download_cifar10, is_complete
     from archdsl.train.errors import DataError
 
+    into = into if into is not None else old_out
     root = into if into is not None else files.default_root()
     if is_complete(root) and not force:
         out.print(f"CIFAR-10 is already in {root / files.FOLDER} (--force downloads it again)")
@@ -55,6 +67,7 @@ def cifar10(
                 source,
                 md5 or files.MD5,
                 lambda done, total: bar.update(task, completed=done, total=total),
+                deadline=deadline,
             )
         except DataError as exc:
             fail(str(exc), 1)

@@ -16,13 +16,19 @@ SAME, DIFFERENT, TROUBLE = 0, 1, 2
 
 
 def diff(
-    spec_a: Annotated[Path, typer.Argument(help="The earlier .arch file.", show_default=False)],
-    spec_b: Annotated[Path, typer.Argument(help="The later .arch file.", show_default=False)],
+    spec_a: Annotated[
+        Path, typer.Argument(metavar="SPEC_A", help="The earlier .arch file.", show_default=False)
+    ],
+    spec_b: Annotated[
+        Path, typer.Argument(metavar="SPEC_B", help="The later .arch file.", show_default=False)
+    ],
     model_a: Annotated[
-        str | None, typer.Option("--model-a", help="The model of the first file to compare.")
+        str | None,
+        typer.Option("--model-a", metavar="NAME", help="The model of the first file to compare."),
     ] = None,
     model_b: Annotated[
-        str | None, typer.Option("--model-b", help="The model of the second file to compare.")
+        str | None,
+        typer.Option("--model-b", metavar="NAME", help="The model of the second file to compare."),
     ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object instead of a table.")

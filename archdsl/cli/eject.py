@@ -12,18 +12,21 @@ from archdsl.cli.spec_input import load_spec
 
 
 def eject(
-    spec: Annotated[Path, typer.Argument(help="The .arch file to eject.", show_default=False)],
+    spec: Annotated[
+        Path, typer.Argument(metavar="SPEC", help="The .arch file to eject.", show_default=False)
+    ],
     output: Annotated[
         Path,
         typer.Option(
-            "--output",
             "-o",
+            "--output",
+            metavar="FILE",
             help="Write the Python source here ('-': print it).",
             show_default=False,
         ),
     ],
     model: Annotated[
-        str | None, typer.Option("--model", help="Eject this model of the file.")
+        str | None, typer.Option("--model", metavar="NAME", help="Eject this model of the file.")
     ] = None,
 ) -> None:
     """Write a spec's model as plain PyTorch: one nn.Module class per block, no archdsl."""

@@ -13,21 +13,31 @@ from archdsl.export.onnx import DEFAULT_OPSET, Dims
 
 
 def export(
-    spec: Annotated[Path, typer.Argument(help="The .arch file to export.", show_default=False)],
-    onnx: Annotated[
-        Path,
-        typer.Option("--onnx", help="Write the model to this ONNX file.", show_default=False),
+    spec: Annotated[
+        Path, typer.Argument(metavar="SPEC", help="The .arch file to export.", show_default=False)
     ],
-    opset: Annotated[int, typer.Option("--opset", help="The ONNX opset to target.")] = (
-        DEFAULT_OPSET
-    ),
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            metavar="FILE",
+            help="Write the model to this ONNX file.  [required]",
+            show_default=False,
+        ),
+    ] = None,
+    onnx: Annotated[Path | None, typer.Option("--onnx", hidden=True)] = None,
+    opset: Annotated[
+        int, typer.Option("--opset", metavar="N", help="The ONNX opset to target.")
+    ] = (DEFAULT_OPSET),
     model: Annotated[
-        str | None, typer.Option("--model", help="Export this model of the file.")
+        str | None, typer.Option("--model", metavar="NAME", help="Export this model of the file.")
     ] = None,
     weights: Annotated[
         Path | None,
         typer.Option(
             "--weights",
+            metavar="FILE",
             help="Trained weights (a .safetensors file from a run) instead of fresh ones.",
             show_default=False,
         ),
@@ -50,13 +60,21 @@ def export(
         check_opset(opset, exporter)
     except ExportError as exc:
         fail(str(exc), 2)
+    target = output if output is not None else onnx
+    if target is None:
+        fail("name the ONNX file to write with -o/--output", 2)
+        return
     ir = load_model(spec, model)
-    require_folder_of(onnx)
+    require_folder_of(target)
 
     from archdsl.backend import build
+    from archdsl.backend.allocation import TooLarge
     from archdsl.export.onnx import export_onnx
 
-    module = build(ir)
+    try:
+        module = build(ir)
+    except TooLarge as exc:
+        fail(str(exc), 1)
     if weights is not None:
         from archdsl.train.checkpoint import load_into, read_weights
         from archdsl.train.errors import TrainError
@@ -66,7 +84,7 @@ def export(
         except TrainError as exc:
             fail(str(exc), 1)
     try:
-        done = export_onnx(module, ir, onnx, opset, exporter)
+        done = export_onnx(module, ir, target, opset, exporter)
     except ExportError as exc:
         fail(str(exc), 1)
         return

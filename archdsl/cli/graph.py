@@ -14,18 +14,21 @@ SUFFIXES = (".svg", ".png", ".dot", ".mmd")
 
 
 def graph(
-    spec: Annotated[Path, typer.Argument(help="The .arch file to draw.", show_default=False)],
+    spec: Annotated[
+        Path, typer.Argument(metavar="SPEC", help="The .arch file to draw.", show_default=False)
+    ],
     output: Annotated[
         Path,
         typer.Option(
             "-o",
             "--output",
+            metavar="FILE",
             help="Where to write: .svg or .png (drawn by Graphviz), .dot or .mmd (Mermaid).",
             show_default=False,
         ),
     ],
     model: Annotated[
-        str | None, typer.Option("--model", help="Draw this model of the file.")
+        str | None, typer.Option("--model", metavar="NAME", help="Draw this model of the file.")
     ] = None,
     expand: Annotated[
         bool, typer.Option("--expand", help="Open every block, however deep.")
@@ -34,6 +37,7 @@ def graph(
         int,
         typer.Option(
             "--depth",
+            metavar="N",
             help="Open blocks this many calls deep; deeper ones are one node each.",
         ),
     ] = 1,

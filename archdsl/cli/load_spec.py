@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
 from archdsl.cli.console import fail, print_diagnostics
+from archdsl.diagnostics import Diagnostic
 
 if TYPE_CHECKING:
     from archdsl.ir import Model, Program
@@ -26,25 +27,39 @@ def load_or_exit(
     from archdsl.loader import load
 
     if not spec.is_file():
-        fail(f"no such file: {spec}" if not spec.exists() else f"not a file: {spec}", 2)
+        missing = f"no such file: {spec}" if not spec.exists() else f"not a file: {spec}"
+        _refuse(Diagnostic("usage", missing, None), 2, as_json)
     try:
         program = load(spec, model=model)
     except KeyError as exc:
-        fail(str(exc.args[0]), 2)
+        _refuse(Diagnostic("usage", str(exc.args[0]), None), 2, as_json)
     except ArchError as exc:
         if as_json:
-            from archdsl.report.json_report import diagnostics_json
-
-            print(json.dumps(diagnostics_json(exc.diagnostics)))
+            _print_json(exc.diagnostics)
         else:
             print_diagnostics(exc.diagnostics, exc.sources)
         raise typer.Exit(error_code) from None
     if not program.models:
-        fail(f"{spec} defines no model (only blocks?)", error_code)
+        only_blocks = f"{spec} defines no model (only blocks?)"
+        _refuse(Diagnostic("no-model", only_blocks, None), error_code, as_json)
     warnings = [w for m in program.models for w in m.warnings]
     if warnings and not as_json:
         print_diagnostics(warnings, program.sources)
     return program
+
+
+def _print_json(diagnostics: list[Diagnostic]) -> None:
+    from archdsl.report.json_report import check_json
+
+    print(json.dumps(check_json([], diagnostics)))
+
+
+def _refuse(problem: Diagnostic, code: int, as_json: bool) -> NoReturn:
+    """A problem with no place in a spec: as the JSON report, or a plain error line."""
+    if as_json:
+        _print_json([problem])
+        raise SystemExit(code)
+    fail(problem.message, code)
 
 
 def one_model(program: Program, spec: Path, name: str | None, option: str = "--model") -> Model:

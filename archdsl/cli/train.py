@@ -11,30 +11,48 @@ from typing import Annotated
 import typer
 
 from archdsl.cli.console import fail
+from archdsl.cli.needs import require_torch
 from archdsl.cli.run_config import model_and_config
 
 
 def train(
-    spec: Annotated[Path, typer.Argument(help="The .arch file to train.", show_default=False)],
-    model: Annotated[str | None, typer.Option("--model", help="Which model of the file.")] = None,
-    epochs: Annotated[int | None, typer.Option("--epochs", help="Epochs to train.")] = None,
+    spec: Annotated[
+        Path, typer.Argument(metavar="SPEC", help="The .arch file to train.", show_default=False)
+    ],
+    model: Annotated[
+        str | None, typer.Option("--model", metavar="NAME", help="Which model of the file.")
+    ] = None,
+    epochs: Annotated[
+        int | None, typer.Option("--epochs", metavar="N", help="Epochs to train.")
+    ] = None,
     batch: Annotated[
-        int | None, typer.Option("--batch", help="Global batch size (all processes).")
+        int | None, typer.Option("--batch", metavar="N", help="Global batch size (all processes).")
     ] = None,
-    lr: Annotated[float | None, typer.Option("--lr", help="The optimiser's learning rate.")] = None,
+    lr: Annotated[
+        float | None, typer.Option("--lr", metavar="LR", help="The optimiser's learning rate.")
+    ] = None,
     data: Annotated[
-        Path | None, typer.Option("--data", help="Where the dataset's files are.")
+        Path | None, typer.Option("--data", metavar="DIR", help="Where the dataset's files are.")
     ] = None,
-    out: Annotated[
-        Path | None, typer.Option("--out", help="Run folder [default: runs/MODEL].")
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            metavar="DIR",
+            help="Run folder [default: runs/MODEL].",
+            show_default=False,
+        ),
     ] = None,
+    out: Annotated[Path | None, typer.Option("--out", hidden=True)] = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue the run in the run folder.")
     ] = False,
     device: Annotated[
-        str | None, typer.Option("--device", help="auto, cpu or cuda.", show_default=False)
+        str | None,
+        typer.Option("--device", metavar="DEVICE", help="auto, cpu or cuda.", show_default=False),
     ] = None,
-    seed: Annotated[int | None, typer.Option("--seed", help="Random seed.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", metavar="N", help="Random seed.")] = None,
     sets: Annotated[
         list[str] | None,
         typer.Option(
@@ -44,7 +62,8 @@ def train(
         ),
     ] = None,
     nproc: Annotated[
-        int, typer.Option("--nproc", min=1, help="Processes on this machine (data parallel).")
+        int,
+        typer.Option("--nproc", metavar="N", help="Processes on this machine (data parallel)."),
     ] = 1,
 ) -> None:
     """Train a model; the spec's train section sets the defaults, flags override them."""
@@ -56,18 +75,22 @@ def train(
         "device": device,
         "seed": seed,
     }
+    if nproc < 1:
+        fail("--nproc must be 1 or more", 2)
+    folder = output if output is not None else out
+    require_torch("train", "train")
     ir, config = model_and_config(spec, model, flags, sets)
     from archdsl.train.distributed import launch
     from archdsl.train.run import worker
     from archdsl.train.run_folder import RunOptions
 
     options = RunOptions(
-        out=out if out is not None else Path("runs") / ir.name,
+        out=folder if folder is not None else Path("runs") / ir.name,
         resume=resume,
         command=_command_line(),
     )
     if options.out.exists() and not options.out.is_dir():
-        fail(f"the run folder {options.out} is a file; choose a folder with --out", 2)
+        fail(f"the run folder {options.out} is a file; choose a folder with --output", 2)
     if nproc > 1:
         if int(os.environ.get("WORLD_SIZE", "1")) > 1:
             fail("--nproc starts processes itself; under torchrun leave it out", 2)

@@ -53,7 +53,7 @@ class Exported:
 
 def require(exporter: Exporter) -> None:
     """Raise ExportError naming the packages to install when one is missing."""
-    needed = ["onnx"] + (["onnxscript"] if exporter == "dynamo" else [])
+    needed = ["torch", "onnx"] + (["onnxscript"] if exporter == "dynamo" else [])
     missing = [name for name in needed if not _importable(name)]
     if missing:
         raise ExportError(

@@ -16,6 +16,15 @@ FORMATS = {".svg": "svg", ".png": "png"}
 
 def render(dot_text: str, target: Path) -> None:
     """Write `dot_text` drawn by Graphviz to `target`, in the format its suffix names."""
+    drawing = draw(dot_text, FORMATS[target.suffix.lower()])
+    try:
+        target.write_bytes(drawing)
+    except OSError as exc:
+        raise GraphvizError(f"cannot write {target}: {exc.strerror}") from None
+
+
+def draw(dot_text: str, fmt: str) -> bytes:
+    """`dot_text` drawn by Graphviz as `fmt` (svg or png)."""
     program = shutil.which("dot")
     if program is None:
         raise GraphvizError(
@@ -23,13 +32,10 @@ def render(dot_text: str, target: Path) -> None:
             "install it (Debian and Ubuntu: `apt-get install graphviz`, the package "
             "`graphviz`), or write .dot or .mmd, which need nothing"
         )
-    fmt = FORMATS[target.suffix.lower()]
     result = subprocess.run(
-        [program, f"-T{fmt}", "-o", str(target)],
-        input=dot_text.encode("utf-8"),
-        capture_output=True,
-        check=False,
+        [program, f"-T{fmt}"], input=dot_text.encode("utf-8"), capture_output=True, check=False
     )
     if result.returncode != 0:
         message = result.stderr.decode("utf-8", "replace").strip()
         raise GraphvizError(f"Graphviz's `dot` failed: {message or f'exit {result.returncode}'}")
+    return result.stdout

@@ -56,6 +56,37 @@ class Model(BaseModel):
     # What elaboration warned of (a value never used); not part of the IR's JSON.
     warnings: list[Diagnostic] = Field(default_factory=list, repr=False, exclude=True)
 
+    def __repr__(self) -> str:
+        # The default repr prints the whole IR: 65k characters for a ResNet-50.
+        return (
+            f"Model(name={self.name!r}, input={list(self.input)}, output={list(self.output)}, "
+            f"params={self.params:,}, macs={self.macs:,})"
+        )
+
+    def summary(self, depth: int | None = 2) -> str:
+        """The table `archdsl check` prints, as plain text; rows deeper than `depth` folded
+        (None: every row)."""
+        from archdsl.report.table import model_table
+
+        return model_table(self, depth, self.span.file).plain
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view of a model: the summary table."""
+        from archdsl.report.html import model_html
+
+        return model_html(self)
+
+    def _repr_svg_(self) -> str | None:
+        """Jupyter's drawing of a model, by Graphviz; None (the table is shown) without `dot`."""
+        from archdsl.graph.diagram import build_diagram
+        from archdsl.graph.dot import to_dot
+        from archdsl.graph.graphviz import GraphvizError, draw
+
+        try:
+            return draw(to_dot(build_diagram(self, 1)), "svg").decode("utf-8")
+        except GraphvizError:
+            return None
+
 
 class Program(BaseModel):
     """Everything `archdsl.load` returns: the checked models and their sources."""

@@ -89,6 +89,21 @@ class Op(BaseModel):
         """Whether its positional arguments are the values it joins, not its fields."""
         return cls.arity != (1, 1) and cls.arity != (0, 0)
 
+    @classmethod
+    def signature(cls) -> list[tuple[str, str | None]]:
+        """Each argument in positional order, with its default as a spec writes it
+        (None for a required one): what an editor offers after `conv(`."""
+        out: list[tuple[str, str | None]] = []
+        for name in cls.arg_names():
+            info = cls.model_fields[name]
+            default = info.default
+            if info.is_required():
+                shown = None
+            else:
+                shown = "unset" if default is None else _fmt_value(default, name in _SIZE_FIELDS)
+            out.append((name, shown))
+        return out
+
     # ---- static semantics ---------------------------------------------------
     def check_rank(self, shape: Shape) -> None:
         if len(shape) not in self.ranks:

@@ -1,4 +1,9 @@
-"""The JSON form of `archdsl check`: one object per model, diagnostics apart."""
+"""The JSON form of `archdsl check`: one versioned shape for every outcome.
+
+`{"version": 1, "ok": ..., "models": [...], "diagnostics": [...]}`, described
+by docs/check.schema.json. A change that could break a reader (a field
+removed, renamed or retyped) raises VERSION; a new field is added to the schema.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from typing import Any
 
 from archdsl.analysis.receptive_field import Field, receptive_fields
 from archdsl.diagnostics import Diagnostic
+from archdsl.diagnostics.diagnostic import Severity
 from archdsl.ir import Model
 from archdsl.report.summary import (
     BYTES_PER_ELEMENT,
@@ -16,12 +22,24 @@ from archdsl.report.summary import (
     rows,
 )
 
+VERSION = 1
+
+
+def check_json(models: list[dict[str, Any]], diagnostics: list[Diagnostic]) -> dict[str, Any]:
+    """The whole report: the models checked, and every diagnostic (ok when none is an error)."""
+    return {
+        "version": VERSION,
+        "ok": not any(d.severity == Severity.ERROR for d in diagnostics),
+        "models": models,
+        "diagnostics": [d.as_json() for d in diagnostics],
+    }
+
 
 def model_json(model: Model) -> dict[str, Any]:
     acts = activation_elements(model)
     fields = receptive_fields(model) or {}
     return {
-        "model": model.name,
+        "name": model.name,
         "input": list(model.input),
         "output": list(model.output),
         "params": model.params,
@@ -62,7 +80,6 @@ def model_json(model: Model) -> dict[str, Any]:
             }
             for v in model.values.values()
         ],
-        "diagnostics": [w.as_json() for w in model.warnings],
     }
 
 
@@ -72,7 +89,3 @@ def rf_json(field: Field | None) -> dict[str, Any]:
     if field is None:
         return {"rf": None, "jump": None, "rf_whole": None}
     return {"rf": list(field.size), "jump": list(field.jump), "rf_whole": field.whole}
-
-
-def diagnostics_json(diags: list[Diagnostic]) -> dict[str, Any]:
-    return {"ok": False, "diagnostics": [d.as_json() for d in diags]}

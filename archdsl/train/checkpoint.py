@@ -8,14 +8,23 @@
 - `state.json`: epoch, step, status, best accuracy, history, and the hashes
   and summaries of the model and configuration that `--resume` compares.
 
-Every file is written atomically, weights first and `state.json` last; all
-three carry the step, so a set torn by a crash between renames is noticed.
+The four files are one set, written into a fresh folder `ckpt-<step>/` and
+flushed to disk; then one rename points the symbolic link `checkpoint` at
+it, and only then are older sets removed. A kill at any moment leaves the
+last committed set whole, `best` agreeing with its `state.json`; what the
+kill left half-written is removed when the folder is next opened. The run
+folder's `last.safetensors`, `best.safetensors` and `state.json` are links
+through `checkpoint`, so they always show the committed set.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import os
+import re
+import shutil
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,13 +35,23 @@ from safetensors.torch import load as load_safetensors
 from safetensors.torch import save as save_safetensors
 from torch import nn
 
-from archdsl.train.atomic import write_atomic
+from archdsl.backend.allocation import TooLarge, check_file_fits
+from archdsl.train.atomic import (
+    crash_point,
+    link_atomic,
+    remove_temporaries,
+    sync_folder,
+    write_durable,
+)
 from archdsl.train.errors import TrainError
+from archdsl.train.run_state import check_trainer_state, read_run_state
 
 LAST = "last.safetensors"
 BEST = "best.safetensors"
 STATE_PT = "state.pt"
 STATE_JSON = "state.json"
+POINTER = "checkpoint"
+_SET = re.compile(r"ckpt-\d+(\.\d+)?")
 
 
 @dataclass
@@ -50,42 +69,119 @@ def weights_bytes(module: nn.Module, step: int) -> bytes:
 def save(
     out: Path, module: nn.Module, state: dict[str, Any], info: dict[str, Any], best: bool
 ) -> None:
-    weights = weights_bytes(module, info["step"])
-    write_atomic(out / LAST, weights)
-    buffer = io.BytesIO()
-    torch.save(state, buffer)
-    write_atomic(out / STATE_PT, buffer.getvalue())
-    write_atomic(out / STATE_JSON, json.dumps(info, indent=1).encode())
-    if best:
-        write_atomic(out / BEST, weights)
-
-
-def read_info(out: Path) -> dict[str, Any]:
-    path = out / STATE_JSON
-    if not path.is_file():
-        raise TrainError(f"there is no run to resume in {out}: {STATE_JSON} is missing")
+    """Commit a new set; TrainError (the last set kept) when the disk refuses it."""
+    previous = committed(out)
     try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise TrainError(f"{path} is damaged and cannot be resumed from ({exc})") from None
-    if not isinstance(info, dict) or "step" not in info:
-        raise TrainError(f"{path} is not an archdsl run state")
-    return info
+        folder = _new_set(out, info["step"], previous)
+        write_durable(folder / LAST, weights_bytes(module, info["step"]))
+        buffer = io.BytesIO()
+        torch.save(state, buffer)
+        write_durable(folder / STATE_PT, buffer.getvalue())
+        write_durable(folder / STATE_JSON, json.dumps(info, indent=1).encode())
+        if best:
+            _same_file(folder / LAST, folder / BEST)
+        elif previous is not None and (previous / BEST).is_file():
+            _same_file(previous / BEST, folder / BEST)
+        sync_folder(folder)
+        if previous != out:  # the links go through the pointer: made first, right at once
+            _show_links(out)
+        link_atomic(out / POINTER, folder.name)
+        if previous == out:  # a run folder from before sets: its files give way to links
+            _show_links(out)
+            (out / STATE_PT).unlink(missing_ok=True)
+    except OSError as exc:
+        raise TrainError(
+            f"cannot write a checkpoint in {out}: {exc.strerror or exc}; {_kept(out, previous)}"
+        ) from None
+    for old in out.glob("ckpt-*"):
+        if old != folder:
+            crash_point()
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def committed(out: Path) -> Path | None:
+    """The folder of the committed set; `out` itself for a run saved before sets."""
+    pointer = out / POINTER
+    if pointer.is_symlink():
+        name = os.readlink(pointer)
+        if not _SET.fullmatch(name) or not (out / name).is_dir():
+            raise TrainError(f"{pointer} points to {name!r}, not a checkpoint of this folder")
+        return out / name
+    legacy = out / STATE_JSON
+    if legacy.is_file() and not legacy.is_symlink():
+        return out
+    return None
+
+
+def clean(out: Path) -> None:
+    """Remove what a killed run left half-written: temporary files, uncommitted sets."""
+    remove_temporaries(out)
+    current = committed(out)
+    for folder in out.glob("ckpt-*"):
+        if folder != current:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _new_set(out: Path, step: int, previous: Path | None) -> Path:
+    name, n = f"ckpt-{step:09d}", 0
+    while (out / name) == previous:  # the same step saved twice: keep the committed one
+        n += 1
+        name = f"ckpt-{step:09d}.{n}"
+    folder = out / name
+    if folder.exists():
+        shutil.rmtree(folder)
+    crash_point()
+    folder.mkdir()
+    return folder
+
+
+def _same_file(source: Path, target: Path) -> None:
+    """`target` holds `source`'s bytes: a hard link where the file system allows one."""
+    crash_point()
+    try:
+        os.link(source, target)
+    except OSError:
+        write_durable(target, source.read_bytes())
+
+
+def _show_links(out: Path) -> None:
+    """The run folder's own names for the committed files: made once, a rename each.
+
+    `best.safetensors` dangles while no epoch has finished.
+    """
+    for name in (STATE_JSON, BEST, LAST):
+        link = out / name
+        target = f"{POINTER}/{name}"
+        if not (link.is_symlink() and os.readlink(link) == target):
+            link_atomic(link, target)
+
+
+def _kept(out: Path, previous: Path | None) -> str:
+    if previous is None:
+        return "no checkpoint was saved"
+    if previous == out:
+        return "the last checkpoint is kept"
+    step = int(previous.name.removeprefix("ckpt-").partition(".")[0])
+    return f"the checkpoint at step {step} is kept"
 
 
 def load(out: Path) -> Checkpoint:
-    """The checkpoint in a run folder; TrainError naming any file missing, damaged or torn."""
-    info = read_info(out)
-    weights, meta = read_weights(out / LAST)
+    """The committed checkpoint; TrainError naming any file missing, damaged or torn."""
+    folder = committed(out)
+    if folder is None:
+        raise TrainError(f"there is no run to resume in {out}: no checkpoint was saved there")
+    info = read_run_state(folder / STATE_JSON)
+    weights, meta = read_weights(folder / LAST)
     try:
-        state = torch.load(out / STATE_PT, map_location="cpu", weights_only=True)
+        loaded = torch.load(folder / STATE_PT, map_location="cpu", weights_only=True)
     except FileNotFoundError:
-        raise TrainError(f"{out / STATE_PT} is missing; the run cannot be resumed") from None
+        raise TrainError(f"{folder / STATE_PT} is missing; the run cannot be resumed") from None
     except Exception as exc:  # damaged files fail in many ways; all mean the same
         raise TrainError(
-            f"{out / STATE_PT} is damaged and cannot be resumed from ({exc})"
+            f"{folder / STATE_PT} is damaged and cannot be resumed from ({exc})"
         ) from None
-    steps = {STATE_JSON: info["step"], LAST: meta.get("step"), STATE_PT: state.get("step")}
+    state = check_trainer_state(loaded, folder / STATE_PT)
+    steps = {STATE_JSON: info["step"], LAST: meta.get("step"), STATE_PT: state["step"]}
     if len({str(s) for s in steps.values()}) != 1:
         shown = ", ".join(f"{name} at step {step}" for name, step in steps.items())
         raise TrainError(f"the checkpoint in {out} is torn ({shown}); it cannot be resumed")
@@ -93,13 +189,23 @@ def load(out: Path) -> Checkpoint:
 
 
 def read_weights(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
-    """A safetensors file's tensors and metadata; TrainError when missing or damaged."""
+    """A safetensors file's tensors and metadata; TrainError when missing or damaged.
+
+    Only a regular file is read, and only when it fits in memory: a device or a
+    fifo (`/dev/zero`) would be read forever.
+    """
     try:
+        found = path.stat()
+        if not stat.S_ISREG(found.st_mode):
+            raise TrainError(f"{path} is not a regular file; give a .safetensors file")
+        check_file_fits(path, found.st_size)
         data = path.read_bytes()
     except FileNotFoundError:
         raise TrainError(f"weights file not found: {path}") from None
+    except TooLarge as exc:
+        raise TrainError(str(exc)) from None
     except OSError as exc:
-        raise TrainError(f"cannot read {path}: {exc.strerror}") from None
+        raise TrainError(f"cannot read {path}: {exc.strerror or exc}") from None
     try:
         tensors = load_safetensors(data)
         meta = _metadata(data)

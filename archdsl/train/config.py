@@ -29,6 +29,8 @@ from archdsl.ops.types import Size
 Fraction = Annotated[float, Field(ge=0, lt=1)]
 Probability = Annotated[float, Field(ge=0, le=1)]
 HeldOut = Annotated[float, Field(gt=0, lt=1)]
+# Parameters are float32: a larger rate cannot even be applied to them.
+Rate = Annotated[float, Field(gt=0, le=3.4028234663852886e38)]
 
 
 def _as_call(value: Any) -> Any:
@@ -87,6 +89,13 @@ class Crop(Call):
     kind: Literal["crop"] = "crop"
     size: Size
     padding: NonNegativeInt = 0
+
+    @model_validator(mode="after")
+    def _padding_within_size(self) -> Self:
+        # A wider border only adds windows that hold nothing but zeros.
+        if self.padding > max(self.size):
+            raise ValueError(f"`padding` {self.padding} is wider than the crop {max(self.size)}")
+        return self
 
 
 class Flip(Call):
@@ -191,7 +200,7 @@ class SGD(Call):
 
     positional = ("lr",)
     kind: Literal["sgd"] = "sgd"
-    lr: PositiveFloat
+    lr: Rate
     momentum: Fraction = 0.0
     nesterov: bool = False
     weight_decay: NonNegativeFloat = 0.0
@@ -211,7 +220,7 @@ class Adam(Call):
 
     positional = ("lr",)
     kind: Literal["adam"] = "adam"
-    lr: PositiveFloat = 1e-3
+    lr: Rate = 1e-3
     betas: Betas = Field(default_factory=lambda: [0.9, 0.999])
     eps: PositiveFloat = 1e-8
     weight_decay: NonNegativeFloat = 0.0
@@ -315,6 +324,10 @@ class Init(Call):
 InitChoice = Annotated[Init, BeforeValidator(_as_call)]
 
 
+# More threads than any machine has cores: torch's thread pool fails past some thousands.
+MAX_THREADS = 1024
+
+
 class TrainConfig(BaseModel):
     """The effective configuration of a run: the train section, then the flags."""
 
@@ -327,7 +340,8 @@ class TrainConfig(BaseModel):
     schedule: ScheduleChoice = Field(default_factory=Constant)
     loss: Loss | None = None  # none: chosen from the output
     init: InitChoice | None = None  # none: what the torch backend does by default
-    seed: NonNegativeInt = 0
+    # torch seeds its generators with 64 bits.
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
     device: Literal["auto", "cpu", "cuda"] = "auto"
     # CUDA only: bf16 autocast, channels-last images, torch.compile.
     amp: bool = True
@@ -335,7 +349,7 @@ class TrainConfig(BaseModel):
     compile: bool = False
     deterministic: bool = False
     # CPU threads per process; none: one for a small model, else the cores shared out.
-    threads: PositiveInt | None = None
+    threads: Annotated[int, Field(ge=1, le=MAX_THREADS)] | None = None
 
 
 # The fields that take a call: what they are called in messages, and the calls they take.

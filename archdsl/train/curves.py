@@ -11,17 +11,21 @@ from archdsl.train.atomic import write_atomic
 CURVES = "curves.png"
 
 
-def plot(out: Path, history: list[dict[str, Any]], title: str) -> Path | None:
-    """Draw the curves; None (and nothing written) without matplotlib or history."""
+class NoCurves(Exception):
+    """Why curves.png was not drawn."""
+
+
+def plot(out: Path, history: list[dict[str, Any]], title: str) -> Path:
+    """Draw the curves; NoCurves saying why not (no epoch finished, no matplotlib, no room)."""
     if not history:
-        return None
+        raise NoCurves("no epoch has finished yet")
     try:
         import matplotlib
 
         matplotlib.use("Agg")  # files only: no display needed, none opened
         from matplotlib import pyplot as plt
     except ImportError:
-        return None
+        raise NoCurves("matplotlib is not installed (pip install 'archdsl[train]')") from None
     epochs = [r["epoch"] for r in history]
     fig, (loss, acc) = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
     for ax, key, label in ((loss, "loss", "loss"), (acc, "acc", "accuracy")):
@@ -35,5 +39,8 @@ def plot(out: Path, history: list[dict[str, Any]], title: str) -> Path | None:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=100)
     plt.close(fig)
-    write_atomic(out / CURVES, buffer.getvalue())
+    try:
+        write_atomic(out / CURVES, buffer.getvalue())
+    except OSError as exc:
+        raise NoCurves(f"cannot write it: {exc.strerror or exc}") from None
     return out / CURVES

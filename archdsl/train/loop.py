@@ -50,7 +50,7 @@ class EpochEnd:
 
 def epoch_generator(seed: int, epoch: int) -> torch.Generator:
     """The generator that shuffles and augments epoch `epoch`; a function of the seed alone."""
-    return torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+    return torch.Generator().manual_seed((seed * 1_000_003 + epoch) % 2**64)
 
 
 def train_epoch(

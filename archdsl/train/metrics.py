@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from archdsl.train.atomic import write_atomic
+from archdsl.train.errors import TrainError
 
 METRICS = "metrics.jsonl"
 # Every record holds at least these.
@@ -23,8 +24,11 @@ FIELDS = (
 
 
 def append(out: Path, record: dict[str, Any]) -> None:
-    with (out / METRICS).open("a", encoding="utf-8") as f:
-        f.write(json.dumps(record) + "\n")
+    try:
+        with (out / METRICS).open("a", encoding="utf-8") as f:
+            f.write(json.dumps(record) + "\n")
+    except OSError as exc:
+        raise TrainError(f"cannot write {out / METRICS}: {exc.strerror or exc}") from None
 
 
 def rewrite(out: Path, history: list[dict[str, Any]]) -> None:

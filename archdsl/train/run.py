@@ -12,24 +12,28 @@ from __future__ import annotations
 import math
 import signal
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
 from rich.console import Console
+from rich.markup import escape
 
 from archdsl.ir import Model
 from archdsl.train import checkpoint, metrics
-from archdsl.train.checkpoint import Checkpoint
+from archdsl.train.checkpoint import Checkpoint, load_into
 from archdsl.train.config import TrainConfig
-from archdsl.train.curves import plot
-from archdsl.train.distributed import World, gather, start, stop, world_from_env
+from archdsl.train.curves import NoCurves, plot
+from archdsl.train.distributed import World, any_all, gather, start, stop, world_from_env
 from archdsl.train.errors import TrainError
 from archdsl.train.fingerprint import config_values, digest, model_layers
 from archdsl.train.loop import EpochEnd, Totals, evaluate, global_totals, train_epoch
-from archdsl.train.progress import ProgressView
+from archdsl.train.progress import Output, ProgressView
 from archdsl.train.run_folder import RunOptions, open_run_folder
-from archdsl.train.session import open_session, pick_device, settled
+from archdsl.train.run_state import check_resumable
+from archdsl.train.session import cuda_choices, open_session, pick_device, settled
 from archdsl.train.signals import StopRequest
+from archdsl.train.words import counted
 
 FORMAT = 1
 
@@ -48,7 +52,11 @@ def train(
     start(world, device)
     try:
         with settled(config, model, device, world):
-            return Run(model, config, options, world, device).run()
+            run = Run(model, config, options, world, device)
+            try:
+                return run.run()
+            finally:
+                run.folder.close()
     finally:
         stop(world)
 
@@ -64,7 +72,7 @@ class Run:
     ) -> None:
         self.options = options
         self.out = options.out
-        self.console = Console(highlight=False)
+        self.console = Output(highlight=False)
         self.errors = Console(stderr=True, highlight=False, soft_wrap=True)
         self.view = ProgressView(self.console, world.main, config.epochs)
         self.layers = model_layers(model)
@@ -75,21 +83,30 @@ class Run:
         self.partial = Totals()
         self.gen_state: torch.Tensor | None = None
         self.rng: dict[str, Any] | None = None
+        self.stop = StopRequest()
         # The run folder first: a refused resume must not wait for the data to load.
-        found = open_run_folder(options, model, config, world, device, self.layers, self.values)
-        self.s = open_session(model, config, world, device)
-        if found is not None:
-            self._restore(found)
+        self.folder = open_run_folder(options, world, self.layers, self.values)
+        try:
+            self.s = open_session(model, config, world, device)
+            if self.folder.resume is not None:
+                self._restore(self.folder.resume)
+            self.folder.begin(_saved_config(model, config, world, device))
+        except BaseException:
+            self.folder.close()  # a fresh run that cannot start leaves no folder behind
+            raise
 
     # ---- the run ------------------------------------------------------------------
 
     def run(self) -> int:
         s = self.s
         if self.position.epoch >= s.config.epochs:
-            self.view.print(f"the run in {self.out} has finished all {s.config.epochs} epochs")
+            self.view.print(
+                f"the run in {self.out} has finished its {counted(s.config.epochs, 'epoch')}"
+            )
             return 0
-        self.view.print(self._banner())
-        with StopRequest() as stop_request, self.view:
+        with self.stop as stop_request, self.view:
+            self.console.on_closed = lambda: stop_request.request(signal.SIGPIPE)
+            self.view.print(self._banner())
             for epoch in range(self.position.epoch + 1, s.config.epochs + 1):
                 self._seed(epoch)
                 end = train_epoch(
@@ -121,7 +138,8 @@ class Run:
                 torch.cuda.set_rng_state(self.rng["cuda"], self.s.device)
             self.rng = None
             return
-        torch.manual_seed((self.s.config.seed * 1_000_003 + epoch) * 4099 + self.s.world.rank)
+        seed = (self.s.config.seed * 1_000_003 + epoch) * 4099 + self.s.world.rank
+        torch.manual_seed(seed % 2**64)
 
     def _finish_epoch(self, epoch: int, end: EpochEnd) -> bool:
         """Evaluate, record and checkpoint a finished epoch; False if the weights diverged."""
@@ -148,8 +166,14 @@ class Run:
             self.best = {"val_acc": val_acc, "val_loss": val_loss, "epoch": epoch}
         if s.world.main:
             metrics.append(self.out, record)
-        self._checkpoint(epoch, EpochEnd("done", 0), best=improved)
+        # The line first: a reader gone from standard output makes this checkpoint the last,
+        # as does a signal during the evaluation; all processes agree on it.
         self.view.epoch_line(record, improved)
+        asked = any_all([end.stop_requested, self.stop.requested], s.world, s.device)
+        end.stop_requested = any(asked)
+        self._checkpoint(
+            epoch, EpochEnd("done", 0, stop_requested=end.stop_requested), best=improved
+        )
         self.position = Position(epoch, 0)
         self.partial, self.gen_state = Totals(), None
         return True
@@ -158,10 +182,15 @@ class Run:
         if not self.s.world.main:
             return
         title = f"{self.s.model.name} on {self.s.data.name}"
-        curves = plot(self.out, self.history, title)
+        curves = self._curves(title)
         self.view.summary(title, self.history, self.best, self.out)
-        if curves:
-            self.view.print(f"curves: {curves}")
+        self.view.print(curves)
+
+    def _curves(self, title: str) -> str:
+        try:
+            return f"curves: {plot(self.out, self.history, title)}"
+        except NoCurves as exc:
+            return f"curves.png skipped: {exc}"
 
     # ---- checkpoints ----------------------------------------------------------------
 
@@ -177,7 +206,7 @@ class Run:
         if epochs_done >= s.config.epochs:
             status = "finished"
         else:
-            status = "interrupted" if stopped else "running"
+            status = "interrupted" if stopped or end.stop_requested else "running"
         info = {
             "format": FORMAT,
             "model_name": s.model.name,
@@ -205,9 +234,9 @@ class Run:
     def _restore(self, found: Checkpoint) -> None:
         s = self.s
         info, state = found.info, found.state
-        s.module.load_state_dict(found.weights)
-        s.optimizer.load_state_dict(state["optimizer"])
-        s.scheduler.load_state_dict(state["scheduler"])
+        check_resumable(info, state, s.train.steps, self.out)
+        load_into(s.module, found.weights, self.out / checkpoint.LAST)
+        _load_optimizer(s.optimizer, s.scheduler, state, self.out)
         self.position = Position(info["epoch"], info["epoch_step"])
         self.history = info["history"]
         self.best = info["best"]
@@ -242,9 +271,16 @@ class Run:
                 f"in epoch {epoch} at step {end.steps}" if end.steps else f"before epoch {epoch}"
             )
             name = signal.Signals(number).name
+            cause = (
+                f"because standard output was closed ({name})"
+                if number == signal.SIGPIPE
+                else f"by {name}"
+            )
+            curves = self._curves(f"{self.s.model.name} on {self.s.data.name}")
             self.errors.print(
-                f"stopped by {name} {where}; checkpoint saved in {self.out}\n"
-                f"  continue with: {self.options.command} --resume"
+                f"stopped {cause} {where}; checkpoint saved in {self.out}\n"
+                f"  {escape(curves)}\n"
+                f"  continue with: {escape(self.options.command)} --resume"
             )
         return 128 + int(number)
 
@@ -254,7 +290,8 @@ class Run:
         verb = "resuming" if self.position.epoch or self.position.epoch_step else "training"
         return (
             f"{verb} {s.model.name} on {s.data.name}: {len(s.data.train):,} samples, "
-            f"{len(s.data.val):,} held out; {s.config.epochs} epochs of {s.train.steps} steps "
+            f"{len(s.data.val):,} held out; {counted(s.config.epochs, 'epoch')} of "
+            f"{counted(s.train.steps, 'step')} "
             f"(batch {s.config.batch}) on {s.device}{procs}; run folder {self.out}"
         )
 
@@ -263,6 +300,36 @@ def finite(module: torch.nn.Module) -> bool:
     return all(
         bool(t.isfinite().all()) for t in module.state_dict().values() if t.is_floating_point()
     )
+
+
+def _saved_config(
+    model: Model, config: TrainConfig, world: World, device: torch.device
+) -> dict[str, Any]:
+    """config.json: the configuration, with the CUDA-only choices as this run made them."""
+    amp, channels_last = cuda_choices(config, model, device)
+    values = {**config.model_dump(mode="json"), "amp": amp, "channels_last": channels_last}
+    run = {"model": model.name, "world_size": world.size, "device": str(device)}
+    return {"config": values, "run": run}
+
+
+def _load_optimizer(
+    optimizer: torch.optim.Optimizer, scheduler: Any, state: dict[str, Any], out: Path
+) -> None:
+    """The optimiser's and scheduler's saved state; TrainError when it is another model's."""
+    try:
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        for param, saved in optimizer.state.items():
+            for key, value in saved.items():
+                if isinstance(value, torch.Tensor) and value.dim() and value.shape != param.shape:
+                    raise ValueError(
+                        f"{key} is shaped {list(value.shape)}, its parameter {list(param.shape)}"
+                    )
+    except (KeyError, ValueError, TypeError, RuntimeError, IndexError) as exc:
+        raise TrainError(
+            f"the optimiser state in {out / checkpoint.STATE_PT} does not fit this model ({exc}); "
+            "it cannot be resumed from"
+        ) from None
 
 
 def _rng_state(device: torch.device) -> dict[str, Any]:
@@ -277,7 +344,7 @@ def worker(model: Model, config: TrainConfig, options: RunOptions) -> int:
         return train(model, config, options)
     except TrainError as exc:
         if world_from_env().main:
-            errors.print(f"[bold red]error:[/] {exc}")
+            errors.print(f"[bold red]error:[/] {escape(str(exc))}")
         return 1
     except KeyboardInterrupt:  # the third signal: stop now, keep the last checkpoint
         if world_from_env().main:

@@ -19,6 +19,7 @@ from torch import nn
 from torch.optim.lr_scheduler import LambdaLR
 
 from archdsl.backend import build
+from archdsl.backend.allocation import TooLarge, check_fits
 from archdsl.ir import Model, Shape
 from archdsl.train.augment import augmentations
 from archdsl.train.compat import class_count, effective_loss, fits, fmt
@@ -33,6 +34,7 @@ from archdsl.train.losses import Objective
 from archdsl.train.optim import make_optimizer
 from archdsl.train.outputs import trained_output
 from archdsl.train.schedule import make_scheduler
+from archdsl.train.words import counted
 
 
 @dataclass
@@ -112,17 +114,22 @@ def cpu_threads(config: TrainConfig, model: Model, world: World) -> int:
 
 
 def open_session(model: Model, config: TrainConfig, world: World, device: torch.device) -> Session:
+    try:  # the weights on this host; on a CPU, a step's activations too
+        check_fits(model, 0 if device.type == "cuda" else config.batch)
+    except TooLarge as exc:
+        raise TrainError(str(exc)) from None
     trained = trained_output(config, model)
     data = load_data(config.data, model.input, trained.shape)
     check_data(data, model, config, world, trained.shape)
     cuda = device.type == "cuda"
+    use_amp, channels_last = cuda_choices(config, model, device)
     scale, shift = normaliser(config.data, data.train, data.scale, device)
     transform = Transform(
         scale=scale,
         shift=shift,
         augment=augmentations(config.data.augment, data.sample_shape),
         model_input=model.input,
-        channels_last=cuda and config.channels_last and len(model.input) == 3,
+        channels_last=channels_last,
     )
     torch.manual_seed(config.seed)  # the initial weights follow from the seed
     init = config.init
@@ -144,7 +151,6 @@ def open_session(model: Model, config: TrainConfig, world: World, device: torch.
     val = Loader(place(data.val, device), config.batch, transform, world, device, train=False)
     optimizer = make_optimizer(config.optimizer, module.parameters(), device)
     scheduler = make_scheduler(config.schedule, optimizer, config.epochs * train.steps, train.steps)
-    use_amp = cuda and config.amp
 
     def autocast() -> AbstractContextManager[Any]:
         if use_amp:
@@ -171,6 +177,12 @@ def open_session(model: Model, config: TrainConfig, world: World, device: torch.
     )
 
 
+def cuda_choices(config: TrainConfig, model: Model, device: torch.device) -> tuple[bool, bool]:
+    """Whether a run on `device` uses bf16 autocast and channels-last images (CUDA only)."""
+    cuda = device.type == "cuda"
+    return cuda and config.amp, cuda and config.channels_last and len(model.input) == 3
+
+
 def check_data(
     data: LoadedData, model: Model, config: TrainConfig, world: World, output: Shape
 ) -> None:
@@ -185,7 +197,8 @@ def check_data(
     outputs = 2 if output == (1,) else output[0]
     if expected is None and data.classes != outputs:
         raise TrainError(
-            f"{data.name} has {data.classes} classes; model `{model.name}` gives {fmt(output)}"
+            f"{data.name} has {counted(data.classes, 'class')}; model `{model.name}` gives "
+            f"{fmt(output)}"
         )
     if config.batch % world.size:
         raise TrainError(

@@ -1,4 +1,8 @@
-"""SIGINT and SIGTERM ask a run to stop: it saves a checkpoint at the next step and exits."""
+"""SIGINT and SIGTERM ask a run to stop: it saves a checkpoint at the next step and exits.
+
+So does standard output closed by its reader (SIGPIPE, which Python turns
+into BrokenPipeError): the progress view calls `request`.
+"""
 
 from __future__ import annotations
 
@@ -30,6 +34,10 @@ class StopRequest:
         self.signal = self.signal or signum
         if self.count >= PATIENCE:
             raise KeyboardInterrupt
+
+    def request(self, signum: int) -> None:
+        """Stop as if `signum` had arrived (once: a later signal keeps its count)."""
+        self.signal = self.signal or signum
 
     @property
     def requested(self) -> bool:

@@ -1,0 +1,75 @@
+"""The command line's conventions: -h, --version, -o/--output, plain metavars, whole summaries."""
+
+from __future__ import annotations
+
+import re
+from importlib.metadata import version
+
+from typer.testing import CliRunner
+
+from archdsl.cli import app
+from tests.helpers import loaded_after, run_python
+
+runner = CliRunner()
+
+
+def test_version_and_short_help() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout == f"archdsl {version('archdsl')}\n"
+    assert runner.invoke(app, ["-h"]).stdout == runner.invoke(app, ["--help"]).stdout
+    assert runner.invoke(app, ["check", "-h"]).exit_code == 0
+
+
+def test_command_list_shows_whole_descriptions() -> None:
+    text = runner.invoke(app, ["-h"], terminal_width=200).stdout
+    assert (
+        "eject   Write a spec's model as plain PyTorch: one nn.Module class per block, no archdsl."
+        in text
+    )
+    assert "lsp     Serve the Language Server Protocol on stdin and stdout, for editors." in text
+    assert "...\n" not in text.split("Commands:")[1]
+    assert "--install-completion" in text
+
+
+def test_every_output_is_dash_o_and_old_flags_are_hidden() -> None:
+    for command in (["export"], ["eject"], ["graph"], ["train"], ["data", "cifar10"]):
+        text = runner.invoke(app, [*command, "-h"], terminal_width=200).stdout
+        assert re.search(r"-o, --output (FILE|DIR)", text), command
+        assert "--onnx" not in text and "--out " not in text
+
+
+def test_metavars_are_plain() -> None:
+    for command in ("check", "train", "eval", "export", "graph", "diff", "fmt"):
+        text = runner.invoke(app, [command, "-h"], terminal_width=200).stdout
+        assert "range" not in text and "x>=" not in text, command
+        assert "<int>" not in text and "<str>" not in text, command
+    train = runner.invoke(app, ["train", "-h"], terminal_width=200).stdout
+    assert "--nproc N" in train and "--epochs N" in train and "--model NAME" in train
+
+
+def test_nproc_below_one_is_a_usage_error() -> None:
+    result = runner.invoke(app, ["train", "specs/digits_mlp.arch", "--nproc", "0"])
+    assert result.exit_code == 2
+    assert "--nproc must be 1 or more" in result.output
+
+
+def test_check_loads_neither_the_formatter_nor_the_language_server() -> None:
+    modules = ["archdsl.format", "archdsl.lsp", "pygls", "jsonschema", "archdsl.cli.lsp"]
+    assert loaded_after(["check", "specs/resnet18.arch"], modules) == [
+        False, False, False, False, True,
+    ]  # fmt: skip
+
+
+def test_lsp_without_pygls_says_what_to_install() -> None:
+    code = (
+        "import sys\n"
+        "sys.modules['pygls'] = None  # as if pygls were not installed\n"
+        "sys.argv = ['archdsl', 'lsp']\n"
+        "from archdsl.cli import main\n"
+        "main()\n"
+    )
+    result = run_python(code)
+    assert result.returncode == 2
+    assert "the language server needs pygls: pip install 'archdsl[lsp]'" in result.stderr
+    assert "Traceback" not in result.stderr
