@@ -101,6 +101,23 @@ def test_forward_is_written_from_the_plan_with_the_specs_names() -> None:
     assert "        e2 = self[5](x, gate)\n        return e2\n" in source
 
 
+def test_labelled_steps_are_attributes_and_name_their_values() -> None:
+    spec = """
+model labelled {
+  input image: [3, 8, 8]
+  stem: conv(8, 3x3, padding=1) -> relu
+  gate = avgpool(global) -> sigmoid
+  mul(stem, gate)
+  head: avgpool(global) -> flatten -> linear(4)
+}
+"""
+    source, model = _source(spec)
+    _agrees(source, model)
+    assert "class Labelled(nn.Module):" in source
+    assert "        stem = self.stem(image)\n" in source
+    assert "        h3 = self.merge(stem, gate)\n        head = self.head(h3)\n" in source
+
+
 def test_unet_skips_reach_across_the_model() -> None:
     source, _ = _source(UNET_LIKE)
     assert "        low, high = self[4](e2)\n" in source

@@ -56,8 +56,8 @@ class _Trees:
                 raise EjectError(f"eject has no PyTorch source for `{node.op.name}` yet") from None
         if isinstance(node, ResidualNode | ParallelNode) and len(node.inputs) > 1:
             raise EjectError(
-                f"`{node.path}` reads named values from outside its branches; "
-                "eject writes such a merge only as named values (`add(a, b)`)"
+                f"a branch of `{node.path}` reads a named value from outside it; "
+                "write that merge with named values (`add(a, b)`) to eject it"
             )
         if isinstance(node, ResidualNode):
             body = self.seq(node.body)
@@ -95,7 +95,8 @@ class _Trees:
 
     def _wiring(self, node: GroupNode | BlockNode) -> Wiring:
         """Local names for the values a container's forward passes around: the spec's
-        names where it gave them, `x` for a block's input, else `h` and the step."""
+        names where it gave them, `x` for a block's input, else the step's label or
+        `h` and its number."""
         local: dict[str, str] = {}
         taken = {"self", "torch", "nn", "F"}
 
@@ -112,12 +113,11 @@ class _Trees:
             name = self.values[value].name if not node.path else None
             give(value, python_name(name) if name else "x" if i == 0 else f"x{i + 1}")
         for child in node.children:
+            # An unnamed value is called after its step: its label, else `h` and its number.
+            step = python_name(child.name) if not child.name.isdigit() else f"h{child.name}"
             for j, value in enumerate(child.outputs):
                 name = self.values[value].name
-                give(
-                    value,
-                    python_name(name) if name else f"h{child.name}_{j}" if j else f"h{child.name}",
-                )
+                give(value, python_name(name) if name else f"{step}_{j}" if j else step)
         return Wiring(
             tuple(local[v] for v in node.inputs),
             tuple(tuple(local[v] for v in c.inputs) for c in node.children),
