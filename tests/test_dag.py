@@ -164,7 +164,7 @@ def test_check_table_and_json_show_the_values(tmp_path: Path) -> None:
     assert "[N, 12, 8, 8], [N, 12, 8, 8]" in chunk
     gain = next(line for line in lines if "param(" in line)
     assert "[24, 1, 1]" in gain and "[N, 24" not in gain
-    (report,) = json.loads(run_cli("check", spec.name, "--json", cwd=tmp_path).stdout)["models"]
+    report = json.loads(run_cli("check", spec.name, "--json", cwd=tmp_path).stdout)["models"][0]
     assert report["inputs"] == ["@image", "@extra"]
     assert report["outputs"] == ["11", "14"]
     values = {v["id"]: v for v in report["values"]}

@@ -42,6 +42,7 @@ def test_check_json_carries_the_warning(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert result.stderr == ""
     report = json.loads(result.stdout)
+    assert report["ok"] is True
     found = [
         (d["severity"], d["code"], d["span"]["line"], d["span"]["col"])
         for d in report["diagnostics"]

@@ -117,7 +117,7 @@ def trace_outputs(
     module.eval()
     try:
         with torch.no_grad():
-            module(*example_inputs(model, device))
+            module(*example_inputs(model, device, TRACE_BATCH))
     finally:
         module.train(was_training)
         for handle in handles:

@@ -72,7 +72,7 @@ def check(
         for obj, result in zip(objects, results, strict=False):
             obj["verify"] = result.as_json()
         warnings = [w for m in program.models for w in m.warnings]
-        print(json.dumps(check_json(objects, [*warnings, *problems])))
+        print(json.dumps(check_json(objects, warnings + problems)))
     else:
         from archdsl.report.table import print_model
 
