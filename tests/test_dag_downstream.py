@@ -1,5 +1,6 @@
-"""What the commands after `check` do with a graph of named values: build, ONNX and
-`graph` handle it; eject, the receptive field and train say clearly that they do not."""
+"""What the commands after `check` do with a graph of named values: build, ONNX,
+`graph`, the receptive field and train handle it (train: one input); eject says
+clearly that it does not."""
 
 from __future__ import annotations
 
@@ -78,17 +79,23 @@ def test_eject_refuses_a_graph_without_a_traceback(tmp_path: Path) -> None:
     assert not (tmp_path / "fork.py").exists()
 
 
-def test_receptive_field_says_it_is_not_computed(tmp_path: Path) -> None:
+def test_receptive_field_follows_every_path(tmp_path: Path) -> None:
     (tmp_path / "fork.arch").write_text(GRAPH)
-    result = run_cli("check", "fork.arch", "--rf", cwd=tmp_path)
-    assert result.returncode == 0
-    assert "the receptive field is not computed for `fork`" in result.stderr
+    result = run_cli("check", "fork.arch", "--rf", "--depth", "-1", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    rows = {
+        line.split()[0]: line.split() for line in result.stdout.splitlines() if line[:1].isdigit()
+    }
+    # conv 3x3 (3), then the gate's global pool sees everything: the mul, and from there on
+    assert rows["0"][-4:-2] == ["3", "1"]
+    assert rows["5"][-4] == "all"  # mul(stem, gate)
+    assert "note: `fork` has no receptive field at `side`: not an image" in result.stderr
 
 
-def test_train_refuses_several_inputs_and_outputs() -> None:
+def test_train_refuses_several_inputs() -> None:
     spec = GRAPH + "\ntrain fork {\n  data synthetic(classes=4)\n  epochs 1\n}\n"
     with pytest.raises(ArchError) as info:
         train_config(archdsl.load(spec).model())
     (diag,) = info.value.diagnostics
-    assert diag.message == ("model `fork` has 2 inputs and 2 outputs; training takes one of each")
-    assert diag.span is not None and (diag.span.line, diag.span.col) == (1, 7)
+    assert diag.message == ("model `fork` takes 2 inputs (`image`, `side`); a dataset feeds one")
+    assert diag.span is not None and (diag.span.line, diag.span.col) == (14, 8)  # `data`

@@ -5,7 +5,10 @@ matched by label where the spec labels them; unlabelled steps are matched in
 order by what they are (their op or block), so a layer inserted among
 unlabelled ones shows as one addition rather than renumbering all after it.
 Matched steps are compared on their call (op or block and its arguments),
-input and output shapes, parameters and MACs, and their insides likewise.
+input and output shapes, parameters and MACs, the named values they read (a long
+skip moved to another value shows; an unnamed value, such as the step before,
+reads as `_` on both sides, so a layer inserted upstream moves nothing), and
+their insides likewise.
 
 The result is grouped by the model's own steps (a ResNet's stages): each
 step that differs, and beneath it the changes that explain it: whole
@@ -25,7 +28,7 @@ from archdsl.report.summary import op_name
 
 Status = Literal["added", "removed", "changed"]
 # What about a matched node can differ.
-ASPECTS = ("call", "input", "output", "params", "macs")
+ASPECTS = ("call", "input", "output", "params", "macs", "reads")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +40,8 @@ class Entry:
     b: Node | None
     depth: int  # 0 for the model's own steps
     differs: tuple[str, ...] = ()  # for a changed node, which of ASPECTS
+    # The values each side reads, where "reads" differs.
+    reads: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
 
     @property
     def path(self) -> str:
@@ -91,7 +96,7 @@ class _Diffed:
 
 def diff_models(a: Model, b: Model, everything: bool = False) -> ModelDiff:
     steps: list[Step] = []
-    for diffed in _compare_bodies(a.root.children, b.root.children, 0):
+    for diffed in _Compare(a, b).bodies(a.root.children, b.root.children, 0):
         details = _all(diffed.below) if everything else _explaining(diffed.below)
         steps.append(Step(diffed.entry, details))
     return ModelDiff(a, b, steps)
@@ -115,16 +120,47 @@ def align(a: list[Node], b: list[Node]) -> list[tuple[Node | None, Node | None]]
     return pairs
 
 
-def _compare_bodies(a: list[Node], b: list[Node], depth: int) -> list[_Diffed]:
-    out: list[_Diffed] = []
-    for na, nb in align(a, b):
-        if nb is None:
-            out.append(_Diffed(Entry("removed", na, None, depth), []))
-        elif na is None:
-            out.append(_Diffed(Entry("added", None, nb, depth), []))
-        elif (diffed := _compare(na, nb, depth)) is not None:
-            out.append(diffed)
-    return out
+class _Compare:
+    """Compares the nodes of two models, reading each side's values by name."""
+
+    def __init__(self, a: Model, b: Model) -> None:
+        self.a, self.b = a, b
+
+    def bodies(self, a: list[Node], b: list[Node], depth: int) -> list[_Diffed]:
+        out: list[_Diffed] = []
+        for na, nb in align(a, b):
+            if nb is None:
+                out.append(_Diffed(Entry("removed", na, None, depth), []))
+            elif na is None:
+                out.append(_Diffed(Entry("added", None, nb, depth), []))
+            elif (diffed := self.node(na, nb, depth)) is not None:
+                out.append(diffed)
+        return out
+
+    def node(self, a: Node, b: Node, depth: int) -> _Diffed | None:
+        reads = (_reads(self.a, a), _reads(self.b, b))
+        differs = tuple(
+            aspect
+            for aspect, same in (
+                ("call", _same_call(a, b)),
+                ("input", a.in_shape == b.in_shape),
+                ("output", a.out_shape == b.out_shape),
+                ("params", a.params == b.params),
+                ("macs", a.macs == b.macs),
+                ("reads", reads[0] == reads[1]),
+            )
+            if not same
+        )
+        below = self.bodies(a.subnodes(), b.subnodes(), depth + 1)
+        if not differs and not below:
+            return None
+        shown = reads if "reads" in differs else ((), ())
+        return _Diffed(Entry("changed", a, b, depth, differs, shown), below)
+
+
+def _reads(model: Model, node: Node) -> tuple[str, ...]:
+    """The values a node reads, by name (`_` for an unnamed one)."""
+    return tuple(model.values[v].name or "_" if v in model.values else "_" for v in node.inputs)
 
 
 def _same_call(a: Node, b: Node) -> bool:
@@ -132,24 +168,6 @@ def _same_call(a: Node, b: Node) -> bool:
     if isinstance(a, BlockNode) and isinstance(b, BlockNode):
         return a.block == b.block and a.args == b.args
     return a.kind == b.kind and describe(a) == describe(b)
-
-
-def _compare(a: Node, b: Node, depth: int) -> _Diffed | None:
-    differs = tuple(
-        aspect
-        for aspect, same in (
-            ("call", _same_call(a, b)),
-            ("input", a.in_shape == b.in_shape),
-            ("output", a.out_shape == b.out_shape),
-            ("params", a.params == b.params),
-            ("macs", a.macs == b.macs),
-        )
-        if not same
-    )
-    below = _compare_bodies(a.subnodes(), b.subnodes(), depth + 1)
-    if not differs and not below:
-        return None
-    return _Diffed(Entry("changed", a, b, depth, differs), below)
 
 
 def _explaining(diffed: list[_Diffed]) -> list[Entry]:

@@ -27,6 +27,14 @@ not counted, as in every published receptive-field table.
 The field is the theoretical one: it may be wider than the input where it
 reaches into padding (ResNet-50 sees 427 pixels at the end of layer4 of a
 224-pixel input). Models whose input is not an image have no field.
+
+In a graph of named values every value has its field, carried along each path
+from the image inputs; a merge of named values (`add(a, b)`, `concat`, ...)
+takes the span of its inputs' fields, so a long skip counts with its own,
+smaller field and the deepest path sets the size. The field is not defined
+for a learned tensor (`param`: the same for every sample), for values that are
+not images and do not see the whole input (tokens, sequences), and for values
+computed from no image input; `undefined` says which, and why.
 """
 
 from __future__ import annotations
@@ -34,7 +42,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import ceil
 
-from archdsl.ir import Model, Node, OpNode, ParallelNode, ResidualNode, is_chain
+from archdsl.ir import Model, Node, OpNode, ParallelNode, ResidualNode
 from archdsl.ops import Op
 from archdsl.ops.attention import MultiheadAttention
 from archdsl.ops.conv import Conv, ConvTranspose
@@ -88,14 +96,105 @@ class _Input:
 
 
 def receptive_fields(model: Model) -> dict[str, Field] | None:
-    """The field at the output of every node, by node path; None for non-image models
-    and for graphs of named values (the tree walk below follows one chain)."""
-    if len(model.input) != 3 or not is_chain(model):
+    """The field at the output of every node, by node path (a node whose output has
+    none is left out); None for models whose first input is not an image."""
+    if len(model.input) != 3:
         return None
-    inp = _Input((model.input[1], model.input[2]))
-    fields: dict[str, Field] = {}
-    fields[model.root.path] = _through(model.root, inp.start(), inp, fields)
-    return fields
+    return _Fields(model).paths
+
+
+def undefined(model: Model) -> dict[str, str]:
+    """Named values (and a model's unnamed outputs) without a field, each with the reason;
+    empty for a model with no image input."""
+    if len(model.input) != 3:
+        return {}
+    reasons = _Fields(model).reasons
+    shown: dict[str, str] = {}
+    for vid, reason in reasons.items():
+        value = model.values[vid]
+        if value.name is not None or vid in model.outputs:
+            shown.setdefault(value.name or vid, reason)
+    return shown
+
+
+class _Fields:
+    """The fields of every value and node of a model, computed once."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self.inp = _Input((model.input[1], model.input[2]))
+        self.values: dict[str, Field | None] = {}
+        self.reasons: dict[str, str] = {}
+        for vid in model.inputs:
+            if len(model.values[vid].shape) == 3:
+                self.values[vid] = self.inp.start()
+            else:
+                self._none(vid, "not an image")
+        self.paths: dict[str, Field] = {}
+        self.through(model.root, self.inp.start())
+
+    def _none(self, vid: str, reason: str) -> None:
+        self.values[vid] = None
+        self.reasons[vid] = reason
+
+    def read(self, vid: str) -> Field | None:
+        return self.values.get(vid)
+
+    def through(self, node: Node, field: Field | None) -> Field | None:
+        """The field after `node` (fed `field` where the IR lists no values), recording
+        it and the fields of everything inside it."""
+        result: Field | None
+        if isinstance(node, OpNode):
+            result = self.op(node, field)
+        elif isinstance(node, ParallelNode):
+            result = self.merge([self.through(b, field) for b in node.children])
+        elif isinstance(node, ResidualNode):
+            body = self.through(node.body, field)
+            if node.project is not None:
+                shortcut = self.through(node.project, field)
+            else:
+                shortcut = self.read(node.inputs[0]) if node.inputs else field
+            result = self.merge([body, shortcut])
+        else:  # a group, block or repeat: its children, in sequence or as their values say
+            result = field
+            for child in node.subnodes():
+                result = self.through(child, result)
+            if node.outputs:
+                result = self.read(node.outputs[0])
+        if node.outputs and not isinstance(node, OpNode):
+            self.values.setdefault(node.outputs[0], result)
+        if result is not None:
+            self.paths[node.path] = result
+        return result
+
+    def op(self, node: OpNode, field: Field | None) -> Field | None:
+        if not node.outputs:  # IR written before values: one chain
+            return _op(node.op, node.in_shape, field, self.inp) if field else None
+        ins = [self.read(v) for v in node.inputs]
+        known = [f for f in ins if f is not None]
+        first = node.outputs[0]
+        if not node.inputs:
+            self._none(first, "a learned tensor, the same for every sample")
+        elif not known:
+            self._none(first, self.reasons.get(node.inputs[0], "not computed from an image"))
+        else:
+            result = merge(known, self.inp.whole()) if len(node.inputs) > 1 else known[0]
+            if len(node.inputs) == 1:
+                result = _op(node.op, node.in_shape, result, self.inp)
+            shape = self.model.values[first].shape
+            if len(shape) != 3 and not result.whole:
+                self._none(first, f"a {len(shape)}-axis value, not an image")
+            else:
+                self.values[first] = result
+        for other in node.outputs[1:]:  # chunk, split: parts of the same positions
+            self.values[other] = self.values[first]
+            if first in self.reasons:
+                self.reasons[other] = self.reasons[first]
+        return self.values[first]
+
+    def merge(self, fields: list[Field | None]) -> Field | None:
+        known = [f for f in fields if f is not None]
+        return merge(known, self.inp.whole()) if known else None
 
 
 def merge(branches: list[Field], whole: Field) -> Field:
@@ -110,24 +209,6 @@ def merge(branches: list[Field], whole: Field) -> Field:
         jump.append(max(f.jump[axis] for f in branches))
         left.append(low)
     return Field((size[0], size[1]), (jump[0], jump[1]), (left[0], left[1]))
-
-
-def _through(node: Node, field: Field, inp: _Input, out: dict[str, Field]) -> Field:
-    """The field after `node`, recording it and the fields of everything inside it."""
-    if isinstance(node, OpNode):
-        result = _op(node.op, node.in_shape, field, inp)
-    elif isinstance(node, ParallelNode):
-        result = merge([_through(b, field, inp, out) for b in node.children], inp.whole())
-    elif isinstance(node, ResidualNode):
-        body = _through(node.body, field, inp, out)
-        shortcut = field if node.project is None else _through(node.project, field, inp, out)
-        result = merge([body, shortcut], inp.whole())
-    else:  # a group, block or repeat: its children in sequence
-        result = field
-        for child in node.subnodes():
-            result = _through(child, result, inp, out)
-    out[node.path] = result
-    return result
 
 
 def _op(op: Op, in_shape: tuple[int, ...], field: Field, inp: _Input) -> Field:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -23,6 +22,7 @@ from archdsl.ir import (
     Value,
     plain_chain,
 )
+from archdsl.ir.inplace import out_of_place
 from archdsl.ops.base import Operand
 
 MERGES: dict[str, type[nn.Module]] = {"concat": Concat, "add": Add, "mul": Mul}
@@ -33,23 +33,13 @@ class Values:
     """What building a node needs to know of the values around it."""
 
     by_id: Mapping[str, Value] = field(default_factory=dict)
-    # How many nodes read each value (a model output counts as one; a part of a cut
-    # tensor, a view, as two): an activation may overwrite its input in place only
-    # where nothing else reads it.
-    readers: Counter[str] = field(default_factory=Counter)
+    # The in-place activations another reader shares the input of (ir/inplace.py).
+    out_of_place: frozenset[str] = frozenset()
 
 
 def build_model(model: Model) -> nn.Module:
     """The module of a whole model: its forward takes the model's inputs in order."""
-    readers: Counter[str] = Counter(model.outputs)
-    for node in model.root.walk():
-        if isinstance(node, OpNode):
-            readers.update(node.inputs)
-            if len(node.outputs) > 1:  # views of one tensor (chunk, split): never in place
-                readers.update({v: 2 for v in node.outputs})
-        elif isinstance(node, ResidualNode) and node.project is None and node.inputs:
-            readers[node.inputs[0]] += 1  # the identity shortcut
-    return module_for(model.root, Values(model.values, readers))
+    return module_for(model.root, Values(model.values, out_of_place(model)))
 
 
 def module_for(node: Node, values: Values) -> nn.Module:
@@ -85,7 +75,7 @@ def _op_module(node: OpNode, values: Values) -> nn.Module:
     ins = [Operand(by_id[v].shape, by_id[v].batched) for v in node.inputs]
     outs = [by_id[v].shape for v in node.outputs]
     module = node.op.torch_of(ins, outs)
-    if getattr(module, "inplace", False) and values.readers[node.inputs[0]] > 1:
+    if node.path in values.out_of_place:
         setattr(module, "inplace", False)  # noqa: B010 - another node reads what it would overwrite
     return module
 

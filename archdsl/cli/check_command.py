@@ -119,14 +119,12 @@ def _print_tables(program: Program, args: CheckArgs) -> None:
     for m in program.models:
         fields = None
         if args.rf:
-            from archdsl.analysis.receptive_field import receptive_fields
-            from archdsl.ir import is_chain
+            from archdsl.analysis.receptive_field import receptive_fields, undefined
 
             fields = receptive_fields(m) or {}
-            if not is_chain(m):
+            for name, reason in undefined(m).items():
                 print(
-                    f"note: the receptive field is not computed for `{m.name}`, "
-                    "a graph of named values",
+                    f"note: `{m.name}` has no receptive field at `{name}`: {reason}",
                     file=sys.stderr,
                 )
         depth = None if args.depth < 0 else args.depth

@@ -9,7 +9,7 @@ import typer
 
 from archdsl.cli.console import fail, out, require_folder_of
 from archdsl.cli.spec_input import load_model
-from archdsl.export.onnx import DEFAULT_OPSET
+from archdsl.export.onnx import DEFAULT_OPSET, Dims
 
 
 def export(
@@ -91,7 +91,7 @@ def export(
     except ExportError as exc:
         fail(str(exc), 1)
         return
-    signature = f"[{_dims(done.input)}] -> [{_dims(done.output)}]"
+    signature = f"{_values(done.inputs)} -> {_values(done.outputs)}"
     out.print(
         f"wrote {done.path} ({done.bytes / 1e6:,.1f} MB, ONNX opset {done.opset}): "
         f"{ir.name} {signature}",
@@ -99,5 +99,9 @@ def export(
     )
 
 
-def _dims(dims: tuple[int | str, ...]) -> str:
-    return ", ".join(str(d) for d in dims)
+def _values(values: list[tuple[str, Dims]]) -> str:
+    """`[batch, 10]` for one value; `logits [batch, 10], aux [batch, 3]` for several."""
+    shown = [f"[{', '.join(str(d) for d in dims)}]" for _, dims in values]
+    if len(values) == 1:
+        return shown[0]
+    return ", ".join(f"{name} {dims}" for (name, _), dims in zip(values, shown, strict=True))

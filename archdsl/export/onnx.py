@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import inspect
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -38,13 +39,16 @@ class ExportError(Exception):
     """Export cannot go ahead; the message says why and what to do."""
 
 
+Dims = tuple[int | str, ...]
+
+
 @dataclass(frozen=True)
 class Exported:
     path: Path
     opset: int
     bytes: int
-    input: tuple[int | str, ...]
-    output: tuple[int | str, ...]
+    inputs: list[tuple[str, Dims]]  # each input's ONNX name and dimensions
+    outputs: list[tuple[str, Dims]]
 
 
 def require(exporter: Exporter) -> None:
@@ -92,19 +96,18 @@ def export_onnx(
     # torch.export takes a batch of 1 for a constant; tracing does not, and is
     # quicker with one sample.
     batch = 2 if exporter == "dynamo" else 1
-    in_names, shapes = inputs_of(model)
-    out_names, batched = outputs_of(model)
-    examples = tuple(torch.zeros((batch, *shape)) for shape in shapes)
+    input_names, in_shapes = inputs_of(model)
+    output_names, out_shapes, batched = outputs_of(model)
+    examples = tuple(torch.zeros((batch, *shape)) for shape in in_shapes)
     was_training = module.training
     module.eval()
     # Each exporter marks the batch dimension dynamic in its own way.
     dynamic: dict[str, Any]
     if exporter == "dynamo":
-        dim = torch.export.Dim(BATCH)  # one batch, shared by every input
-        dynamic = {"dynamic_shapes": tuple({0: dim} for _ in shapes), "external_data": False}
+        dynamic = {"dynamic_shapes": _batch_dims(module, len(examples)), "external_data": False}
     else:
-        axes = {name: {0: BATCH} for name in in_names}
-        axes |= {name: {0: BATCH} for name, b in zip(out_names, batched, strict=True) if b}
+        axes = {name: {0: BATCH} for name in input_names}
+        axes |= {name: {0: BATCH} for name, b in zip(output_names, batched, strict=True) if b}
         dynamic = {"dynamic_axes": axes}
     try:
         with _quiet():
@@ -114,8 +117,8 @@ def export_onnx(
                 str(path),
                 dynamo=exporter == "dynamo",
                 opset_version=opset,
-                input_names=in_names,
-                output_names=out_names,
+                input_names=input_names,
+                output_names=output_names,
                 verbose=False,
                 **dynamic,
             )
@@ -134,25 +137,45 @@ def export_onnx(
         onnx.save(proto, str(path))
     # The path, not a loaded proto: the checker then reads even a large file in C++.
     onnx.checker.check_model(str(path))
-    return Exported(path, opset, path.stat().st_size, (BATCH, *model.input), (BATCH, *model.output))
+    return Exported(
+        path,
+        opset,
+        path.stat().st_size,
+        [(n, (BATCH, *shape)) for n, shape in zip(input_names, in_shapes, strict=True)],
+        [
+            (n, (BATCH, *shape) if b else shape)
+            for n, shape, b in zip(output_names, out_shapes, batched, strict=True)
+        ],
+    )
+
+
+def _batch_dims(module: nn.Module, inputs: int) -> tuple[Any, ...]:
+    """torch.export's dynamic shapes: the batch axis of every input, shaped as `forward`
+    takes its inputs (a `Graph` gathers them in `*inputs`, one argument of several)."""
+    import torch
+
+    dims = tuple({0: torch.export.Dim(BATCH)} for _ in range(inputs))
+    kinds = [p.kind for p in inspect.signature(module.forward).parameters.values()]
+    return (dims,) if inspect.Parameter.VAR_POSITIONAL in kinds else dims
 
 
 def inputs_of(model: Model) -> tuple[list[str], list[tuple[int, ...]]]:
-    """The ONNX input names and per-sample shapes: `input`, or each input's own name."""
-    if len(model.inputs) <= 1:
+    """The ONNX input names, each input value's own (`input` where it has none), and
+    their per-sample shapes."""
+    if not model.inputs:  # IR written before values: one input
         return [INPUT_NAME], [model.input]
     values = [model.values[v] for v in model.inputs]
-    return [v.name or v.id.lstrip("@") for v in values], [v.shape for v in values]
+    return [v.name or INPUT_NAME for v in values], [v.shape for v in values]
 
 
-def outputs_of(model: Model) -> tuple[list[str], list[bool]]:
-    """The ONNX output names (`output`, or each output value's name) and whether each
-    has a batch axis."""
+def outputs_of(model: Model) -> tuple[list[str], list[tuple[int, ...]], list[bool]]:
+    """The ONNX output names (`output`, or each output value's name where there are
+    several), their shapes, and whether each has a batch axis (a `param` has none)."""
     if len(model.outputs) <= 1:
-        return [OUTPUT_NAME], [True]
+        return [OUTPUT_NAME], [model.output], [True]
     values = [model.values[v] for v in model.outputs]
     names = [v.name or f"{OUTPUT_NAME}_{i}" for i, v in enumerate(values)]
-    return names, [v.batched for v in values]
+    return names, [v.shape for v in values], [v.batched for v in values]
 
 
 @contextlib.contextmanager

@@ -17,6 +17,7 @@ class ReLU(Op):
     """relu: max(x, 0)"""
 
     name: ClassVar[str] = "relu"
+    in_place: ClassVar[bool] = True
     op: Literal["relu"] = "relu"
 
     def to_torch(self, shape: Shape, out: Shape) -> nn.Module:
@@ -29,6 +30,7 @@ class ReLU6(Op):
     """relu6: min(max(x, 0), 6), as in MobileNet"""
 
     name: ClassVar[str] = "relu6"
+    in_place: ClassVar[bool] = True
     op: Literal["relu6"] = "relu6"
 
     def to_torch(self, shape: Shape, out: Shape) -> nn.Module:
@@ -41,6 +43,7 @@ class LeakyReLU(Op):
     """leaky_relu(slope=0.01): x for x > 0, slope * x otherwise"""
 
     name: ClassVar[str] = "leaky_relu"
+    in_place: ClassVar[bool] = True
     op: Literal["leaky_relu"] = "leaky_relu"
     slope: Annotated[float, Field(ge=0.0)] = 0.01
 
@@ -80,6 +83,7 @@ class SiLU(Op):
     """silu: x * sigmoid(x), also called swish"""
 
     name: ClassVar[str] = "silu"
+    in_place: ClassVar[bool] = True
     aliases: ClassVar[tuple[str, ...]] = ("swish",)
     op: Literal["silu"] = "silu"
 
@@ -93,6 +97,7 @@ class Hardswish(Op):
     """hardswish: x * relu6(x + 3) / 6, as in MobileNetV3"""
 
     name: ClassVar[str] = "hardswish"
+    in_place: ClassVar[bool] = True
     op: Literal["hardswish"] = "hardswish"
 
     def to_torch(self, shape: Shape, out: Shape) -> nn.Module:
@@ -105,6 +110,7 @@ class Hardsigmoid(Op):
     """hardsigmoid: relu6(x + 3) / 6, MobileNetV3's cheap sigmoid"""
 
     name: ClassVar[str] = "hardsigmoid"
+    in_place: ClassVar[bool] = True
     op: Literal["hardsigmoid"] = "hardsigmoid"
 
     def to_torch(self, shape: Shape, out: Shape) -> nn.Module:

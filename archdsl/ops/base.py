@@ -64,6 +64,10 @@ class Op(BaseModel):
     arity: ClassVar[tuple[int, int | None]] = (1, 1)
     # How many values it makes; None where its arguments say (`chunk(3)`).
     outputs: ClassVar[int | None] = 1
+    # Its module overwrites its input where nothing else reads it (see ir/inplace.py).
+    in_place: ClassVar[bool] = False
+    # Its output may be its input itself or a view of it, sharing the memory.
+    view: ClassVar[bool] = False
 
     # Argument names in positional order, and the required ones; set per subclass.
     _arg_names: ClassVar[tuple[str, ...]] = ()

@@ -19,6 +19,7 @@ class Dropout(Op):
     """dropout(p=0.5): zero each activation with probability p"""
 
     name: ClassVar[str] = "dropout"
+    view: ClassVar[bool] = True  # at inference it returns its input
     op: Literal["dropout"] = "dropout"
     p: Probability = 0.5
 
@@ -32,6 +33,7 @@ class Dropout2d(Op):
     """dropout2d(p=0.5): zero whole channels with probability p"""
 
     name: ClassVar[str] = "dropout2d"
+    view: ClassVar[bool] = True  # at inference it returns its input
     ranks: ClassVar[tuple[int, ...]] = (3,)
     op: Literal["dropout2d"] = "dropout2d"
     p: Probability = 0.5

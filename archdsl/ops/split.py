@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from torch import nn
 
 
-def _axis(dim: int, shape: Shape) -> int:
+def axis_of(dim: int, shape: Shape) -> int:
     rank = len(shape)
     if not -rank <= dim < rank:
         raise ShapeError(
@@ -33,6 +33,7 @@ class Chunk(Op):
     """chunk(chunks, dim=0): cut into `chunks` equal values along a per-sample axis"""
 
     name: ClassVar[str] = "chunk"
+    view: ClassVar[bool] = True
     outputs: ClassVar[int | None] = None
     ranks: ClassVar[tuple[int, ...]] = (1, 2, 3, 4)
     op: Literal["chunk"] = "chunk"
@@ -41,7 +42,7 @@ class Chunk(Op):
 
     def output_shapes(self, ins: Sequence[Operand]) -> list[Shape]:
         shape = ins[0].shape
-        axis = _axis(self.dim, shape)
+        axis = axis_of(self.dim, shape)
         if shape[axis] % self.chunks:
             raise ShapeError(
                 f"needs axis {axis} of size {shape[axis]} to divide by {self.chunks}",
@@ -53,7 +54,7 @@ class Chunk(Op):
     def torch_of(self, ins: Sequence[Operand], outs: Sequence[Shape]) -> nn.Module:
         from archdsl.backend.value_modules import Cut
 
-        axis = _axis(self.dim, ins[0].shape)
+        axis = axis_of(self.dim, ins[0].shape)
         return Cut([o[axis] for o in outs], axis + 1)
 
 
@@ -61,6 +62,7 @@ class Split(Op):
     """split(sizes, dim=0): cut into values of the given sizes along a per-sample axis"""
 
     name: ClassVar[str] = "split"
+    view: ClassVar[bool] = True
     outputs: ClassVar[int | None] = None
     ranks: ClassVar[tuple[int, ...]] = (1, 2, 3, 4)
     op: Literal["split"] = "split"
@@ -69,7 +71,7 @@ class Split(Op):
 
     def output_shapes(self, ins: Sequence[Operand]) -> list[Shape]:
         shape = ins[0].shape
-        axis = _axis(self.dim, shape)
+        axis = axis_of(self.dim, shape)
         if sum(self.sizes) != shape[axis]:
             raise ShapeError(
                 f"sizes add up to {sum(self.sizes)}, but axis {axis} has {shape[axis]}",
@@ -81,4 +83,4 @@ class Split(Op):
     def torch_of(self, ins: Sequence[Operand], outs: Sequence[Shape]) -> nn.Module:
         from archdsl.backend.value_modules import Cut
 
-        return Cut(list(self.sizes), _axis(self.dim, ins[0].shape) + 1)
+        return Cut(list(self.sizes), axis_of(self.dim, ins[0].shape) + 1)

@@ -21,6 +21,7 @@ class StochasticDepth(Op):
     """
 
     name: ClassVar[str] = "stochastic_depth"
+    view: ClassVar[bool] = True  # at inference it returns its input
     symbols: ClassVar[dict[str, tuple[str, ...]]] = {"mode": ("row", "batch")}
     op: Literal["stochastic_depth"] = "stochastic_depth"
     p: Annotated[float, Field(ge=0.0, le=1.0)]

@@ -22,6 +22,7 @@ class Flatten(Op):
     """
 
     name: ClassVar[str] = "flatten"
+    view: ClassVar[bool] = True
     op: Literal["flatten"] = "flatten"
     start: int = 0
     end: int = -1
@@ -62,6 +63,7 @@ class Identity(Op):
     """identity: passes its input through"""
 
     name: ClassVar[str] = "identity"
+    view: ClassVar[bool] = True
     op: Literal["identity"] = "identity"
 
     def to_torch(self, shape: Shape, out: Shape) -> nn.Module:

@@ -29,6 +29,9 @@ def _change(entry: Entry) -> tuple[str, str]:
     call = describe(b) if describe(a) == describe(b) else f"{describe(a)} -> {describe(b)}"
     if a.in_shape != b.in_shape:  # what changes a layer that is written the same
         call += f"  (input {fmt_shape(a.in_shape)} -> {fmt_shape(b.in_shape)})"
+    if "reads" in entry.differs:  # a value connection moved
+        before, after = (", ".join(r) for r in entry.reads)
+        call += f"  (reads {before} -> {after})"
     if a.out_shape == b.out_shape:
         return call, fmt_shape(b.out_shape)
     return call, f"{fmt_shape(a.out_shape)} -> {fmt_shape(b.out_shape)}"
@@ -136,6 +139,7 @@ def _entry(entry: Entry) -> dict[str, Any]:
         "path": entry.path,
         "depth": entry.depth,
         "differs": list(entry.differs),
+        **({"reads": [list(r) for r in entry.reads]} if "reads" in entry.differs else {}),
         "params_diff": entry.params_delta,
         "macs_diff": entry.macs_delta,
         "a": _side(entry.a),

@@ -343,7 +343,16 @@ class OneCycle(Schedule):
 ScheduleChoice = Annotated[Constant | Step | Cosine | OneCycle, *Tagged]
 
 
-class CrossEntropy(Call):
+class LossCall(Call):
+    """What every loss takes: which output of a model with several it trains (`output`),
+    and the weight of the loss of each other output added to it (`aux`, as
+    Inception-v3 trains its auxiliary head with 0.4)."""
+
+    output: str | None = None
+    aux: Annotated[float, Field(ge=0.0)] = 0.0
+
+
+class CrossEntropy(LossCall):
     """Cross-entropy against the class, with optional label smoothing."""
 
     positional = ("label_smoothing",)
@@ -351,20 +360,20 @@ class CrossEntropy(Call):
     label_smoothing: Fraction = 0.0
 
 
-class SquaredError(Call):
+class SquaredError(LossCall):
     """Squared error: of the output against the target (regression), or of the softmax
     against the one-hot target, summed over classes (classification)."""
 
     kind: Literal["mse"] = "mse"
 
 
-class AbsoluteError(Call):
+class AbsoluteError(LossCall):
     """Mean absolute error of the output against the target (regression)."""
 
     kind: Literal["l1"] = "l1"
 
 
-class Dice(Call):
+class Dice(LossCall):
     """Soft Dice loss over the classes of a [K, H, W] output (segmentation), plus
     `cross_entropy` times the per-pixel cross-entropy."""
 
@@ -373,7 +382,7 @@ class Dice(Call):
     cross_entropy: NonNegativeFloat = 1.0
 
 
-class BinaryCrossEntropy(Call):
+class BinaryCrossEntropy(LossCall):
     """Binary cross-entropy: a single output telling two classes apart, or one output
     per label (multi-label)."""
 

@@ -5,8 +5,16 @@ from __future__ import annotations
 from archdsl.ir import BlockNode, GroupNode, Model, Node, OpNode, RepeatNode
 
 
-def final_activation(model: Model) -> str | None:
-    """`sigmoid` or `softmax` when the model ends in one, so its outputs are probabilities."""
+def final_activation(model: Model, value: str | None = None) -> str | None:
+    """`sigmoid` or `softmax` when the output trained (the value `value`, else the
+    model's last) is made by one, so it gives probabilities."""
+    if value is not None:
+        maker = next(
+            (n for n in model.root.walk() if isinstance(n, OpNode) and value in n.outputs), None
+        )
+        return (
+            maker.op.name if maker is not None and maker.op.name in ("sigmoid", "softmax") else None
+        )
     node: Node = model.root
     while isinstance(node, GroupNode | BlockNode | RepeatNode) and node.children:
         node = node.children[-1]

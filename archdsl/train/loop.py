@@ -94,7 +94,7 @@ def train_epoch(
         detached = loss.detach()
         bad |= ~torch.isfinite(detached)
         loss_sum += detached * n
-        sums += s.objective.sums(out.detach(), y)
+        sums += s.objective.sums(s.objective.main(out).detach(), y)
         count += n
         if step % check_every and step != s.train.steps:
             continue
@@ -143,7 +143,7 @@ def evaluate(s: Session) -> tuple[float, dict[str, float]]:
     sums = torch.zeros(s.objective.width(s.model.output), dtype=torch.float64, device=s.device)
     for x, y in s.val.batches():
         with s.autocast():
-            out = s.network(x)
+            out = s.objective.main(s.network(x))  # held out: the trained output alone
         loss[0] += s.objective.loss(out, y).double() * len(y)
         loss[1] += len(y)
         sums += s.objective.sums(out, y)

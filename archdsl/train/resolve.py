@@ -9,6 +9,7 @@ value came from: the spec text, or the flag that set it. No torch here.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, NamedTuple
 
 from pydantic import ValidationError
@@ -20,6 +21,7 @@ from archdsl.ir import CallValue, ConfigValue, Model, TrainEntry
 from archdsl.train.compat import Loc, problems
 from archdsl.train.config import CALLS, CHOICES, TrainConfig
 from archdsl.train.freeze_paths import freeze_problems
+from archdsl.train.outputs import output_problems, trained_output
 
 SpanOf = Callable[[str], Span]
 # The code of the one error that only matters to `archdsl train`: a section may set
@@ -82,26 +84,15 @@ def train_config(model: Model, overrides: list[Override] | tuple[()] = ()) -> Tr
         raise ArchError(
             [_describe(dict(err), raw, origins, model) for err in exc.errors()]
         ) from None
-    if len(model.inputs) > 1 or len(model.outputs) > 1:
-        raise ArchError([several_ends(model)])
-    found = problems(config, model.name, model.input, model.output)
+    found = output_problems(config, model) or problems(
+        config, model.name, model.input, trained_output(config, model).shape
+    )
     found += freeze_problems(config, model)
     if found:
-        raise ArchError([_located(p.loc, p.message, p.help, origins) for p in found])
+        located = [_located(p.loc, p.message, p.help, origins) for p in found]
+        # A problem of a line the section lacks (no `loss`) points at the model.
+        raise ArchError([d if d.span else replace(d, span=model.span) for d in located])
     return config
-
-
-def several_ends(model: Model) -> Diagnostic:
-    """Training feeds one batch and scores one output: a model with several cannot train."""
-    ins, outs = len(model.inputs), len(model.outputs)
-    return Diagnostic(
-        "train",
-        f"model `{model.name}` has {ins} input{'s' if ins > 1 else ''} and {outs} "
-        f"output{'s' if outs > 1 else ''}; training takes one of each",
-        model.span,
-        help="train a model of one input and one `output`; a loss over several outputs "
-        "(an auxiliary head) is not supported yet",
-    )
 
 
 def _spans_of(entry: TrainEntry) -> SpanOf:

@@ -20,7 +20,7 @@ from torch.optim.lr_scheduler import LambdaLR
 
 from archdsl.backend import build
 from archdsl.backend.allocation import TooLarge, check_fits
-from archdsl.ir import Model
+from archdsl.ir import Model, Shape
 from archdsl.train.augment import augmentations
 from archdsl.train.compat import class_count, effective_loss, fits, fmt
 from archdsl.train.config import Init, InitFrom, TrainConfig
@@ -33,10 +33,12 @@ from archdsl.train.head import final_activation
 from archdsl.train.init_weights import load_init
 from archdsl.train.loader import Loader, Transform, normaliser, place
 from archdsl.train.optim import make_optimizer
+from archdsl.train.outputs import trained_output
 from archdsl.train.schedule import make_scheduler
 from archdsl.train.shipping import shipping_metadata
 from archdsl.train.task_checks import task_of
-from archdsl.train.tasks import Task, make_task
+from archdsl.train.tasks import make_task
+from archdsl.train.tasks.several_outputs import SeveralOutputs
 from archdsl.train.tasks.targets import check_targets
 from archdsl.train.words import counted
 
@@ -50,7 +52,7 @@ class Session:
     data: LoadedData
     module: nn.Module  # the plain module: its state_dict is what checkpoints hold
     network: nn.Module  # what runs the batches: the module, wrapped in DDP or compiled
-    objective: Task
+    objective: SeveralOutputs
     train: Loader
     val: Loader
     optimizer: torch.optim.Optimizer
@@ -136,8 +138,9 @@ def open_session(
         check_fits(model, 0 if device.type == "cuda" else config.batch)
     except TooLarge as exc:
         raise TrainError(str(exc)) from None
-    data = given or load_data(config.data, model.input, model.output, task_of(config))
-    check_data(data, model, config, world)
+    trained = trained_output(config, model)
+    data = given or load_data(config.data, model.input, trained.shape, task_of(config))
+    check_data(data, model, config, world, trained.shape)
     cuda = device.type == "cuda"
     use_amp, channels_last = cuda_choices(config, model, device)
     scale, shift = normaliser(config.data, data.train, data.scale, device)
@@ -179,8 +182,13 @@ def open_session(
             return torch.autocast("cuda", dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
-    objective = make_task(
-        task_of(config), effective_loss(config, model.output), final_activation(model)
+    objective = SeveralOutputs(
+        make_task(
+            task_of(config),
+            effective_loss(config, trained.shape),
+            final_activation(model, trained.value),
+        ),
+        trained,
     )
     return Session(
         model,
@@ -207,22 +215,25 @@ def cuda_choices(config: TrainConfig, model: Model, device: torch.device) -> tup
     return cuda and config.amp, cuda and config.channels_last and len(model.input) == 3
 
 
-def check_data(data: LoadedData, model: Model, config: TrainConfig, world: World) -> None:
-    """What only the loaded data can tell: its real shape, classes and size."""
+def check_data(
+    data: LoadedData, model: Model, config: TrainConfig, world: World, output: Shape
+) -> None:
+    """What only the loaded data can tell: its real shape, classes and size (`output`:
+    the shape of the output trained)."""
     if not fits(data.sample_shape, model.input):
         raise TrainError(
             f"{data.name} gives samples of shape {fmt(data.sample_shape)}; "
             f"model `{model.name}` takes {fmt(model.input)}"
         )
     task = task_of(config)
-    expected = class_count(config.data, model.output)
-    outputs = 2 if model.output == (1,) else model.output[0]
+    expected = class_count(config.data, output)
+    outputs = 2 if output == (1,) else output[0]
     if task != "classification":
         check_targets(data, model, task)
     elif expected is None and data.classes != outputs:
         raise TrainError(
             f"{data.name} has {counted(data.classes, 'class')}; model `{model.name}` gives "
-            f"{fmt(model.output)}"
+            f"{fmt(output)}"
         )
     if config.batch % world.size:
         raise TrainError(

@@ -29,6 +29,7 @@ from archdsl.export.eject.template import Expr, Template, TInstance, TMerge, TRe
 from archdsl.export.eject.translate import Translator, conjoin, negate, python_name
 from archdsl.export.eject.tree import canonical
 from archdsl.ir import BlockNode, Model, Node, OpNode, RepeatNode, ResidualNode
+from archdsl.ir.inplace import out_of_place
 from archdsl.ops import OPS
 from archdsl.syntax import ast
 
@@ -87,13 +88,19 @@ class Observed:
     """The IR's nodes by the span of the spec text that made them: the calls' values."""
 
     nodes: dict[Span, list[Node]] = field(default_factory=lambda: defaultdict(list))
+    out_of_place: frozenset[str] = frozenset()  # paths of in-place ops whose input is shared
 
     @staticmethod
     def of(model: Model) -> Observed:
-        seen = Observed()
+        seen = Observed(out_of_place=out_of_place(model))
         for node in model.root.walk():
             seen.nodes[node.span].append(node)
         return seen
+
+    def shared(self, span: Span) -> bool:
+        """Whether any op the text at `span` made must not overwrite its input: one
+        class serves every instance, so one shared input rules in-place out for all."""
+        return any(n.path in self.out_of_place for n in self.nodes.get(span, []))
 
     def rank(self, block: str) -> int | None:
         for nodes in self.nodes.values():
@@ -289,7 +296,10 @@ class Deriver:
             size = self.fixed(call.span, "`layernorm`'s input size", lambda n: n.in_shape[1:])
             hw = (const(size[0]), const(size[1]))
         made = op_layer(cls, args, width, flow.rank, hw)
-        entry = Entry(None, made.layer, made.stateful)
+        layer = made.layer
+        if self.observed.shared(call.span):  # torch's default, `inplace=False`
+            layer = replace(layer, slots=tuple(t for t in layer.slots if t.name != "inplace"))
+        entry = Entry(None, layer, made.stateful)
         return Walked([entry], Flow(made.width, made.rank, made.hw), made.resizes)
 
     def call(self, call: ast.Call, flow: Flow, tr: Translator) -> Walked:
