@@ -7,8 +7,9 @@ from pathlib import Path
 
 from archdsl.diagnostics import ArchError, Diagnostic
 from archdsl.ir import Program
-from archdsl.syntax.imports import Unreadable, display_path, load_unit, read_source
+from archdsl.syntax.imports import display_path, load_unit
 from archdsl.syntax.limits import RECURSION_LIMIT
+from archdsl.syntax.source_file import Unreadable, read_source
 
 
 def read_spec(path: Path) -> str:
@@ -19,17 +20,15 @@ def read_spec(path: Path) -> str:
         raise ArchError([Diagnostic("io", str(problem), None)]) from None
 
 
-def _location(diag: Diagnostic) -> tuple[str, int, int]:
-    span = diag.span
-    return (span.file, span.line, span.col) if span else ("", 0, 0)
-
-
 def _looks_like_path(source: str) -> bool:
-    return (
-        "\n" not in source
-        and "{" not in source
-        and (source.endswith(".arch") or Path(source).exists())
-    )
+    if "\n" in source or "{" in source:
+        return False
+    if source.endswith(".arch"):
+        return True
+    try:
+        return Path(source).exists()
+    except (OSError, ValueError):  # too long for a file name, or a NUL in it: text
+        return False
 
 
 def load(source: str | Path, model: str | None = None) -> Program:
@@ -54,7 +53,7 @@ def load(source: str | Path, model: str | None = None) -> Program:
         program, diags = elaborate(unit, model)
     finally:
         sys.setrecursionlimit(old_limit)
-    errors = sorted((d for d in diags if d.severity.value == "error"), key=_location)
+    errors = [d for d in diags if d.severity.value == "error"]
     if errors:
         raise ArchError(errors, unit.sources)
     return program

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.helpers import loaded_after, run_cli
 
 
@@ -37,6 +39,50 @@ def test_resnet50_json_counts() -> None:
 def test_check_never_imports_torch() -> None:
     args = ["check", "specs/resnet50.arch"]
     assert loaded_after(args, ["torch", "torch.nn"]) == [False, False]
+
+
+def test_check_loads_neither_typer_nor_rich() -> None:
+    """`archdsl check` answers without the CLI libraries (issue 12: start-up);
+    `--help` still goes through typer."""
+    for args in (["check", "specs/resnet50.arch"], ["check", "specs/resnet50.arch", "--json"]):
+        assert loaded_after(args, ["typer", "rich", "click"]) == [False, False, False]
+
+
+FAST_FORMS = [
+    ["specs/resnet18.arch"],
+    ["specs/resnet18.arch", "--depth", "-1", "--rf"],
+    ["--depth=0", "specs/googlenet.arch"],
+    ["specs/mlp.arch", "--json"],
+    ["specs/mlp.arch", "--model", "mlp", "--ir"],
+    ["specs/resnet18.arch", "--model=nope"],
+    ["tests/wrong_specs/several_errors.arch"],
+    ["tests/wrong_specs/several_errors.arch", "--json"],
+    ["specs/missing.arch"],
+]
+
+
+@pytest.mark.parametrize("args", FAST_FORMS, ids=" ".join)
+def test_fast_check_answers_as_the_typer_command_does(
+    args: list[str], capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The light parser of `archdsl check` and the typer command give the same
+    output and exit status for every form the light one accepts."""
+    from archdsl.cli.check_command import parse_check_args
+    from archdsl.cli.typer_app import app
+
+    assert parse_check_args(args) is not None
+    fast = run_cli("check", *args)
+    with pytest.raises(SystemExit) as typer_exit:
+        app(["check", *args])
+    out, err = capfd.readouterr()
+    assert (fast.stdout, fast.stderr, fast.returncode) == (out, err, typer_exit.value.code)
+
+
+@pytest.mark.parametrize("args", [["--help"], ["a.arch", "--depth"], ["a.arch", "-x"], []])
+def test_other_check_forms_go_to_typer(args: list[str]) -> None:
+    from archdsl.cli.check_command import parse_check_args
+
+    assert parse_check_args(args) is None
 
 
 def test_missing_file_is_a_usage_error() -> None:

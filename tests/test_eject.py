@@ -64,8 +64,16 @@ def same_module(ejected: nn.Module, built: nn.Module, x: torch.Tensor) -> None:
 
 
 # Eject writes chains of modules; these zoo specs join named values (a `param`
-# class token, position embedding or layer scale) and are refused, clearly.
-GRAPHS = ["convnext_tiny.arch", "text_transformer.arch", "vit_b_16.arch"]
+# class token, position embedding or layer scale; an auxiliary output; a channel
+# split; U-Net's skips) and are refused, clearly.
+GRAPHS = [
+    "convnext_tiny.arch",
+    "inception_v3.arch",
+    "shufflenet_v2_x1_0.arch",
+    "text_transformer.arch",
+    "unet.arch",
+    "vit_b_16.arch",
+]
 # Eject derives classes for flat inputs and images; Swin-T's channels-last maps
 # and window attention, and a GRU over rows, are refused with a message naming
 # the op (tests/test_new_ops_export.py).

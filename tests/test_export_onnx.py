@@ -18,19 +18,19 @@ from tests.helpers import SPECS, ZOO, run_cli, run_python
 
 
 def _runner(path: Path) -> Any:
-    """A function from an input array to the model's output, run by ONNX Runtime."""
+    """A function from an input array to the model's outputs, run by ONNX Runtime."""
     try:
         import onnxruntime
     except ImportError:  # ONNX's own evaluator where no runtime wheel exists
         from onnx.reference import ReferenceEvaluator
 
         evaluator = ReferenceEvaluator(str(path))
-        return lambda x: evaluator.run(None, {INPUT_NAME: x})[0]
+        return lambda x: evaluator.run(None, {INPUT_NAME: x})
     options = onnxruntime.SessionOptions()
     # The file as written, not ONNX Runtime's rewrite of it (and a quicker start).
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
     session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    return lambda x: session.run(None, {INPUT_NAME: x})[0]
+    return lambda x: session.run(None, {INPUT_NAME: x})
 
 
 def _example(ir: archdsl.Model, batch: int) -> torch.Tensor:
@@ -54,10 +54,12 @@ def _export_and_compare(
     for batch in batches:
         x = _example(ir, batch)
         with torch.no_grad():
-            want = module(x).numpy()
+            out = module(x)
+        want = [t.numpy() for t in (out if isinstance(out, tuple) else (out,))]
         got = run(x.numpy())
-        assert got.shape == (batch, *ir.output)
-        np.testing.assert_allclose(got, want, rtol=0, atol=1e-4)
+        assert [g.shape for g in got] == [(batch, *ir.values[v].shape) for v in ir.outputs]
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_allclose(g, w, rtol=0, atol=1e-4)
     return onnx.load(str(path))
 
 
@@ -192,7 +194,7 @@ def test_cli_exports_trained_weights(tmp_path: Path) -> None:
     x = torch.randn(4, *ir.input)
     with torch.no_grad():
         want = trained(x).numpy()
-    np.testing.assert_allclose(_runner(target)(x.numpy()), want, rtol=0, atol=1e-4)
+    np.testing.assert_allclose(_runner(target)(x.numpy())[0], want, rtol=0, atol=1e-4)
 
 
 def test_cli_refuses_weights_that_do_not_fit(tmp_path: Path) -> None:

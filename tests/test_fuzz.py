@@ -8,6 +8,7 @@ bug, since a user would see a traceback.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -27,10 +28,12 @@ from tests.helpers import SPECS
 
 # No deadline: these tests look for exceptions, not speed. Example counts keep the
 # file well under a minute on two cores; drawing from the grammar is the slow part.
+# ARCHDSL_FUZZ_SCALE multiplies every count, for a long campaign run by hand.
+SCALE = int(os.environ.get("ARCHDSL_FUZZ_SCALE", "1"))
 FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
-TEXT = settings(FUZZ, max_examples=300)
-GRAMMAR_PROGRAMS = settings(FUZZ, max_examples=40)
-MUTANTS = settings(FUZZ, max_examples=150)
+TEXT = settings(FUZZ, max_examples=300 * SCALE)
+GRAMMAR_PROGRAMS = settings(FUZZ, max_examples=40 * SCALE)
+MUTANTS = settings(FUZZ, max_examples=150 * SCALE)
 GRAMMAR = Path(__file__).resolve().parent.parent / "archdsl" / "syntax" / "grammar.lark"
 
 
@@ -202,3 +205,107 @@ def test_the_zoo_itself_is_sound() -> None:
     """The unmutated specs check cleanly, so mutants start from working programs."""
     for spec in SPECS.glob("*.arch"):
         assert isinstance(check_outcome(spec), Program), spec
+
+
+# ---- arithmetic built-ins ----------------------------------------------------------
+# Numbers of every size the lexer lets through (up to 128 bits), negative ones,
+# floats near the ends of their range, and the functions with right and wrong
+# argument counts and names: each must give a value or a diagnostic, and none may
+# cost time that grows with an argument's value (`round(1, -10**7)` once took 28 s).
+FUNCTIONS = ["min", "max", "abs", "round", "floor", "ceil", "int", "float", "divisible"]
+KWARGS = ["ndigits", "min_value", "divisor", "value", "number", "x", "key"]
+BIG_INTS = st.integers(-(2**128), 2**128) | st.sampled_from([0, 1, -1, 2**127, -(2**127), 10**38])
+FLOATS = st.floats(allow_nan=False, allow_infinity=False, width=64) | st.sampled_from(
+    [1e308, -1e308, 5e-324, 0.5, 2.5]
+)
+ARITHMETIC = settings(FUZZ, max_examples=300 * SCALE)
+
+
+def _number(value: int | float) -> str:
+    text = repr(value)
+    return f"({text})" if text.startswith("-") else text
+
+
+_LEAVES = st.one_of(
+    BIG_INTS.map(_number),
+    FLOATS.map(_number),
+    st.sampled_from(["in.features", "w", "true", '"same"', "3x3", "[1, 2]"]),
+)
+
+
+def _call(args: st.SearchStrategy[list[str]]) -> st.SearchStrategy[str]:
+    named = st.tuples(st.sampled_from(KWARGS), args.map(lambda a: a[0] if a else "1"))
+    return st.builds(
+        lambda name, pos, kws: f"{name}({', '.join(pos + [f'{k}={v}' for k, v in kws])})",
+        st.sampled_from(FUNCTIONS),
+        args,
+        st.lists(named, max_size=2),
+    )
+
+
+EXPRESSIONS = st.recursive(
+    _LEAVES,
+    lambda inner: st.one_of(
+        _call(st.lists(inner, max_size=4)),
+        st.builds(
+            lambda a, op, b: f"({a} {op} {b})",
+            inner,
+            st.sampled_from(["+", "-", "*", "/", "//", "%", "**", "<", "=="]),
+            inner,
+        ),
+        inner.map(lambda a: f"-{a}"),
+    ),
+    max_leaves=8,
+)
+
+
+@ARITHMETIC
+@given(EXPRESSIONS, EXPRESSIONS)
+def test_arithmetic_built_ins(value: str, width: str) -> None:
+    check_text(
+        "block b(w) {\n  let v = " + value + "\n  linear(" + width + ")\n}\n"
+        "model m {\n  input [3]\n  b(" + width + ")\n  linear(v)\n}"
+    )
+
+
+# ---- `use` of any path -------------------------------------------------------------
+USES = settings(FUZZ, max_examples=150 * SCALE)
+
+
+@pytest.fixture(scope="module")
+def hostile_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder of things a `use` may name: files good and bad, a fifo, links."""
+    root = tmp_path_factory.mktemp("uses")
+    (root / "lib.arch").write_text("block unit() { relu }\n")
+    (root / "broken.arch").write_text("block unit( { relu }\n")
+    (root / "latin1.arch").write_bytes("block caf\xe9() { relu }\n".encode("latin-1"))
+    (root / "secret.txt").write_text("password: hunter2\n")
+    (root / "folder.arch").mkdir()
+    with (root / "huge.arch").open("wb") as huge:
+        huge.truncate(64 * 2**20)  # sparse: past the size cap, costs no disk
+    (root / "self.arch").write_text('use "self.arch"\n')
+    os.mkfifo(root / "fifo.arch")
+    (root / "loop.arch").symlink_to(root / "loop.arch")
+    (root / "zero.arch").symlink_to("/dev/zero")
+    return root
+
+
+USE_PATHS = st.sampled_from(
+    [
+        "lib.arch", "broken.arch", "latin1.arch", "secret.txt", "folder.arch", "huge.arch",
+        "self.arch", "fifo.arch", "loop.arch", "zero.arch", "missing.arch", "/dev/zero",
+        "/dev/null", "../../../../etc/passwd", "/etc/passwd.arch", "a\0b.arch",
+        "x" * 300 + ".arch", "", ".", "./", "lib.arch/x.arch",
+    ]
+)  # fmt: skip
+
+
+@USES
+@given(st.lists(USE_PATHS, min_size=1, max_size=3))
+def test_use_of_any_path(hostile_files: Path, paths: list[str]) -> None:
+    spec = hostile_files / "main.arch"
+    uses = "".join(f'use "{p}"\n' for p in paths)
+    spec.write_text(uses + "model m {\n  input [3]\n  linear(4)\n}\n")
+    outcome = check_outcome(spec)
+    # Only a spec's text is ever quoted back: never another file's.
+    assert "hunter2" not in str(outcome)

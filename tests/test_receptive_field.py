@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -181,7 +182,6 @@ PUBLISHED = {
     "vgg16": 212,
     "mobilenet_v1": 315,
     "mobilenet_v2": 491,
-    "inception_v3": 1311,
     "inception_v4": 2071,
     "inception_resnet_v2": 3039,
 }
@@ -195,3 +195,28 @@ def test_zoo_matches_published_receptive_fields(name: str, rf: int) -> None:
     fields = receptive_fields(archdsl.load(spec).model())
     assert fields is not None
     assert max(f.size for f in fields.values() if not f.whole) == (rf, rf)
+
+
+def test_inception_v3_main_path_matches_the_published_field(tmp_path: Path) -> None:
+    # Distill's 1311 is the field of Inception-v3's main path. The zoo spec adds
+    # the auxiliary head as a second output, a graph of named values, whose field
+    # is not computed; the main path is the spec without it, from the same blocks.
+    spec = tmp_path / "inception_v3_main.arch"
+    spec.write_text(
+        f'use "{SPECS / "lib" / "inception.arch"}"\n'
+        "model inception_v3_main {\n"
+        "  input [3, 299, 299]\n"
+        "  expect params = 23_834_568, macs = 5_713_216_096\n"
+        "  inception_v3_stem\n"
+        "  inception_a(32) -> inception_a(64) -> inception_a(64)\n"
+        "  inception_b\n"
+        "  inception_c(128) -> inception_c(160) -> inception_c(160) -> inception_c(192)\n"
+        "  inception_d\n"
+        "  inception_e -> inception_e\n"
+        "  avgpool(global) -> flatten -> dropout(0.5) -> linear(1000)\n"
+        "}\n",
+        encoding="utf-8",
+    )
+    fields = receptive_fields(archdsl.load(spec).model())
+    assert fields is not None
+    assert max(f.size for f in fields.values() if not f.whole) == (1311, 1311)

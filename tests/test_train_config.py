@@ -84,7 +84,8 @@ def test_errors_point_at_the_value_in_the_spec() -> None:
     typo = diags["`sgd` has no argument `momentun`"]
     assert located(typo)[:2] == (7, 32) and typo.help == "did you mean `momentum`?"
     key = diags["unknown train key `epoch`"]
-    assert located(key)[:2] == (8, 13) and key.help == "did you mean `epochs`?"
+    # The caret is on the misspelt key itself, not on its value.
+    assert located(key) == (8, 3, 8) and key.help == "did you mean `epochs`?"
     init = diags["unknown init scheme `torchvison`"]
     assert located(init)[:2] == (9, 13) and init.help == "did you mean `torchvision`?"
 

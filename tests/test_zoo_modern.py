@@ -16,6 +16,8 @@ import torch
 
 import archdsl
 from archdsl.ir import OpNode
+from archdsl.ops.layout import ChannelShuffle
+from archdsl.ops.split import Chunk
 from archdsl.ops.stochastic_depth import StochasticDepth
 from tests.helpers import SPECS, run_cli
 
@@ -102,6 +104,39 @@ def test_swin_t_attention_share_of_the_macs() -> None:
     assert attention["summary"] == "window_attention(3, 7)"
     assert attention["attention_macs"] == 2 * 3136 * 49 * 96
     assert attention["macs"] == 3136 * 4 * 96 * 96 + attention["attention_macs"]
+
+
+def test_inception_v3_gives_the_aux_head_as_a_second_output() -> None:
+    # torchvision's AuxLogits reads Mixed_6e's 768x17x17 map; its numbers are the
+    # difference between the model with it and without it (aux_logits=False),
+    # 23,834,568 params and 5,713,216,096 MACs, the spec's numbers before the head.
+    model = archdsl.load(SPECS / "inception_v3.arch").model()
+    nodes = {node.path: node for node in model.root.children}
+    aux, mixed6 = nodes["aux"], nodes["mixed6"]
+    assert aux.inputs == mixed6.outputs
+    assert model.values[mixed6.outputs[0]].shape == (768, 17, 17)
+    assert nodes["mixed7a"].inputs == mixed6.outputs  # the main path goes on from Mixed_6e
+    assert model.outputs == [nodes["logits"].outputs[0], aux.outputs[0]]
+    assert [model.values[v].shape for v in model.outputs] == [(1000,), (1000,)]
+    assert model.params - aux.params == 23_834_568
+    assert model.macs - aux.macs == 5_713_216_096
+
+
+def test_inception_v3_module_returns_logits_then_aux() -> None:
+    with torch.device("meta"):
+        module = archdsl.build(SPECS / "inception_v3.arch")
+        logits, aux = module(torch.empty(2, 3, 299, 299))
+    assert (tuple(logits.shape), tuple(aux.shape)) == ((2, 1000), (2, 1000))
+
+
+def test_shufflenet_units_split_and_shuffle() -> None:
+    # Per stage one halving unit (no split) and units - 1 basic units (a split
+    # into halves); every unit ends in a shuffle of two groups: 4 + 8 + 4 units.
+    model = archdsl.load(SPECS / "shufflenet_v2_x1_0.arch").model()
+    ops = [n.op for n in model.root.walk() if isinstance(n, OpNode)]
+    assert [op.chunks for op in ops if isinstance(op, Chunk)] == [2] * (3 + 7 + 3)
+    shuffles = [op for op in ops if isinstance(op, ChannelShuffle)]
+    assert [op.groups for op in shuffles] == [2] * 16
 
 
 def test_convnext_drops_deeper_blocks_more_often() -> None:

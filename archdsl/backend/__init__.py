@@ -39,6 +39,8 @@ def init_from_spec(model: Model) -> tuple[InitScheme, bool]:
         )
         if name in SCHEMES:
             return name, zero  # type: ignore[return-value]
+        if name == "from":  # weights read from a file: the trainer loads them over these
+            return "torch", False
         raise ValueError(f"unknown init scheme {name!r}; choose from {', '.join(SCHEMES)}")
     return "torch", False
 

@@ -1,78 +1,37 @@
-"""The `archdsl` command line. Each command lives in its own module and imports
-what it needs (torch included) only when it runs, so `archdsl check` stays fast."""
+"""The `archdsl` command line.
+
+`main` answers `archdsl check` without loading typer or rich, the libraries
+that cost most of its start-up; every other command (and `check --help` or a
+usage error) goes through the typer app in `typer_app.py`. Each command imports what
+it needs (torch included) only when it runs.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from typing import Annotated, Any
-
-import typer
-
-from archdsl.cli.check import check
-from archdsl.cli.data import data_app
-from archdsl.cli.diff import diff
-from archdsl.cli.eject import eject
-from archdsl.cli.evaluate import evaluate
-from archdsl.cli.export import export
-from archdsl.cli.fmt import fmt
-from archdsl.cli.graph import graph
-from archdsl.cli.lsp import lsp
-from archdsl.cli.predict import predict
-from archdsl.cli.train import train
-
-CONTEXT = {"help_option_names": ["-h", "--help"]}
-
-app = typer.Typer(
-    name="archdsl",
-    help="Check, build, train and export neural-network architectures written in .arch.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    context_settings=CONTEXT,
-)
-
-
-def _command(function: Callable[..., Any], name: str | None = None) -> None:
-    """Register a command; the list of commands shows its docstring's whole first line."""
-    summary = (function.__doc__ or "").strip().splitlines()[0]
-    app.command(name=name, short_help=summary)(function)
-
-
-for _function in (check, fmt, graph, diff, export, eject, train):
-    _command(_function)
-_command(evaluate, "eval")
-_command(predict)
-_command(lsp)
-app.add_typer(data_app, name="data", short_help=data_app.info.help)
-
-
-def _print_version(value: bool) -> None:
-    if value:
-        from importlib.metadata import version
-
-        print(f"archdsl {version('archdsl')}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _root(
-    _version: Annotated[
-        bool,
-        typer.Option(
-            "--version",
-            "-V",
-            callback=_print_version,
-            is_eager=True,
-            help="Print archdsl's version and exit.",
-        ),
-    ] = False,
-) -> None:
-    """archdsl: neural-network architectures as checked, readable specs."""
+import sys
+from typing import Any
 
 
 def main() -> None:
     # The CLI loads no pydantic plugins: scanning every installed package's
     # entry points would cost `check` a good part of its time budget.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    if sys.argv[1:2] == ["check"]:
+        from archdsl.cli.check_command import parse_check_args, run_check
+
+        args = parse_check_args(sys.argv[2:])
+        if args is not None:
+            run_check(args)
+            raise SystemExit(0)  # as typer's app ends: callers see the status either way
+    from archdsl.cli.typer_app import app
+
     app()
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":  # `from archdsl.cli import app`, for tests and embedding
+        from archdsl.cli.typer_app import app
+
+        return app
+    raise AttributeError(f"module 'archdsl.cli' has no attribute {name!r}")

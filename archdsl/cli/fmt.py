@@ -28,7 +28,8 @@ def fmt(
     """Format specs in the canonical layout: spacing, indentation, aligned labels and comments."""
     from archdsl.diagnostics import ArchError
     from archdsl.format import format_text
-    from archdsl.syntax.imports import Unreadable, display_path, read_source
+    from archdsl.syntax.imports import display_path
+    from archdsl.syntax.source_file import Unreadable, read_source
 
     if [str(p) for p in paths] == ["-"]:
         text = sys.stdin.read()

@@ -45,6 +45,7 @@ def graph(
         str,
         typer.Option(
             "--rankdir",
+            metavar="TB|LR",
             help="TB draws top to bottom, LR left to right (wide screens, deep models).",
         ),
     ] = "TB",

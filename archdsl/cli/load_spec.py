@@ -6,9 +6,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-import typer
-
-from archdsl.cli.console import fail, print_diagnostics
+from archdsl.cli.terminal import fail, print_diagnostics
 from archdsl.diagnostics import Diagnostic
 
 if TYPE_CHECKING:
@@ -38,7 +36,7 @@ def load_or_exit(
             _print_json(exc.diagnostics)
         else:
             print_diagnostics(exc.diagnostics, exc.sources)
-        raise typer.Exit(error_code) from None
+        raise SystemExit(error_code) from None
     if not program.models:
         only_blocks = f"{spec} defines no model (only blocks?)"
         _refuse(Diagnostic("no-model", only_blocks, None), error_code, as_json)

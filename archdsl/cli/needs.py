@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from archdsl.cli.console import fail
+from archdsl.cli.terminal import fail
 
 
 def require_torch(command: str, extra: str) -> None:

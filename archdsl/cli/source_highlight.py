@@ -18,7 +18,6 @@ from pygments.token import (
     _TokenType,
     is_token_subtype,
 )
-from rich.text import Text
 
 from archdsl.syntax.highlight import ArchLexer
 
@@ -51,8 +50,6 @@ def style_of(token: _TokenType) -> str:
     return ""
 
 
-def highlight(line: str) -> Text:
-    text = Text()
-    for token, value in _lexer().get_tokens(line):
-        text.append(value, style=style_of(token))
-    return text
+def highlight(line: str) -> list[tuple[str, str]]:
+    """The line as (text, style) segments."""
+    return [(value, style_of(token)) for token, value in _lexer().get_tokens(line)]

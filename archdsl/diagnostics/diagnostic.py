@@ -57,7 +57,27 @@ class ArchError(Exception):
     diagnostics: list[Diagnostic]
     sources: dict[str, str] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Whoever found them, and in whatever order (pydantic reports a train
+        # section's fields in declaration order), they are read in line order.
+        self.diagnostics = in_line_order(self.diagnostics, list(self.sources))
+
     def __str__(self) -> str:
         from archdsl.diagnostics.render import render_all
 
         return render_all(self.diagnostics, self.sources)
+
+
+def in_line_order(diags: list[Diagnostic], files: list[str]) -> list[Diagnostic]:
+    """Diagnostics by place: those without one first, then by file (`files` in
+    the order given, the main file first; others by name), line and column.
+    The sort is stable, so diagnostics at one place keep the order found."""
+    rank = {name: i for i, name in enumerate(files)}
+
+    def place(diag: Diagnostic) -> tuple[int, str, int, int]:
+        span = diag.span
+        if span is None:
+            return (-1, "", 0, 0)
+        return (rank.get(span.file, len(rank)), span.file, span.line, span.col)
+
+    return sorted(diags, key=place)

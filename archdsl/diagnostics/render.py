@@ -7,6 +7,7 @@ plain text, and the CLI turns the same segments into colours.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from archdsl.diagnostics.diagnostic import Diagnostic
 
@@ -14,13 +15,20 @@ Segment = tuple[str, str]  # (text, style name: "", "error", "warning", "gutter"
 Line = list[Segment]
 
 
+@lru_cache(maxsize=16)
+def _lines(text: str) -> list[str]:
+    """A source's lines as the lexer counts them: only "\n" ends one. (splitlines
+    would also split at form feeds and other separators the grammar treats as
+    blanks.) Cached, so that printing thousands of diagnostics splits each file
+    once: a str caches its hash, so a lookup costs no pass over the text."""
+    return text.split("\n")
+
+
 def _source_line(sources: dict[str, str], file: str, line: int) -> str | None:
     text = sources.get(file)
     if text is None:
         return None
-    # Lines as the lexer counts them: only "\n" ends one. (splitlines would also
-    # split at form feeds and other separators the grammar treats as blanks.)
-    lines = text.split("\n")
+    lines = _lines(text)
     if 1 <= line <= len(lines):
         return "".join(map(_visible, lines[line - 1].removesuffix("\r")))
     return None

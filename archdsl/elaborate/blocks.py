@@ -34,6 +34,8 @@ def block_call(
     if call.name in elab.static.recursive or elab.static.too_deep:
         return None  # reported by the static pass
     elab.within_limit(elab.static.min_sizes.get(call.name, 0) * frame.copies, call.span, frame)
+    steps = elab.static.min_block_steps.get(call.name, 0) * frame.copies
+    elab.count_steps(steps, call.span, frame, ahead=True)
     inner_scope = bind_block(elab, block, call, Env(scope, shape_of(flow)), frame)
     if inner_scope is None:
         return None

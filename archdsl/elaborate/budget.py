@@ -86,12 +86,13 @@ class Budget:
         )
 
     def count_steps(self, n: int, span: Span, frame: Frame, ahead: bool = False) -> None:
-        """Charge `n` steps to the model (or, `ahead`, check they fit) against MAX_STEPS.
+        """Charge `n` steps to the model against MAX_STEPS, or, `ahead`, refuse a
+        lower bound `n` on what a step is about to expand to that alone passes it.
 
         Layers alone do not bound the work: steps that expand to nothing, such as
         a false `if` in a block that calls the next twice, would run unchecked.
         """
-        if self.steps + n <= MAX_STEPS:
+        if (n if ahead else self.steps + n) <= MAX_STEPS:
             if not ahead:
                 self.steps += n
             return

@@ -175,7 +175,8 @@ def repeat(
     size = max(1, elab.static.min_step_size(rep.body))
     elab.within_limit(size * copies, rep.times.span, frame)
     # Copies that expand to nothing still cost work: refuse them before the loop.
-    elab.count_steps(count, rep.times.span, frame, ahead=True)
+    steps = copies * elab.static.min_step_steps(rep.body)
+    elab.count_steps(steps, rep.times.span, frame, ahead=True)
     start = flow
     children: list[Node] = []
     levels = 2 if isinstance(rep.body, ast.Group) else 1  # the repeat, and each copy's group

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from archdsl.diagnostics import Diagnostic, Span
 from archdsl.diagnostics.suggest import did_you_mean
+from archdsl.elaborate.builtins import BUILTINS
 from archdsl.elaborate.values import (
     POISON,
     Call,
@@ -177,30 +177,18 @@ def _truth(value: Any, span: Span) -> bool:
 # ---- builtin functions ------------------------------------------------------------
 
 
-def _divisible(value: Any, divisor: Any, min_value: Any = None) -> int:
-    """Round to a multiple of `divisor`, never more than 10% down (MobileNet's rule)."""
-    low = divisor if min_value is None else min_value
-    rounded = max(low, int(value + divisor / 2) // divisor * divisor)
-    return int(rounded + divisor if rounded < 0.9 * value else rounded)
-
-
-BUILTINS: dict[str, Callable[..., Any]] = {
-    "min": min,
-    "max": max,
-    "abs": abs,
-    "round": round,
-    "floor": math.floor,
-    "ceil": math.ceil,
-    "int": int,
-    "float": float,
-    "divisible": _divisible,
-}
-
-
 def _call_builtin(node: ast.FuncCall, env: Env) -> Any:
-    fn = BUILTINS[node.name]
+    builtin = BUILTINS[node.name]
     args = [evaluate(a.value, env) for a in node.args if a.name is None]
     kwargs = {a.name: evaluate(a.value, env) for a in node.args if a.name is not None}
+    wrong = builtin.bind(args, kwargs)
+    if wrong is not None:
+        raise error(
+            f"`{node.name}` {wrong}",
+            node.span,
+            help=f"write `{builtin.signature(node.name)}`",
+            code="argument",
+        )
     for arg in (*args, *kwargs.values()):
         if not _is_num(arg):
             raise error(
@@ -209,7 +197,7 @@ def _call_builtin(node: ast.FuncCall, env: Env) -> Any:
                 code="type",
             )
     try:
-        return _checked(fn(*args, **kwargs), node.span)
+        return _checked(builtin.fn(*args, **kwargs), node.span)
     except (TypeError, ValueError, OverflowError, ZeroDivisionError) as exc:
         raise error(f"`{node.name}`: {exc}", node.span, code="type") from None
 
@@ -306,7 +294,19 @@ def require(value: Value, span: Span, env: Env) -> Value:
     return value
 
 
+# Words other languages spell with capitals (Python's True, False and None).
+LOWER_CASE = {"True": "true", "False": "false", "TRUE": "true", "FALSE": "false"}
+
+
 def unknown_name(sym: Symbol, accepted: tuple[str, ...] = ()) -> EvalError:
+    if sym.name in LOWER_CASE:
+        word = LOWER_CASE[sym.name]
+        return error(
+            f"unknown name `{sym.name}`",
+            sym.span,
+            help=f"did you mean `{word}`? (`true` and `false` are written in lower case)",
+            code="unknown-name",
+        )
     help = did_you_mean(sym.name, [*sym.scope, *accepted])
     if help is None and accepted:
         help = "this argument accepts " + ", ".join(f"`{a}`" for a in accepted)

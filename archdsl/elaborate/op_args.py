@@ -88,10 +88,32 @@ def _within(inner: Span, outer: Span) -> bool:
 
 
 def validate(cls: type[Op], call: ast.Call, bound: Bound) -> tuple[Op | None, list[Diagnostic]]:
+    key = (cls, _frozen(bound.values))
+    made = _MADE.get(key)
+    if made is not None:
+        return made, []
     try:
-        return cls.model_validate(bound.values), []
+        op = cls.model_validate(bound.values)
     except ValidationError as exc:
         return None, _describe(cls, call, bound, exc)
+    if len(_MADE) < _MAX_MADE:
+        _MADE[key] = op
+    return op, []
+
+
+# Ops are frozen, so one instance serves every layer with the same arguments: a
+# `repeat(99999) relu` validates one relu, not 99,999, and holds one in memory.
+_MADE: dict[tuple[type[Op], Any], Op] = {}
+_MAX_MADE = 4096
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable key for evaluated arguments, typed so that `true` and `1` differ."""
+    if isinstance(value, dict):
+        return tuple((k, _frozen(v)) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return (type(value), tuple(_frozen(v) for v in value))
+    return (type(value), value)
 
 
 # A string that would be a valid value without its quotes: `"3x3"`, `"true"`, `"0.5"`.

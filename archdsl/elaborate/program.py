@@ -20,6 +20,7 @@ from archdsl.ir import Model, Node, Program, TrainEntry
 from archdsl.ir import Value as Tensor
 from archdsl.syntax import ast
 from archdsl.syntax.imports import Unit
+from archdsl.syntax.limits import MAX_MODELS
 
 
 def collect_blocks(unit: Unit) -> tuple[dict[str, ast.BlockDef], list[Diagnostic]]:
@@ -63,6 +64,11 @@ def elaborate(unit: Unit, only: str | None = None) -> tuple[Program, list[Diagno
                 + (f"; {did_you_mean(only, names)}" if did_you_mean(only, names) else "")
                 + (f" (it has {', '.join(names)})" if names else " (it defines no model)")
             )
+    if len(models) > MAX_MODELS:
+        extra = models[MAX_MODELS]
+        message = f"the file defines more than {MAX_MODELS:,} models"
+        diags.append(Diagnostic("limit", message, extra.name_span, help="split it into files"))
+        return Program.model_construct(models=[], sources=unit.sources), diags
     trains, train_diags = _train_sections(unit.main, only)
     diags += train_diags
     out: list[Model] = []

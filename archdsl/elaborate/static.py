@@ -70,6 +70,14 @@ def given_names(stmts: tuple[ast.Stmt, ...]) -> Iterator[tuple[str, Span | None]
             yield item.label, None
 
 
+# Other libraries' names for archdsl's ops: a spelling suggestion would point
+# at an op that only looks alike (`interpolate` is not `scale`).
+MISSING_OPS = {
+    **dict.fromkeys(("upsampling", "interpolate"), "archdsl calls it `upsample`"),
+    **dict.fromkeys(("convtranspose", "deconv"), "archdsl calls it `conv_transpose`"),
+}
+
+
 class StaticChecker:
     def __init__(self, blocks: dict[str, ast.BlockDef]):
         self.blocks = blocks
@@ -77,6 +85,7 @@ class StaticChecker:
         self.too_deep = False
         # A lower bound on the ops each block expands to, filled by check_call_graph.
         self.min_sizes: dict[str, int] = {}
+        self.min_block_steps: dict[str, int] = {}
         # Every name a model or block gives a value or passes in as a parameter: a step
         # written as one of these is a value, which elaboration looks up in its scope.
         self.value_names: set[str] = set()
@@ -131,13 +140,14 @@ class StaticChecker:
             what = f"block `{call.name}`"
         else:
             candidates = [*OPS, *self.blocks]
+            help = (
+                MISSING_OPS.get(call.name.lower())
+                or did_you_mean(call.name, candidates)
+                or "define it with `block` or import a library with `use`"
+            )
             return [
                 Diagnostic(
-                    "unknown-name",
-                    f"unknown op or block `{call.name}`",
-                    call.name_span,
-                    help=did_you_mean(call.name, candidates)
-                    or "define it with `block` or import a library with `use`",
+                    "unknown-name", f"unknown op or block `{call.name}`", call.name_span, help=help
                 )
             ]
         seen: set[str] = set()
@@ -257,9 +267,10 @@ class StaticChecker:
                     todo.pop()
                     state[name] = 2
                     depth[name] = 1 + max((depth.get(c.name, 0) for c in callees[name]), default=0)
-                    self.min_sizes[name] = (
-                        0 if name in self.recursive else self.min_size(self.blocks[name].body.stmts)
-                    )
+                    body = self.blocks[name].body.stmts
+                    recursive = name in self.recursive
+                    self.min_sizes[name] = 0 if recursive else self.min_size(body)
+                    self.min_block_steps[name] = 0 if recursive else self.min_steps(body)
                     continue
                 if state.get(call.name) == 1:
                     cycle = [*path[path.index(call.name) :], call.name]
@@ -322,3 +333,24 @@ class StaticChecker:
         if isinstance(step, ast.If):
             return 0
         return self.min_size(step.body.stmts)
+
+    def min_steps(self, stmts: tuple[ast.Stmt, ...]) -> int:
+        """A lower bound on the steps a body takes to expand, each step counted as
+        the elaborator counts it, known before evaluating it: blocks that call
+        the next twice reach MAX_STEPS long before MAX_LAYERS."""
+        return sum(self.min_step_steps(step) for step in _steps_of(stmts))
+
+    def min_step_steps(self, step: ast.Step) -> int:
+        inner = 0
+        if isinstance(step, ast.Call):
+            inner = self.min_block_steps.get(step.name, 0)
+        elif isinstance(step, ast.Residual):
+            inner = self.min_steps(step.body.stmts)
+        elif isinstance(step, ast.Parallel):
+            inner = sum(self.min_steps(branch.stmts) for branch in step.branches)
+        elif isinstance(step, ast.Repeat):
+            count = step.times.value if isinstance(step.times, ast.Literal) else 0
+            inner = count * self.min_step_steps(step.body) if isinstance(count, int) else 0
+        elif isinstance(step, ast.Group):
+            inner = self.min_steps(step.body.stmts)
+        return 1 + inner

@@ -67,9 +67,9 @@ class Model(BaseModel):
     def summary(self, depth: int | None = 2) -> str:
         """The table `archdsl check` prints, as plain text; rows deeper than `depth` folded
         (None: every row)."""
-        from archdsl.report.table import model_table
+        from archdsl.report.table import table_text
 
-        return model_table(self, depth, self.span.file).plain
+        return table_text(self, depth, self.span.file)
 
     def _repr_html_(self) -> str:
         """Jupyter's view of a model: the summary table."""
@@ -100,6 +100,8 @@ class Program(BaseModel):
 
     def model(self, name: str | None = None) -> Model:
         """The named model, or the only one. Raises KeyError naming the choices."""
+        if not self.models:
+            raise KeyError("the program defines no model, only blocks")
         if name is None:
             if len(self.models) == 1:
                 return self.models[0]

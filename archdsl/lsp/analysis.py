@@ -22,8 +22,8 @@ from archdsl.ops.registry import OPS
 from archdsl.ops.shape_math import fmt_shape
 from archdsl.report.summary import human
 from archdsl.syntax import ast
-from archdsl.syntax.imports import Unreadable
 from archdsl.syntax.limits import RECURSION_LIMIT
+from archdsl.syntax.source_file import Unreadable
 from archdsl.syntax.syntax_errors import KEYWORDS
 
 WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -143,7 +143,8 @@ def _borrow_host(doc: Analysis, path: Path) -> None:
     """Give a library the IR of the first spec beside it, or one folder up, that uses
     it, so that hover and inlay hints work inside its blocks."""
     from archdsl.elaborate.program import elaborate
-    from archdsl.syntax.imports import load_unit, read_source
+    from archdsl.syntax.imports import load_unit
+    from archdsl.syntax.source_file import read_source
 
     target = path.resolve()
     for folder in (target.parent, target.parent.parent):
@@ -172,7 +173,8 @@ USE = re.compile(r'^\s*use\s+"([^"\n]*)"', re.MULTILINE)
 
 def _used_files(text: str, path: Path | None) -> dict[str, ast.SourceFile]:
     """The files named by the `use` lines of text that does not parse, those that do."""
-    from archdsl.syntax.imports import display_path, load_unit, read_source
+    from archdsl.syntax.imports import display_path, load_unit
+    from archdsl.syntax.source_file import read_source
 
     folder = path.resolve().parent if path is not None else Path.cwd()
     files: dict[str, ast.SourceFile] = {}

@@ -9,6 +9,7 @@ naming the argument at fault so the diagnostic points at it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
@@ -179,16 +180,25 @@ class Op(BaseModel):
     def summary(self) -> str:
         """`conv(64, 3x3, stride=2)`: the op with its non-default arguments."""
         parts: list[str] = []
-        for field, info in type(self).model_fields.items():
-            if field == "op":
-                continue
+        for field, required, default in _arguments(type(self)):
             value = getattr(self, field)
             text = _fmt_value(value, field)
-            if info.is_required():
+            if required:
                 parts.append(text)
-            elif value != info.default:
+            elif value != default:
                 parts.append(f"{field}={text}")
         return f"{self.name}({', '.join(parts)})" if parts else self.name
+
+
+@cache
+def _arguments(cls: type[Op]) -> tuple[tuple[str, bool, Any], ...]:
+    """An op class's arguments: (name, required, default). Asking pydantic for
+    `model_fields` costs more than the rest of a summary, once per printed row."""
+    return tuple(
+        (name, info.is_required(), info.default)
+        for name, info in cls.model_fields.items()
+        if name != "op"
+    )
 
 
 _RANK_WORDS = {

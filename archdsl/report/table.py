@@ -1,17 +1,15 @@
-"""The table `archdsl check` prints, styled with rich.
+"""The table `archdsl check` prints, as lines of (text, style) segments.
 
-Columns are laid out here and the whole table goes to rich as one styled
-Text: rich's own Table measures every cell again and takes about 15x longer,
-which would dominate `check` on a deep network.
+Columns are laid out here and written by `cli/terminal.py` in one string:
+rich's own Table measures every cell again and took about 15x longer, and
+even one rich Text of the whole table grew superlinearly with its rows.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.text import Text
-
+from archdsl.diagnostics.render import Line
 from archdsl.ir import Model
 from archdsl.ops.shape_math import fmt_hw, fmt_shape
 from archdsl.report.summary import (
@@ -55,7 +53,7 @@ def rf_cells(field: Field | None) -> tuple[str, str]:
 
 def model_table(
     model: Model, max_depth: int | None, source: str, fields: dict[str, Field] | None = None
-) -> Text:
+) -> list[Line]:
     """The table of a model; with `fields`, receptive-field columns after the shape."""
     with_rf = fields is not None
     columns = COLUMNS[:3] + (RF_COLUMNS if with_rf else ()) + COLUMNS[3:]
@@ -78,20 +76,29 @@ def model_table(
     last = len(columns) - 1
 
     def cell(i: int, value: str) -> str:
-        padded = value.rjust(widths[i]) if columns[i][1] else value.ljust(widths[i])
-        return padded + ("\n" if i == last else GAP)
+        return value.rjust(widths[i]) if columns[i][1] else value.ljust(widths[i])
 
-    text = Text()
-    for i, (header, _) in enumerate(columns):
-        text.append(cell(i, header), style="bold")
-    text.append("-" * (sum(widths) + len(GAP) * last) + "\n", style="dim")
+    out: list[Line] = [
+        [
+            *(
+                (cell(i, header) + (GAP if i < last else ""), "bold")
+                for i, (header, _) in enumerate(columns)
+            ),
+        ],
+        [("-" * (sum(widths) + len(GAP) * last), "dim")],
+    ]
     for prefix, cells, is_op in lines:
-        text.append(prefix, style="dim")
-        text.append(cell(0, cells[0])[len(prefix) :], style="" if is_op else "bold")
-        text.append(cell(1, cells[1]), style="cyan" if is_op else "magenta")
-        for i in range(2, len(cells)):
-            text.append(cell(i, cells[i]), style="dim" if cells[i] == "-" else "")
-    text.append("\n")
+        line: Line = [
+            (prefix, "dim"),
+            (cell(0, cells[0])[len(prefix) :] + GAP, "" if is_op else "bold"),
+            (cell(1, cells[1]) + GAP, "cyan" if is_op else "magenta"),
+        ]
+        line += [
+            (cell(i, cells[i]) + (GAP if i < last else ""), "dim" if cells[i] == "-" else "")
+            for i in range(2, len(cells))
+        ]
+        out.append(line)
+    out.append([])
     acts = activation_elements(model)
     totals = [
         ("Model", f"{model.name}  ({source})"),
@@ -107,14 +114,17 @@ def model_table(
             f"{acts:,} per sample  ({human_bytes(acts * BYTES_PER_ELEMENT)} at float32)",
         ),
     ]
-    for key, value in totals:
-        text.append(f"{key:<13}", style="bold")
-        text.append(value + "\n")
+    out += [[(f"{key:<13}", "bold"), (value, "")] for key, value in totals]
     if collapsed:
-        text.append(
-            f"(rows below depth {max_depth} collapsed: --depth -1 shows all)\n", style="dim"
-        )
-    return text
+        out.append([(f"(rows below depth {max_depth} collapsed: --depth -1 shows all)", "dim")])
+    out.append([])  # a blank line after each model's table
+    return out
+
+
+def table_text(model: Model, max_depth: int | None, source: str) -> str:
+    """The table as plain text, without the blank line that follows it on a terminal."""
+    lines = model_table(model, max_depth, source)[:-1]
+    return "".join("".join(text for text, _ in line) + "\n" for line in lines)
 
 
 def _ends(key: str, ids: list[str], first: tuple[int, ...], model: Model) -> list[tuple[str, str]]:
@@ -125,16 +135,6 @@ def _ends(key: str, ids: list[str], first: tuple[int, ...], model: Model) -> lis
         (f"{key} {i + 1}", f"{value_label(model, v)}  {value_shape(model, v)}")
         for i, v in enumerate(ids)
     ]
-
-
-def print_model(
-    console: Console,
-    model: Model,
-    max_depth: int | None,
-    source: str,
-    fields: dict[str, Field] | None = None,
-) -> None:
-    console.print(model_table(model, max_depth, source, fields), soft_wrap=True)
 
 
 def _attention_line(model: Model) -> list[tuple[str, str]]:

@@ -14,6 +14,7 @@ from lark import Token, Transformer
 
 from archdsl.diagnostics import Span
 from archdsl.syntax import ast
+from archdsl.syntax.precedence import Folder
 
 
 def _int(text: str) -> int:
@@ -172,18 +173,8 @@ class AstBuilder(Transformer[Token, Any]):
         then, _, cond, orelse = ch
         return ast.CondExpr(cond, then, orelse, self._span(ch))
 
-    def bin_op(self, ch: list[Any]) -> ast.BinOp:
-        left, op, right = ch
-        return ast.BinOp(str(op), left, right, self._span(ch), self._tok(op))
-
-    bool_op = bin_op
-    compare = bin_op
-
-    def not_op(self, ch: list[Any]) -> ast.UnaryOp:
-        return ast.UnaryOp("not", ch[1], self._span(ch))
-
-    def unary_op(self, ch: list[Any]) -> ast.UnaryOp:
-        return ast.UnaryOp(str(ch[0]), ch[1], self._span(ch))
+    def operation(self, ch: list[Any]) -> ast.Expr:
+        return Folder(ch, self._of).fold()
 
     def int_lit(self, ch: list[Token]) -> ast.Literal:
         return ast.Literal(_int(ch[0]), self._tok(ch[0]))

@@ -8,7 +8,11 @@ from pathlib import Path
 
 from archdsl.diagnostics import ArchError, Diagnostic, Note
 from archdsl.syntax import ast
+from archdsl.syntax.limits import MAX_SOURCE_BYTES
 from archdsl.syntax.parser import parse
+from archdsl.syntax.source_file import Unreadable, read_source, resolve
+
+SPEC_SUFFIX = ".arch"
 
 
 @dataclass
@@ -33,13 +37,19 @@ def display_path(path: Path) -> str:
 def load_unit(text: str, name: str, base: Path | None) -> Unit:
     """Parse `text` (named `name`) and, recursively, its imports relative to `base`."""
     sources = {name: text}
+    if len(text) > MAX_SOURCE_BYTES:
+        message = f"the spec is larger than {MAX_SOURCE_BYTES // 2**20} MiB, the limit for a spec"
+        raise ArchError([Diagnostic("limit", message, None)])
     try:
         main = parse(text, name)
     except ArchError as err:
         err.sources.update(sources)
         raise
     unit = Unit(main, {name: main}, sources)
-    start = base.resolve() if base is not None else None
+    try:
+        start = resolve(base, str(base)) if base is not None else None
+    except Unreadable as problem:
+        raise ArchError([Diagnostic("io", str(problem), None)], sources) from None
     directory = start.parent if start is not None else Path.cwd()
     _load_imports(unit, main, directory, [start])
     return unit
@@ -55,7 +65,9 @@ def _load_imports(
     """Load `src`'s imports; `chain` holds the files that led here, `via` the `use`
     by which each of them after the first was imported."""
     for use in src.uses:
-        target = (directory / use.path).resolve()
+        target = _target(unit, directory, use)
+        if target is None:
+            continue
         if target in chain:
             start = chain.index(target)
             loop = [p for p in chain[start:] if p is not None] + [target]
@@ -91,28 +103,31 @@ def _load_imports(
         _load_imports(unit, imported, target.parent, [*chain, target], (*via, use))
 
 
-class Unreadable(Exception):
-    """A spec file that cannot be read as text; the message says why, naming the file."""
+def _target(unit: Unit, directory: Path, use: ast.Use) -> Path | None:
+    """The file a `use` names, or None with a diagnostic when it cannot be one.
 
-
-def read_source(path: Path, name: str) -> str:
-    """The text of a spec file (a leading byte order mark dropped); `name` is how to call it."""
+    Only `.arch` files are read, so no other file's text is ever quoted back.
+    """
+    if not use.path.endswith(SPEC_SUFFIX):
+        message = f"`use` takes a spec file ending in `{SPEC_SUFFIX}`, not `{use.path}`"
+        unit.diagnostics.append(Diagnostic("import", message, use.span))
+        return None
     try:
-        return path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        problem = f"cannot find {name}"
-    except IsADirectoryError:
-        problem = f"{name} is a directory, not a spec file"
-    except UnicodeDecodeError:
-        problem = f"{name} is not UTF-8 text"
-    except OSError as exc:
-        problem = f"cannot read {name}: {exc.strerror}"
-    raise Unreadable(problem)
+        return resolve(directory / use.path, f"`{use.path}`")
+    except Unreadable as problem:
+        unit.diagnostics.append(Diagnostic("import", str(problem), use.span))
+    return None
 
 
 def _read(unit: Unit, target: Path, use: ast.Use) -> str | None:
     try:
-        return read_source(target, f"`{use.path}`")
+        text = read_source(target, f"`{use.path}`")
+        if sum(map(len, unit.sources.values())) + len(text) > MAX_SOURCE_BYTES:
+            raise Unreadable(
+                f"the spec and its imports pass {MAX_SOURCE_BYTES // 2**20} MiB, "
+                "the limit for a spec"
+            )
+        return text
     except Unreadable as problem:
         unit.diagnostics.append(
             Diagnostic(

@@ -20,3 +20,7 @@ MAX_IDLE_STEPS = 10_000
 MAX_INT_BITS = 128  # magnitude of any integer an expression produces
 # Recursion the checker allows itself: the bounds above keep it well inside.
 RECURSION_LIMIT = 20_000
+# Bytes of one spec file, and of a spec with everything it `use`s: a flat spec of
+# MAX_LAYERS layers (`conv(4, 3x3, padding=1) -> relu` per line) takes 1.7 MB.
+MAX_SOURCE_BYTES = 2 * 2**20
+MAX_MODELS = 1_000  # models in one file

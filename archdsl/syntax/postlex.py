@@ -71,6 +71,53 @@ def _check_number(tok: Token) -> None:
         raise TokenError(f"number too large{bits}", tok, code="limit")
 
 
+# Keywords that start a definition: never inside braces.
+TOP_LEVEL = frozenset({"_USE", "_BLOCK", "_MODEL", "TRAIN"})
+
+
+class _Braces:
+    """Which `{` a missing `}` belongs to, judged by indentation.
+
+    Brackets pair up innermost first, so a forgotten `}` shows only where the
+    file ends or a definition starts, far from the mistake. A `}` that starts a
+    line indented less than the line of the `{` it closes most likely belongs
+    further out: the `{` it closed is the one left open.
+    """
+
+    def __init__(self) -> None:
+        self.line = 0
+        self.indent = 0  # column of the first token of the current line
+        self.first = False  # the token just seen starts its line
+        self.indents: dict[int, int] = {}  # id of each open `{` token: its line's indent
+        self.suspect: tuple[Token, Token] | None = None  # a `{` and the `}` that closed it
+
+    def see(self, tok: Token) -> None:
+        self.first = tok.line != self.line
+        if self.first:
+            self.line, self.indent = tok.line or 0, tok.column or 0
+
+    def opened(self, tok: Token) -> None:
+        if tok.type == "LBRACE":
+            self.indents[id(tok)] = self.indent
+
+    def closed(self, opener: Token, closer: Token) -> None:
+        indent = self.indents.pop(id(opener), 0)
+        if self.suspect is None and self.first and (closer.column or 0) < indent:
+            self.suspect = (opener, closer)
+
+    def unclosed(self, stack: list[Token], help: str) -> None:
+        """Raise for the `{` most likely left open."""
+        if self.suspect is not None:
+            opener, closer = self.suspect
+            help = (
+                f"add its `}}`: the `}}` on line {closer.line} is indented "
+                "like an outer block, so it closes that one"
+            )
+        else:
+            opener = stack[-1]
+        raise TokenError("unclosed `{`", opener, help=help)
+
+
 class NewlinePostLex:
     always_accept = ("_NL",)
 
@@ -84,11 +131,13 @@ class NewlinePostLex:
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
         stack: list[Token] = []
         self._stack = stack  # kept for the parser's error messages
+        braces = _Braces()
         nesting = 0
         prev = "_NL"  # start of file behaves like a fresh line
         pending: Token | None = None
         for tok in stream:
             kind = tok.type
+            braces.see(tok)
             if kind == "_NL":
                 if prev in CONTINUES_AFTER or (stack and stack[-1].type != "LBRACE"):
                     continue
@@ -100,8 +149,11 @@ class NewlinePostLex:
                     prev = "_NL"
                     nesting = 0
                 pending = None
+            if kind in TOP_LEVEL and braces.first and stack and stack[-1].type == "LBRACE":
+                braces.unclosed(stack, f"add its `}}` before the `{tok}` on line {tok.line}")
             if kind in OPENERS:
                 stack.append(tok)
+                braces.opened(tok)
                 if len(stack) > MAX_BRACKET_DEPTH:
                     raise TokenError(
                         f"brackets nest more than {MAX_BRACKET_DEPTH} deep",
@@ -129,6 +181,7 @@ class NewlinePostLex:
                     )
                 if kind == "RBRACE":
                     nesting = 0
+                    braces.closed(opener, tok)
             elif kind in NUMBERS:
                 _check_number(tok)
             elif kind in NESTING:
@@ -144,6 +197,8 @@ class NewlinePostLex:
             prev = kind
         if stack:
             opener = stack[-1]
+            if opener.type == "LBRACE":
+                braces.unclosed(stack, "add a matching `}`")
             raise TokenError(
                 f"unclosed `{BRACKET_TEXT[opener.type]}`",
                 opener,

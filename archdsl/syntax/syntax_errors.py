@@ -104,6 +104,9 @@ def syntax_hint(
         return "a file holds `use`, `block`, `model` and `train` definitions"
     if tok.type in KEYWORDS and "NAME" in expected:
         return f"`{KEYWORDS[tok.type]}` is a keyword and cannot be used as a name"
+    if tok.type == "_COMMA" and expected == {"RPAR"} and open_bracket is not None:
+        # A `,` where only `)` fits: the `(` groups an expression, so this is a tuple.
+        return "parentheses only group an expression; write a size as `3x3`"
     if tok.type in _VALUE_STARTS and "_COMMA" in expected:
         return "separate arguments and list items with `,`"
     if tok.type == "NAME" and "_ARROW" in expected:

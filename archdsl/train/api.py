@@ -4,6 +4,7 @@
     run = archdsl.fit(spec, data=(x, y), batch=64, **{"optimizer.momentum": 0.9})
     run = archdsl.fit(spec, data=my_dataset, val=my_val_dataset, out="runs/mine")
     run = archdsl.fit(spec, data=(x, y), out="runs/mine", resume=True)
+    run = archdsl.fit(spec, init=Path("w.safetensors"), freeze=["stem", "layer1"])
 
 Keyword arguments set keys of the train section as `--set` does (`lr` is
 `optimizer.lr`; a dotted key goes in `**{...}`); a string value is read as
@@ -19,7 +20,7 @@ from typing import Any
 
 from torch import nn
 
-from archdsl.ir import ConfigValue, Model, Program
+from archdsl.ir import CallValue, ConfigValue, Model, Program
 from archdsl.loader import load
 from archdsl.train.checkpoint import BEST, LAST
 from archdsl.train.config import TrainConfig
@@ -110,6 +111,8 @@ def _program(spec: str | Path | Program, model: str | None) -> Program:
 def _override(key: str, value: Any) -> Override:
     """A keyword argument as `--set key=value` would give it."""
     shown = f"{key}={value!r}"
+    if key == "init" and isinstance(value, Path):  # a weights file: `init from("...")`
+        return Override(key, CallValue(name="from", args=[str(value)]), shown)
     if isinstance(value, Path) or (isinstance(value, str) and key.split(".")[-1] == "path"):
         return Override(key, str(value), shown)
     if isinstance(value, str):

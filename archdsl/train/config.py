@@ -393,7 +393,18 @@ class Init(Call):
     zero_init_residual: bool = False
 
 
-InitChoice = Annotated[Init, BeforeValidator(_as_call)]
+class InitFrom(Call):
+    """Weights read from a file before training: a `.safetensors` file of `archdsl weights
+    import` or of a run, or a `.pth` state_dict, which must fit the model whole."""
+
+    positional = ("path",)
+    kind: Literal["from"] = "from"
+    path: str
+
+
+InitChoice = Annotated[Init | InitFrom, Discriminator("kind"), BeforeValidator(_as_call)]
+# A module path as the built module names it: a label (`stem`) or a dotted path (`layer1.0`).
+ModulePath = Annotated[str, Field(min_length=1)]
 
 
 # More threads than any machine has cores: torch's thread pool fails past some thousands.
@@ -413,6 +424,9 @@ class TrainConfig(BaseModel):
     task: Task | None = None  # none: the dataset's (classification for most)
     loss: Loss | None = None  # none: chosen from the task and the output
     init: InitChoice | None = None  # none: what the torch backend does by default
+    # Parts of the model that do not learn: their parameters keep their initial values
+    # (from `init from(...)`) and their batch norms keep their running statistics.
+    freeze: list[ModulePath] = Field(default_factory=list)
     # torch seeds its generators with 64 bits.
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
     device: Literal["auto", "cpu", "cuda"] = "auto"
@@ -436,7 +450,7 @@ CHOICES: dict[str, tuple[str, dict[str, type[Call]]]] = {
         ("loss", "loss", _members(Loss)),
     )
 }
-CHOICES["init"] = ("init scheme", {"torch": Init, "torchvision": Init})
+CHOICES["init"] = ("init scheme", {"torch": Init, "torchvision": Init, "from": InitFrom})
 
 # Every call a train section may write, by name: how positional arguments get their names.
 CALLS: dict[str, type[Call]] = {

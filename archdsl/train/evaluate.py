@@ -31,7 +31,7 @@ def evaluate_weights(model: Model, config: TrainConfig, weights: Path) -> Score:
     device = pick_device(config.device, world)
     tensors, _ = read_weights(weights)
     with settled(config, model, device, world):
-        session = open_session(model, config, world, device)
+        session = open_session(model, config, world, device, pretrained=False)
         trained = trained_with(weights)
         if trained is not None:
             refuse_overlap(session.data, trained, model)

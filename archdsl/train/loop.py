@@ -14,6 +14,7 @@ from typing import Literal
 import torch
 
 from archdsl.train.distributed import any_all, sum_all
+from archdsl.train.freeze import hold_eval
 from archdsl.train.progress import ProgressView
 from archdsl.train.session import Session
 from archdsl.train.signals import StopRequest
@@ -68,6 +69,7 @@ def train_epoch(
 ) -> EpochEnd:
     """Train epoch `epoch` (1-based) from step `start`, with the sums of the steps before."""
     s.network.train()
+    hold_eval(s.frozen_norms)
     check_every = 1 if s.device.type == "cpu" else GPU_CHECK_EVERY
     gen = epoch_generator(s.config.seed, epoch)
     loss_sum = torch.zeros((), device=s.device)

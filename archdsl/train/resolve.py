@@ -19,6 +19,7 @@ from archdsl.diagnostics.suggest import did_you_mean
 from archdsl.ir import CallValue, ConfigValue, Model, TrainEntry
 from archdsl.train.compat import Loc, problems
 from archdsl.train.config import CALLS, CHOICES, TrainConfig
+from archdsl.train.freeze_paths import freeze_problems
 
 SpanOf = Callable[[str], Span]
 # The code of the one error that only matters to `archdsl train`: a section may set
@@ -84,6 +85,7 @@ def train_config(model: Model, overrides: list[Override] | tuple[()] = ()) -> Tr
     if len(model.inputs) > 1 or len(model.outputs) > 1:
         raise ArchError([several_ends(model)])
     found = problems(config, model.name, model.input, model.output)
+    found += freeze_problems(config, model)
     if found:
         raise ArchError([_located(p.loc, p.message, p.help, origins) for p in found])
     return config
@@ -258,6 +260,9 @@ def _describe(err: dict[str, Any], raw: Any, origins: Origins, model: Model) -> 
         help = did_you_mean(str(field), TrainConfig.model_fields) or "the keys are " + ", ".join(
             TrainConfig.model_fields
         )
+        key = _key_span(model, str(field))
+        if key is not None and len(loc) == 1:  # the misspelt word, not its value
+            return Diagnostic("train", message, key, help=help)
     elif kind == "extra_forbidden" and call in CALLS:
         message = f"`{call}` has no argument `{field}`"
         fields = [f for f in CALLS[call].model_fields if f != "kind"]
@@ -284,6 +289,16 @@ def _describe(err: dict[str, Any], raw: Any, origins: Origins, model: Model) -> 
         subject = f"`{call}`: `{field}`" if call else f"`{_dotted(loc)}`"
         message = f"{subject} {reason(err)}, got {_show(value)}"
     return _located(loc, message, help, origins)
+
+
+def _key_span(model: Model, key: str) -> Span | None:
+    """Where a top-level key of the model's train section is written: each entry's
+    span starts with its key."""
+    for entry in model.train:
+        if entry.key == key:
+            start = entry.span
+            return Span(start.file, start.line, start.col, start.line, start.col + len(key))
+    return None
 
 
 def _located(loc: Loc, message: str, help: str | None, origins: Origins) -> Diagnostic:

@@ -100,7 +100,8 @@ class Run:
         # The run folder first: a refused resume must not wait for the data to load.
         self.folder = open_run_folder(options, world, self.layers, self.values)
         try:
-            self.s = open_session(model, config, world, device, data)
+            fresh = self.folder.resume is None
+            self.s = open_session(model, config, world, device, data, pretrained=fresh)
             self.view.show_metric(self.s.objective.names[0], self.s.objective.percent)
             if self.folder.resume is not None:
                 self._restore(self.folder.resume)

@@ -23,12 +23,14 @@ from archdsl.backend.allocation import TooLarge, check_fits
 from archdsl.ir import Model
 from archdsl.train.augment import augmentations
 from archdsl.train.compat import class_count, effective_loss, fits, fmt
-from archdsl.train.config import TrainConfig
+from archdsl.train.config import Init, InitFrom, TrainConfig
 from archdsl.train.data import load_data
 from archdsl.train.data.base import LoadedData
 from archdsl.train.distributed import World
 from archdsl.train.errors import TrainError
+from archdsl.train.freeze import freeze
 from archdsl.train.head import final_activation
+from archdsl.train.init_weights import load_init
 from archdsl.train.loader import Loader, Transform, normaliser, place
 from archdsl.train.optim import make_optimizer
 from archdsl.train.schedule import make_scheduler
@@ -56,6 +58,8 @@ class Session:
     autocast: Callable[[], AbstractContextManager[Any]]
     # How to feed the trained model from outside: written beside its weights.
     metadata: dict[str, str] = field(default_factory=dict)
+    # The batch norms of frozen parts: kept in eval mode while the rest trains.
+    frozen_norms: list[nn.Module] = field(default_factory=list)
 
     @property
     def total_steps(self) -> int:
@@ -123,8 +127,11 @@ def open_session(
     world: World,
     device: torch.device,
     given: LoadedData | None = None,
+    pretrained: bool = True,
 ) -> Session:
-    """`given` is data handed over from Python (`archdsl.fit`); else the config's dataset."""
+    """`given` is data handed over from Python (`archdsl.fit`); else the config's dataset.
+    `pretrained`: load `init from(...)`; not for weights a checkpoint replaces (a resumed
+    run, an evaluation)."""
     try:  # the weights on this host; on a CPU, a step's activations too
         check_fits(model, 0 if device.type == "cuda" else config.batch)
     except TooLarge as exc:
@@ -142,12 +149,16 @@ def open_session(
         channels_last=channels_last,
     )
     torch.manual_seed(config.seed)  # the initial weights follow from the seed
-    init = config.init
+    init = config.init if isinstance(config.init, Init) else None
     module = build(
         model,
         init=init.kind if init else None,
         zero_init_residual=init.zero_init_residual if init else None,
-    ).to(device)
+    )
+    if isinstance(config.init, InitFrom) and pretrained:
+        load_init(module, config.init.path)
+    frozen_norms = freeze(module, config.freeze)
+    module = module.to(device)
     if transform.channels_last:
         module = module.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     network: nn.Module = module
@@ -159,7 +170,8 @@ def open_session(
         network = torch.compile(network)  # type: ignore[assignment]
     train = Loader(place(data.train, device), config.batch, transform, world, device, train=True)
     val = Loader(place(data.val, device), config.batch, transform, world, device, train=False)
-    optimizer = make_optimizer(config.optimizer, module.parameters(), device)
+    learned = [p for p in module.parameters() if p.requires_grad]
+    optimizer = make_optimizer(config.optimizer, learned, device)
     scheduler = make_scheduler(config.schedule, optimizer, config.epochs * train.steps, train.steps)
 
     def autocast() -> AbstractContextManager[Any]:
@@ -185,6 +197,7 @@ def open_session(
         scheduler,
         autocast,
         shipping_metadata(model, data, scale, shift, task_of(config)),
+        frozen_norms,
     )
 
 
