@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 import archdsl
-from archdsl.export.eject import eject, unsupported
+from archdsl.export.eject import EjectError, eject, unsupported
 from tests.helpers import ROOT, SPECS, ZOO, run_cli, run_python
 
 
@@ -75,8 +75,10 @@ GRAPHS = [
     "vit_b_16.arch",
 ]
 # Eject derives classes for flat inputs and images; Swin-T's channels-last maps
-# and window attention are refused with a message (tests/test_new_ops_export.py).
-EJECTABLE = [name for name in ZOO if name not in (*GRAPHS, "swin_t.arch")]
+# and window attention, and a GRU over rows, are refused with a message naming
+# the op (tests/test_new_ops_export.py).
+SEQUENCES = ["digits_gru.arch", "swin_t.arch"]
+EJECTABLE = [name for name in ZOO if name not in (*GRAPHS, *SEQUENCES)]
 
 
 @pytest.mark.parametrize("name", GRAPHS)
@@ -297,3 +299,9 @@ def test_cli_errors_are_clear(tmp_path: Path) -> None:
     assert "nn.Linear(4, 3)" in (tmp_path / "m.py").read_text()
     for result in (missing, nowhere, ambiguous):
         assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(("name", "op"), [("digits_gru.arch", "gru"), ("swin_t.arch", "permute")])
+def test_zoo_sequences_are_refused_naming_the_op(name: str, op: str) -> None:
+    with pytest.raises(EjectError, match=f"eject cannot yet write `{op}`"):
+        _source(SPECS / name)
