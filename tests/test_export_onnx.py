@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import archdsl
-from archdsl.export.onnx import INPUT_NAME, export_onnx
+from archdsl.export.onnx import export_onnx
 from archdsl.ir import OpNode
 from archdsl.ops.embedding import Embedding
 from tests.helpers import SPECS, ZOO, run_cli, run_python
@@ -19,18 +19,19 @@ from tests.helpers import SPECS, ZOO, run_cli, run_python
 
 def _runner(path: Path) -> Any:
     """A function from an input array to the model's outputs, run by ONNX Runtime."""
+    name = onnx.load(str(path)).graph.input[0].name  # `input`, or the named input value's
     try:
         import onnxruntime
     except ImportError:  # ONNX's own evaluator where no runtime wheel exists
         from onnx.reference import ReferenceEvaluator
 
         evaluator = ReferenceEvaluator(str(path))
-        return lambda x: evaluator.run(None, {INPUT_NAME: x})
+        return lambda x: evaluator.run(None, {name: x})
     options = onnxruntime.SessionOptions()
     # The file as written, not ONNX Runtime's rewrite of it (and a quicker start).
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
     session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    return lambda x: session.run(None, {INPUT_NAME: x})
+    return lambda x: session.run(None, {name: x})
 
 
 def _example(ir: archdsl.Model, batch: int) -> torch.Tensor:
