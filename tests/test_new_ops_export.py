@@ -51,7 +51,7 @@ def test_onnx_export_runs_as_in_torch(name: str, tmp_path: Path) -> None:
         x = _example(model, name, batch)
         with torch.no_grad():
             want = module(x).numpy()
-        got = run(x.numpy())
+        (got,) = run(x.numpy())  # one output
         assert got.shape == (batch, *model.output)
         np.testing.assert_allclose(got, want, rtol=0, atol=1e-4)
 
