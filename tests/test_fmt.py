@@ -10,7 +10,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import archdsl
@@ -336,6 +336,12 @@ def grammar_programs() -> st.SearchStrategy[str]:
 @given(st.deferred(lambda: grammar_programs()))
 def test_programs_drawn_from_the_grammar_keep_their_ast(text: str) -> None:
     """Every construct of the grammar, in any combination: `format_text` proves the AST
-    unchanged (it raises FormatError otherwise), and a second pass changes nothing."""
-    once = format_text(text)
+    unchanged (it raises FormatError otherwise), and a second pass changes nothing.
+    Programs the parser refuses are outside the property: the grammar's flat
+    operator lists admit orders (`- not x`) that precedence then rejects."""
+    try:
+        once = format_text(text)
+    except ArchError:
+        assume(False)
+        return
     assert format_text(once) == once

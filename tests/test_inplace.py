@@ -55,3 +55,15 @@ def test_in_place_where_nothing_else_reads() -> None:
     # The same relu right after the input would overwrite the caller's tensor.
     first = archdsl.load("model m {\n  input [4]\n  relu -> linear(2)\n}\n").model()
     assert out_of_place(first) == frozenset({"0"})
+
+
+def test_a_chunk_output_is_never_overwritten_even_when_read_once() -> None:
+    """autograd refuses in-place changes to the views a multi-output op returns."""
+    steps = "linear(4)\n  a, b = chunk(2)\n  r = b -> relu\n  concat(a, r)"
+    spec = f"model m {{\n  input [4]\n  {steps}\n}}\n"
+    model = archdsl.load(spec).model()
+    assert out_of_place(model) == frozenset({"2"})  # the relu, third step of the model
+    module = archdsl.build(model).train()
+    x = torch.randn(3, 4, requires_grad=True)
+    module(x).sum().backward()  # raised "a view ... is being modified inplace" before
+    assert x.grad is not None and x.grad.shape == (3, 4)
