@@ -13,7 +13,8 @@ from dataclasses import replace
 
 from archdsl.export.eject.class_source import class_source
 from archdsl.export.eject.classes import ClassDef, class_name
-from archdsl.export.eject.derive import Deriver, EjectError, Observed
+from archdsl.export.eject.derive import Deriver, Observed
+from archdsl.export.eject.errors import EjectError
 from archdsl.export.eject.helpers import BACKEND_HELPERS, HELPERS, NEEDS, backend_source
 from archdsl.ir import Model
 from archdsl.ops.shape_math import fmt_shape

@@ -13,6 +13,11 @@ of an input whose height the class does not know, a width that grows with
 every copy of a repeat, an expression with no Python equivalent) is the value
 every call in the spec has, and the class's docstring says so; where the calls
 disagree there is no such value, and eject refuses the block with a message.
+
+A body whose values do not form a chain (named values, merges of them, a
+`param`, a `chunk`, several inputs or outputs) is walked the same way, each
+step also noting the locals it reads and makes: the class's `forward` is then
+written from that wiring, one line per step (`graph_body`).
 """
 
 from __future__ import annotations
@@ -23,7 +28,17 @@ from typing import Any
 
 from archdsl.diagnostics import Span
 from archdsl.export.eject.classes import ClassDef, Param, class_name, uses
+from archdsl.export.eject.errors import EjectError
 from archdsl.export.eject.layers_nd import NeedDim
+from archdsl.export.eject.named_values import (
+    after_copies,
+    axes_named,
+    is_chain,
+    joins,
+    plain,
+    value_name,
+    values_read,
+)
 from archdsl.export.eject.op_layer import is_false, op_layer
 from archdsl.export.eject.symbolic import any_of, choose, combine, const, join, simplify
 from archdsl.export.eject.template import (
@@ -43,10 +58,6 @@ from archdsl.ir.inplace import out_of_place
 from archdsl.ops import OPS
 from archdsl.ops.base import Op
 from archdsl.syntax import ast
-
-
-class EjectError(Exception):
-    """A block one class cannot express, with why."""
 
 
 @dataclass(frozen=True)
@@ -227,10 +238,10 @@ class Deriver:
         ranks = self.observed.ranks(block)
         rank = ranks[0] if ranks else 3
         named = next((s.name for s in node.body.stmts if isinstance(s, ast.NamedInput)), "x")
-        flow = Flow(_dims("in", rank))
-        read = _values_read(node)
+        flow = Flow(axes_named("in", rank))
+        read = values_read(node)
         values = dict(zip(read, ranks[1:], strict=False))
-        value_dims = {p: Flow(_dims(python_name(p), r)) for p, r in values.items()}
+        value_dims = {p: Flow(axes_named(python_name(p), r)) for p, r in values.items()}
         names: list[str] = []
         defaults: dict[str, Expr] = {}
         inputs = flow.inputs()
@@ -313,9 +324,18 @@ class Deriver:
         self, stmts: tuple[ast.Stmt, ...], inputs: list[tuple[str, Local]], tr: Translator
     ) -> Graphed:
         """A model's or block's body: its steps, and how values flow between them."""
-        if len(inputs) == 1 and _plain(stmts, self.blocks):
+        if len(inputs) == 1 and plain(stmts, self.blocks):
             walked = self.body(stmts, inputs[0][1].flow, tr)
             return Graphed(self.seq(walked.entries), walked.flow, walked.resizes, 1)
+        saved, self.exact = self.exact, {}  # what a chunk tells holds in its body only
+        try:
+            return self._graph_body(stmts, inputs, tr)
+        finally:
+            self.exact = saved
+
+    def _graph_body(
+        self, stmts: tuple[ast.Stmt, ...], inputs: list[tuple[str, Local]], tr: Translator
+    ) -> Graphed:
         scope = {spec: local for spec, local in inputs}
         taken = {local.name for _, local in inputs}
         current = inputs[0][1]
@@ -349,22 +369,19 @@ class Deriver:
             tuple(e.makes for e in entries),
             tuple(local.name for local in outs),
         )
-        chained = _is_chain(wiring)
-        seq = self.seq(entries) if chained else replace(self.seq(entries), wiring=wiring)
-        if not chained and seq.optional():
-            raise EjectError(f"block `{self.block}`: eject cannot write an `if` among named values")
-        first = inputs[0][1].flow
+        if is_chain(wiring):
+            return Graphed(self.seq(entries), outs[0].flow, _any([e.resizes for e in entries]), 1)
+        # Whether the output's sizes differ from the input's, axis by axis, where known.
+        first, last = inputs[0][1].flow, outs[0].flow
         resizes = None
-        if outs[0].flow.rank == first.rank:
+        if last.rank == first.rank:
             resizes = _any(
                 [
-                    combine("{0} != {1}", a, b) if a and b else None
-                    for a, b in zip(first.dims[1:], outs[0].flow.dims[1:], strict=True)
+                    combine("{0} != {1}", a, b) if a is not None and b is not None else None
+                    for a, b in zip(first.dims[1:], last.dims[1:], strict=True)
                 ]
             )
-        if chained:
-            resizes = _any([e.resizes for e in entries])
-        return Graphed(seq, outs[0].flow, resizes, len(outs))
+        return Graphed(replace(self.seq(entries), wiring=wiring), last, resizes, len(outs))
 
     def graph_chain(
         self,
@@ -421,14 +438,14 @@ class Deriver:
             if isinstance(step, ast.Call) and self._value_ref(step, scope):
                 current = scope[step.name]
                 continue
-            if isinstance(step, ast.Call) and step.name in OPS and _joins(OPS[step.name]):
+            if isinstance(step, ast.Call) and step.name in OPS and joins(OPS[step.name]):
                 outs, entry = self.value_op(step, current, scope, tr)
                 made = [
                     Local(n, f, b) for n, (f, b) in zip(fresh(last, len(outs)), outs, strict=True)
                 ]
                 cls = OPS[step.name]
                 if cls.takes_values():
-                    reads = tuple(scope[_value_name(a)].name for a in step.args if a.name is None)
+                    reads = tuple(scope[value_name(a)].name for a in step.args if a.name is None)
                 else:
                     reads = (current.name,) if cls.arity != (0, 0) else ()
             else:
@@ -473,7 +490,7 @@ class Deriver:
         if self._value_ref(step, scope):
             return True
         if step.name in OPS:
-            return _joins(OPS[step.name])
+            return joins(OPS[step.name])
         return any(isinstance(a.value, ast.Name) and a.value.id in scope for a in step.args)
 
     def value_op(
@@ -485,7 +502,7 @@ class Deriver:
         reads = [current]
         if cls.takes_values():
             fields = call._replace(args=tuple(a for a in call.args if a.name is not None))
-            reads = [scope[_value_name(a)] for a in call.args if a.name is None]
+            reads = [scope[value_name(a)] for a in call.args if a.name is None]
         elif cls.arity == (0, 0):
             reads = []
         args = self.op_args(fields, cls, tr)
@@ -610,7 +627,7 @@ class Deriver:
 
     def op(self, call: ast.Call, flow: Flow, tr: Translator) -> Walked:
         cls = OPS[call.name]
-        if _joins(cls):
+        if joins(cls):
             raise EjectError(
                 f"block `{self.block}`: eject writes `{call.name}` only in a model's or "
                 "block's own body, not inside a residual, branch or repeat"
@@ -662,7 +679,7 @@ class Deriver:
         for i, arg in enumerate(call.args):
             key = arg.name if arg.name is not None else spec_params[i]
             if key in callee.values:
-                given_values[key] = scope[_value_name(arg)]
+                given_values[key] = scope[value_name(arg)]
             else:
                 kept.append(arg)
         own = tuple(p for p in callee.params[callee.sizes :])
@@ -810,7 +827,7 @@ class Deriver:
         if not is_false(resizes) and walked.flow.rank == flow.rank:
             # Sizes every copy gives alike (an MLP's width): the last copy's, if any runs.
             rest = [
-                _after_copies(d, before, count, {loop.code, "_w"})
+                after_copies(d, before, count, {loop.code, "_w"})
                 for d, before in zip(walked.flow.dims[1:], flow.dims[1:], strict=True)
             ]
             out_flow = Flow((after, *rest))
@@ -988,77 +1005,6 @@ def _count(n: Node) -> int | None:
     return n.count if isinstance(n, RepeatNode) else None
 
 
-def _dims(prefix: str, rank: int) -> tuple[Expr | None, ...]:
-    """The sizes of a block's input (or of a value it is given), named as parameters."""
-    names = _AXES.get(rank, ("channels", *(f"size{i}" for i in range(1, rank))))
-    return tuple(Expr(f"{prefix}_{n}", uses=frozenset({f"{prefix}_{n}"})) for n in names)
-
-
-_AXES = {
-    1: ("features",),
-    2: ("channels", "features"),  # tokens [T, D], or a sequence [C, L]
-    3: ("channels", "height", "width"),
-    4: ("channels", "depth", "height", "width"),
-}
-
-
-def _after_copies(
-    size: Expr | None, before: Expr | None, count: Expr, varying: set[str]
-) -> Expr | None:
-    """An axis's size after `count` copies that each give `size` (None: unknown)."""
-    if size is None or size.uses & varying:
-        return None
-    if count.literal:
-        return size if count.value > 0 else before
-    return None if before is None else choose(combine("{0} > 0", count), size, before)
-
-
-def _joins(cls: type[Op]) -> bool:
-    """Whether the op reads named values, none, or makes several: written in a forward."""
-    return cls.takes_values() or cls.arity == (0, 0) or cls.outputs != 1
-
-
-def _value_name(arg: ast.Arg) -> str:
-    if not isinstance(arg.value, ast.Name):
-        raise EjectError("a merge joins named values")
-    return arg.value.id
-
-
-def _is_chain(wiring: Wiring) -> bool:
-    """Whether each step reads the one value the step before made, and the last's is out."""
-    if len(wiring.inputs) != 1:
-        return False
-    current = wiring.inputs[0]
-    for reads, makes in zip(wiring.reads, wiring.makes, strict=True):
-        if reads != (current,) or len(makes) != 1:
-            return False
-        current = makes[0]
-    return wiring.outputs == (current,)
-
-
-def _values_read(block: ast.BlockDef) -> list[str]:
-    """The block's parameters it reads as named values, first read first."""
-    params = {p.name for p in block.params}
-    found: list[str] = []
-
-    def visit(node: Any) -> None:
-        if isinstance(node, ast.Call):
-            names = [node.name] if not node.args else []
-            joins = node.name in OPS and OPS[node.name].takes_values()
-            for arg in node.args:
-                if isinstance(arg.value, ast.Name) and (joins or arg.name is not None):
-                    names.append(arg.value.id)
-            for name in names:
-                if name in params and name not in found:
-                    found.append(name)
-        if isinstance(node, tuple) or hasattr(node, "_fields"):
-            for item in node:
-                visit(item)
-
-    visit(block.body)
-    return found
-
-
 def _in_size(axis: int, index: int = 0, by_id: dict[str, Value] | None = None) -> Any:
     """The size on `axis` of a node's input (`index` 0) or of another value it reads."""
 
@@ -1068,25 +1014,3 @@ def _in_size(axis: int, index: int = 0, by_id: dict[str, Value] | None = None) -
         return by_id[n.inputs[index]].shape[axis]
 
     return get
-
-
-def _plain(stmts: tuple[ast.Stmt, ...], blocks: dict[str, ast.BlockDef]) -> bool:
-    """Whether a body is a chain as written: no value is named, read by name or joined."""
-    labels: set[str] = set()
-    for stmt in stmts:
-        if isinstance(stmt, ast.NamedInput | ast.Assign | ast.OutputStmt):
-            return False
-        if not isinstance(stmt, ast.Chain):
-            continue
-        for step in stmt.steps:
-            if not isinstance(step, ast.Call):
-                continue
-            if step.name in OPS and _joins(OPS[step.name]):
-                return False
-            if step.name not in OPS and step.name not in blocks:
-                return False  # a value's name
-            if any(isinstance(a.value, ast.Name) and a.value.id in labels for a in step.args):
-                return False
-        if stmt.label is not None:
-            labels.add(stmt.label)
-    return True

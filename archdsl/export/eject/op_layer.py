@@ -3,8 +3,8 @@
 The torch constructor and its argument order are those of `layers.layer_for`,
 which `Op.to_torch` agrees with; here the op is made with expressions in place
 of the values it would hold, so each argument comes out as the expression that
-computes it. Besides the template: the width the op passes on, and the
-condition under which it changes the height or width of its input.
+computes it. Besides the template: the sizes the op passes on (shapes.py), and
+the condition under which it changes the size of any axis but the first.
 """
 
 from __future__ import annotations
