@@ -1,8 +1,9 @@
 """The Language Server Protocol over stdin and stdout, by pygls.
 
 Diagnostics follow typing (debounced: a change is checked once the typing
-pauses); hover, inlay hints, definitions, completion, symbols and formatting
-answer from the last analysis of the document's current text (`analysis`).
+pauses); hover, inlay hints, definitions, references, renaming, completion,
+symbols and formatting answer from the last analysis of the document's current
+text (`analysis`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import asyncio
 from pathlib import Path
 
 from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
@@ -26,6 +28,7 @@ from archdsl.lsp.analysis import (
     path_of,
     symbols,
 )
+from archdsl.lsp.rename import RenameRefused, prepare_rename, references, rename
 
 DEBOUNCE_S = 0.25
 SEVERITY = {"error": lsp.DiagnosticSeverity.Error, "warning": lsp.DiagnosticSeverity.Warning}
@@ -34,11 +37,13 @@ COMPLETION_KINDS = {
     "block": lsp.CompletionItemKind.Class,
     "argument": lsp.CompletionItemKind.Property,
     "keyword": lsp.CompletionItemKind.Keyword,
+    "value": lsp.CompletionItemKind.Variable,
 }
 SYMBOL_KINDS = {
     "model": lsp.SymbolKind.Class,
     "block": lsp.SymbolKind.Function,
     "label": lsp.SymbolKind.Field,
+    "value": lsp.SymbolKind.Variable,
     "train": lsp.SymbolKind.Module,
 }
 
@@ -182,6 +187,36 @@ def on_definition(ls: ArchServer, params: lsp.DefinitionParams) -> lsp.Location 
     pos = params.position
     found = definition(ls.analysis(params.text_document.uri), pos.line + 1, pos.character + 1)
     return to_location(found) if found is not None else None
+
+
+@server.feature(lsp.TEXT_DOCUMENT_REFERENCES)
+def on_references(ls: ArchServer, params: lsp.ReferenceParams) -> list[lsp.Location]:
+    pos, uri = params.position, params.text_document.uri
+    found = references(
+        ls.analysis(uri), pos.line + 1, pos.character + 1, params.context.include_declaration
+    )
+    return [to_location(span) for span in found]
+
+
+@server.feature(lsp.TEXT_DOCUMENT_PREPARE_RENAME)
+def on_prepare_rename(ls: ArchServer, params: lsp.PrepareRenameParams) -> lsp.Range | None:
+    pos = params.position
+    found = prepare_rename(ls.analysis(params.text_document.uri), pos.line + 1, pos.character + 1)
+    return to_range(found) if found is not None else None
+
+
+@server.feature(lsp.TEXT_DOCUMENT_RENAME, lsp.RenameOptions(prepare_provider=True))
+def on_rename(ls: ArchServer, params: lsp.RenameParams) -> lsp.WorkspaceEdit:
+    pos, uri = params.position, params.text_document.uri
+    try:
+        spans = rename(ls.analysis(uri), pos.line + 1, pos.character + 1, params.new_name)
+    except RenameRefused as refused:
+        raise JsonRpcException(str(refused), code=lsp.LSPErrorCodes.RequestFailed) from None
+    changes: dict[str, list[lsp.TextEdit]] = {}
+    for span in spans:
+        edit = lsp.TextEdit(range=to_range(span), new_text=params.new_name)
+        changes.setdefault(to_location(span).uri, []).append(edit)
+    return lsp.WorkspaceEdit(changes=changes)
 
 
 @server.feature(
