@@ -307,6 +307,22 @@ def test_hover_on_a_step_inside_a_chain() -> None:
     run(body)
 
 
+def test_hover_on_a_parameter_of_a_library_block() -> None:
+    """specs/lib/unet.arch borrows specs/unet.arch's IR: `skip` is given four encoder maps."""
+
+    async def body(client: Client) -> None:
+        uri = open_doc(client, SPECS / "lib" / "unet.arch")
+        await client.published.get()
+        hover = await client.text_document_hover_async(lsp.HoverParams(**at(uri, 13, 10)))
+        assert hover is not None and isinstance(hover.contents, lsp.MarkupContent)
+        assert "calls pass `enc4`, `enc3`, `enc2`, `enc1`" in hover.contents.value
+        found = await client.text_document_definition_async(lsp.DefinitionParams(**at(uri, 13, 16)))
+        assert isinstance(found, lsp.Location)
+        assert range_of(found.range) == (12, 3, 12, 12)  # `upsampled = ...`
+
+    run(body)
+
+
 def test_a_library_borrows_the_ir_of_a_spec_that_uses_it() -> None:
     """In specs/lib/resnet.arch (no model of its own) hover and hints come from
     the first spec of specs/ that uses it: resnet152 and its 50 bottlenecks."""
@@ -491,7 +507,11 @@ def test_hover_and_completion_of_named_values(tmp_path: Path) -> None:
         # In the block, the value each call passes for a parameter.
         hover = await client.text_document_hover_async(lsp.HoverParams(**at(uri, 4, 10)))
         assert hover is not None and isinstance(hover.contents, lsp.MarkupContent)
-        assert "**skip** (parameter of block `mix`) `[N, 4, 16, 16]`" in hover.contents.value
+        assert hover.contents.value == (
+            "**skip** (parameter of block `mix`) `[N, 4, 16, 16]`\n\n"
+            "calls pass `joined`\n\n"
+            "defined at line 1: `block mix(width, skip) {`"
+        )
 
         # Mid-model, at the start of a line: the values made above, with ops and blocks.
         items = await client.text_document_completion_async(lsp.CompletionParams(**at(uri, 11, 3)))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from archdsl.lsp.analysis import Analysis, Completion, Symbol
 from archdsl.lsp.scopes import Binding
-from archdsl.lsp.value_shapes import shapes
+from archdsl.lsp.value_shapes import passed_arguments, shapes
 from archdsl.syntax import ast
 
 WHAT = {
@@ -36,6 +36,10 @@ def value_hover(doc: Analysis, line: int, col: int) -> str | None:
     lines = [head, ""]
     if len(found) > 1:
         lines += [f"- `{shape}`" for shape in found] + [""]
+    if binding.kind == "param":
+        given = passed_arguments(doc, binding)
+        if given:
+            lines += ["calls pass " + ", ".join(f"`{g}`" for g in given), ""]
     lines.append(f"{_made(binding)} at line {binding.span.line}: `{_source_line(doc, binding)}`")
     return "\n".join(lines)
 
@@ -49,7 +53,7 @@ def _what(binding: Binding) -> str:
 
 
 def _made(binding: Binding) -> str:
-    return "made" if binding.kind in ("value", "label") else "given"
+    return "made" if binding.kind in ("value", "label") else "defined"
 
 
 def _source_line(doc: Analysis, binding: Binding) -> str:

@@ -121,3 +121,19 @@ def _passed(doc: Analysis, names: Names, binding: Binding, hops: int) -> list[st
         if occ is not None and occ.binding is not None:
             found += shapes(doc, names, occ.binding, hops + 1)
     return found
+
+
+def passed_arguments(doc: Analysis, binding: Binding) -> list[str]:
+    """What the calls in the IR give a block's parameter, each distinct one once: a
+    number as written, a value by its name."""
+    from archdsl.elaborate.values import show
+
+    found: list[str] = []
+    for _, node in _calls_of(doc, binding.owner.name):
+        given = node.args.get(binding.name)
+        if given is None:
+            continue
+        shown = given if isinstance(given, str) else show(given)
+        if shown not in found:
+            found.append(shown)
+    return found
