@@ -368,7 +368,7 @@ model net {
   y = stem -> conv(4, 1x1)
   mix(4, skip=joined)
   logits: avgpool(global) -> flatten -> linear(10)
-  aux = y -> flatten -> linear(4)
+  aux = y -> flatten -> linear(y.channels)
   output logits, aux
 }
 """
@@ -397,6 +397,7 @@ def test_definition_and_references_of_named_values(tmp_path: Path) -> None:
             return range_of(found.range)
 
         assert await definition(14, 9) == (11, 3, 11, 4)  # `y` of `aux = y -> ...`
+        assert await definition(14, 32) == (11, 3, 11, 4)  # `y.channels`
         assert await definition(4, 7) == (3, 3, 3, 4)  # the block's own `y`
         assert await definition(4, 10) == (1, 18, 1, 22)  # `skip`: the block's parameter
         assert await definition(4, 16) == (2, 9, 2, 10)  # `x`: the block's `input x`
@@ -414,8 +415,8 @@ def test_definition_and_references_of_named_values(tmp_path: Path) -> None:
             )
             return sorted(range_of(loc.range) for loc in found or [])
 
-        assert await references(11, 3, True) == [(11, 3, 11, 4), (14, 9, 14, 10)]
-        assert await references(11, 3, False) == [(14, 9, 14, 10)]
+        assert await references(11, 3, True) == [(11, 3, 11, 4), (14, 9, 14, 10), (14, 32, 14, 33)]
+        assert await references(11, 3, False) == [(14, 9, 14, 10), (14, 32, 14, 33)]
         assert len(await references(4, 10, True)) == 3  # `skip`: parameter, use, keyword
         assert len(await references(8, 4, True)) == 2  # `stem`: made, read once
         assert len(await references(1, 8, True)) == 2  # block `mix`: definition, one call
@@ -449,8 +450,12 @@ def test_rename_named_values_and_blocks(tmp_path: Path) -> None:
         )
         assert not_a_name is None
 
-        # The model's `y` and its one use; the block's `y` is another value.
-        assert await renamed(14, 9, "features") == [(11, 3, 11, 4), (14, 9, 14, 10)]
+        # The model's `y` and its uses; the block's `y` is another value.
+        assert await renamed(14, 9, "features") == [
+            (11, 3, 11, 4),
+            (14, 9, 14, 10),
+            (14, 32, 14, 33),
+        ]
         # A parameter: its definition, its use, and the keyword of the call.
         assert await renamed(4, 10, "bypass") == [(1, 18, 1, 22), (4, 10, 4, 14), (12, 10, 12, 14)]
         assert await renamed(8, 3, "trunk") == [(8, 3, 8, 7), (11, 7, 11, 11)]
