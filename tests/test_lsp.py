@@ -555,3 +555,37 @@ def test_hover_and_completion_of_named_values(tmp_path: Path) -> None:
         ]  # fmt: skip
 
     run(body)
+
+
+def test_rename_in_a_library_reaches_the_specs_that_use_it(tmp_path: Path) -> None:
+    (tmp_path / "lib").mkdir()
+    lib = tmp_path / "lib" / "blocks.arch"
+    lib.write_text("block twice(w) {\n  conv(w, 1x1) -> relu\n}\n")
+    spec = tmp_path / "m.arch"
+    spec.write_text('use "lib/blocks.arch"\nmodel m {\n  input [4, 8, 8]\n  x: twice(w=3)\n}\n')
+    lib_uri, spec_uri = lib.resolve().as_uri(), spec.resolve().as_uri()
+
+    async def body(client: Client) -> None:
+        uri = open_doc(client, lib)
+        await client.published.get()
+
+        async def renamed(line: int, col: int, new: str) -> dict[str, list[tuple[int, ...]]]:
+            edit = await client.text_document_rename_async(
+                lsp.RenameParams(**at(uri, line, col), new_name=new)
+            )
+            assert edit is not None and edit.changes is not None
+            return {
+                u: sorted(range_of(e.range) for e in edits) for u, edits in edit.changes.items()
+            }
+
+        # The parameter, its use, and the keyword naming it in the spec that uses the library.
+        assert await renamed(2, 8, "width") == {
+            lib_uri: [(1, 13, 1, 14), (2, 8, 2, 9)],
+            spec_uri: [(4, 12, 4, 13)],
+        }
+        assert await renamed(1, 8, "double") == {
+            lib_uri: [(1, 7, 1, 12)],
+            spec_uri: [(4, 6, 4, 11)],
+        }
+
+    run(body)

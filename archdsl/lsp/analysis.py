@@ -51,12 +51,22 @@ class Analysis:
     # For a library with no model: the spec beside it whose models expand its blocks.
     host: str | None = None
     _names: Names | None = field(default=None, repr=False)
+    _all_names: Names | None = field(default=None, repr=False)
 
     def names(self) -> Names:
         """Every name of this document's and its `use`d files' models and blocks, bound."""
         if self._names is None:
             self._names = bind_files(self.files.values(), self.text_of)
         return self._names
+
+    def all_names(self) -> Names:
+        """`names()`, and those of the specs that `use` these files (see `users.py`)."""
+        from archdsl.lsp.users import users
+
+        if self._all_names is None:
+            others = users(list(self.files))
+            self._all_names = bind_files([*self.files.values(), *others], self.text_of)
+        return self._all_names
 
     def text_of(self, name: str) -> str:
         return self.text if name == self.name else _read(name)

@@ -2,10 +2,12 @@
 `repeat` indices) and of blocks, by the scoping rules of `scopes.py`.
 
 A value's references are the places its one definition is read; a block's are its
-definition and every call of it in the files the document knows (itself and what
-it `use`s). A rename changes all of them, and is refused for a new name that is
-no name, a keyword, an op, or a name the model or block (for a block: the files)
-already gives or reads, since either would change what some name means.
+definition and every call of it in the files the document knows (itself, what it
+`use`s, and the specs found to `use` those: `users.py`), as are the keywords that
+name a block's parameter. A rename changes all of them, and is refused for a new
+name that is no name, a keyword, an op, or a name the model or block (for a
+block: the files) already gives or reads, since either would change what some
+name means.
 """
 
 from __future__ import annotations
@@ -24,10 +26,10 @@ class RenameRefused(Exception):
 
 def _target(doc: Analysis, line: int, col: int) -> Binding | ast.BlockDef | None:
     """The definition the name under the cursor refers to: a binding or a block."""
-    occ = doc.names().at(doc.name, line, col)
+    occ = doc.all_names().at(doc.name, line, col)
     if occ is not None:
         return occ.binding
-    for call in doc.names().calls:
+    for call in doc.all_names().calls:
         if call.name_span.file == doc.name and touches(call.name_span, line, col):
             return doc.block(call.name)
     src = doc.files.get(doc.name)
@@ -43,8 +45,8 @@ def references(doc: Analysis, line: int, col: int, declaration: bool = True) -> 
     if target is None:
         return []
     if isinstance(target, Binding):
-        return [o.span for o in doc.names().of(target) if declaration or o.role != "def"]
-    calls = [c.name_span for c in doc.names().calls if c.name == target.name]
+        return [o.span for o in doc.all_names().of(target) if declaration or o.role != "def"]
+    calls = [c.name_span for c in doc.all_names().calls if c.name == target.name]
     return [target.name_span, *calls] if declaration else calls
 
 
@@ -78,7 +80,10 @@ def rename(doc: Analysis, line: int, col: int, new: str) -> list[Span]:
         where = f"{'block' if isinstance(target.owner, ast.BlockDef) else 'model'}"
         where += f" `{target.owner.name}`"
     else:
-        taken = next((o.span for o in doc.names().occurrences if o.name == new), None)
+        names = doc.all_names()
+        spans = [o.span for o in names.occurrences] + [c.name_span for c in names.calls]
+        words = [o.name for o in names.occurrences] + [c.name for c in names.calls]
+        taken = next((span for span, word in zip(spans, words, strict=True) if word == new), None)
         where = "these files"
     if taken is not None:
         raise RenameRefused(f"`{new}` is already a name in {where} (line {taken.line})")
@@ -87,7 +92,7 @@ def rename(doc: Analysis, line: int, col: int, new: str) -> list[Span]:
 
 def _taken(doc: Analysis, owner: Owner, new: str) -> Span | None:
     """Where a model or block already gives, reads or labels with the name `new`."""
-    for occ in doc.names().occurrences:
+    for occ in doc.all_names().occurrences:
         if occ.owner is owner and occ.role != "keyword" and occ.name == new:
             return occ.span
     for node in walk_ast(owner.body):
