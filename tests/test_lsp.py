@@ -528,6 +528,14 @@ def test_hover_and_completion_of_named_values(tmp_path: Path) -> None:
         assert kinds["conv"] == lsp.CompletionItemKind.Function
         assert kinds["mix"] == lsp.CompletionItemKind.Class
 
+        # After a value's name and a dot: what an expression reads of its shape.
+        items = await client.text_document_completion_async(lsp.CompletionParams(**at(uri, 14, 34)))
+        assert isinstance(items, lsp.CompletionList)
+        assert {i.kind for i in items.items} == {lsp.CompletionItemKind.Property}
+        assert [i.label for i in items.items] == [
+            "channels", "height", "width", "features", "shape",
+        ]  # fmt: skip
+
         symbols = await client.text_document_document_symbol_async(
             lsp.DocumentSymbolParams(text_document=lsp.TextDocumentIdentifier(uri=uri))
         )

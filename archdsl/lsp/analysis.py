@@ -345,13 +345,14 @@ def definition(doc: Analysis, line: int, col: int) -> Span | None:
 @dataclass(frozen=True)
 class Completion:
     label: str
-    kind: str  # op, block, argument, keyword, value
+    kind: str  # op, block, argument, keyword, value, property
     detail: str
     insert: str
 
 
 MERGES = ("add", "mul", "concat")
 AFTER_OUTPUT = re.compile(r"^\s*output\s+[\w\s,]*$")
+AFTER_DOT = re.compile(r"\b([A-Za-z_]\w*)\.\w*$")
 
 
 def completions(doc: Analysis, text: str, line: int, col: int) -> list[Completion]:
@@ -368,6 +369,10 @@ def completions(doc: Analysis, text: str, line: int, col: int) -> list[Completio
     values = value_completions(doc, line, col)
     if AFTER_OUTPUT.match(current):
         return values
+    dot = AFTER_DOT.search(current)
+    if dot is not None:
+        owner = dot.group(1)
+        return _properties(owner) if owner == "in" or owner in {v.label for v in values} else []
     before = "\n".join([*lines[: line - 1], current])
     callee = _open_call(before)
     if callee is not None:
@@ -382,6 +387,13 @@ def completions(doc: Analysis, text: str, line: int, col: int) -> list[Completio
         Completion(word, "keyword", "keyword", word) for word in sorted(set(KEYWORDS.values()))
     ]
     return items
+
+
+def _properties(owner: str) -> list[Completion]:
+    """`x.channels` and the rest: what an expression reads of a value's shape."""
+    from archdsl.elaborate.expr import IN_ATTRS
+
+    return [Completion(a, "property", f"{owner}.{a}", a) for a in IN_ATTRS]
 
 
 def _open_call(before: str) -> str | None:

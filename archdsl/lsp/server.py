@@ -38,6 +38,7 @@ COMPLETION_KINDS = {
     "argument": lsp.CompletionItemKind.Property,
     "keyword": lsp.CompletionItemKind.Keyword,
     "value": lsp.CompletionItemKind.Variable,
+    "property": lsp.CompletionItemKind.Property,
 }
 SYMBOL_KINDS = {
     "model": lsp.SymbolKind.Class,
@@ -220,7 +221,7 @@ def on_rename(ls: ArchServer, params: lsp.RenameParams) -> lsp.WorkspaceEdit:
 
 
 @server.feature(
-    lsp.TEXT_DOCUMENT_COMPLETION, lsp.CompletionOptions(trigger_characters=["(", ",", " "])
+    lsp.TEXT_DOCUMENT_COMPLETION, lsp.CompletionOptions(trigger_characters=["(", ",", " ", "."])
 )
 def on_completion(ls: ArchServer, params: lsp.CompletionParams) -> lsp.CompletionList:
     uri, pos = params.text_document.uri, params.position
