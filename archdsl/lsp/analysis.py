@@ -52,6 +52,7 @@ class Analysis:
     host: str | None = None
     _names: Names | None = field(default=None, repr=False)
     _all_names: Names | None = field(default=None, repr=False)
+    _by_span: dict[Span, list[tuple[Model, Node]]] | None = field(default=None, repr=False)
 
     def names(self) -> Names:
         """Every name of this document's and its `use`d files' models and blocks, bound."""
@@ -82,6 +83,14 @@ class Analysis:
         ]
         found.sort(key=lambda pair: span_size(pair[1].span))
         return found
+
+    def nodes_spanning(self, span: Span) -> list[tuple[Model, Node]]:
+        """The IR nodes made from exactly `span` (one per expansion), outermost first."""
+        if self._by_span is None:
+            self._by_span = {}
+            for model, node in self.nodes():
+                self._by_span.setdefault(node.span, []).append((model, node))
+        return self._by_span.get(span, [])
 
     def nodes(self) -> Iterator[tuple[Model, Node]]:
         if self.program is None:
@@ -298,6 +307,8 @@ def inlay_hints(doc: Analysis) -> list[tuple[int, int, str]]:
 
     A line of a block used more than once with different shapes gets no hint.
     """
+    from archdsl.lsp.named_values import value_hints
+
     last: dict[int, tuple[int, set[tuple[int, ...]]]] = {}
     for _, node in doc.nodes():
         span = node.span
@@ -308,8 +319,6 @@ def inlay_hints(doc: Analysis) -> list[tuple[int, int, str]]:
             last[span.end_line] = (span.end_col, {node.out_shape})
         elif span.end_col == end[0]:
             end[1].add(node.out_shape)
-    from archdsl.lsp.named_values import value_hints
-
     lines = doc.text.split("\n")
     hints = value_hints(doc)
     for line, (_, shapes) in sorted(last.items()):

@@ -84,6 +84,9 @@ def _made_by(doc: Analysis, names: Names, step: ast.Step, index: int, hops: int)
 def _last_nodes(doc: Analysis, span: Span) -> list[tuple[Model, Node]]:
     """The nodes that make a step's value: those of the step itself, or, where the
     step left no node of its own (a `{ }` group, an `if`), the last step inside it."""
+    own = [(m, n) for m, n in doc.nodes_spanning(span) if doc.here(n.span)]
+    if own:
+        return own
     inner = [
         (model, node)
         for model, node in doc.nodes()
@@ -93,12 +96,8 @@ def _last_nodes(doc: Analysis, span: Span) -> list[tuple[Model, Node]]:
     ]
     if not inner:
         return []
-    # Latest end first, then the widest of those: the step's own node before its insides.
-    best = max(
-        (n.span for _, n in inner),
-        key=lambda s: (s.end_line, s.end_col, -s.line, -s.col),
-    )
-    return [(model, node) for model, node in inner if node.span == best]
+    last = max((n.span for _, n in inner), key=lambda s: (s.end_line, s.end_col, -s.line, -s.col))
+    return [(model, node) for model, node in inner if node.span == last]
 
 
 def _passed(doc: Analysis, names: Names, binding: Binding, hops: int) -> list[str]:
