@@ -16,6 +16,7 @@ import pytest
 pytest.importorskip("pygls")
 
 from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.client import LanguageClient
 
 from tests.helpers import ROOT, SPECS
@@ -34,6 +35,11 @@ class Client(LanguageClient):
     def __init__(self) -> None:
         super().__init__("archdsl-test", "1")
         self.published: asyncio.Queue[lsp.PublishDiagnosticsParams] = asyncio.Queue()
+        self.stderr = b""
+
+    async def server_exit(self, server: asyncio.subprocess.Process) -> None:
+        if server.stderr is not None:
+            self.stderr = await server.stderr.read()  # the server's log
 
 
 @asynccontextmanager
@@ -58,12 +64,15 @@ async def session() -> AsyncIterator[Client]:
         await client.stop()
 
 
-def run(test: Callable[[Client], Coroutine[Any, Any, None]]) -> None:
-    async def main() -> None:
+def run(test: Callable[[Client], Coroutine[Any, Any, None]]) -> Client:
+    """Run `test` in a session; the client, with the server's log, once it has exited."""
+
+    async def main() -> Client:
         async with session() as client:
             await asyncio.wait_for(test(client), WAIT_S)
+        return client
 
-    asyncio.run(main())
+    return asyncio.run(main())
 
 
 def open_doc(client: Client, path: Path, text: str | None = None) -> str:
@@ -468,12 +477,13 @@ def test_rename_named_values_and_blocks(tmp_path: Path) -> None:
             ("mix", "`mix` is a block"),
             ("2x", "`2x` is not a name"),
         ]:
-            with pytest.raises(Exception, match=re.escape(why)):
+            with pytest.raises(JsonRpcException, match=re.escape(why)):
                 await client.text_document_rename_async(
                     lsp.RenameParams(**at(uri, 14, 3), new_name=new)
                 )
 
-    run(body)
+    client = run(body)
+    assert b"Traceback" not in client.stderr  # a refusal is the user's mistake, not a crash
 
 
 def test_hover_and_completion_of_named_values(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ text (`analysis`).
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 
 from lsprotocol import types as lsp
@@ -77,6 +78,17 @@ class ArchServer(LanguageServer):
 
 
 server = ArchServer()
+
+
+class Refused(JsonRpcException):
+    """A request the user's input makes impossible (a rename to a keyword): an error
+    response saying why, and no traceback in the server's log, as for any user mistake."""
+
+    CODE = lsp.LSPErrorCodes.RequestFailed
+
+
+def _not_refused(record: logging.LogRecord) -> bool:
+    return not (record.exc_info and isinstance(record.exc_info[1], Refused))
 
 
 # ---- conversions --------------------------------------------------------------------------
@@ -212,7 +224,7 @@ def on_rename(ls: ArchServer, params: lsp.RenameParams) -> lsp.WorkspaceEdit:
     try:
         spans = rename(ls.analysis(uri), pos.line + 1, pos.character + 1, params.new_name)
     except RenameRefused as refused:
-        raise JsonRpcException(str(refused), code=lsp.LSPErrorCodes.RequestFailed) from None
+        raise Refused(str(refused)) from None
     changes: dict[str, list[lsp.TextEdit]] = {}
     for span in spans:
         edit = lsp.TextEdit(range=to_range(span), new_text=params.new_name)
@@ -264,4 +276,5 @@ def on_formatting(ls: ArchServer, params: lsp.DocumentFormattingParams) -> list[
 
 
 def serve() -> None:
+    logging.getLogger("pygls.protocol.json_rpc").addFilter(_not_refused)
     server.start_io()
