@@ -430,6 +430,15 @@ def test_definition_and_references_of_named_values(tmp_path: Path) -> None:
         assert len(await references(8, 4, True)) == 2  # `stem`: made, read once
         assert len(await references(1, 8, True)) == 2  # block `mix`: definition, one call
 
+        marked = await client.text_document_document_highlight_async(
+            lsp.DocumentHighlightParams(**at(uri, 14, 9))
+        )
+        assert sorted((range_of(h.range), h.kind) for h in marked or []) == [
+            ((11, 3, 11, 4), lsp.DocumentHighlightKind.Write),
+            ((14, 9, 14, 10), lsp.DocumentHighlightKind.Read),
+            ((14, 32, 14, 33), lsp.DocumentHighlightKind.Read),
+        ]
+
     run(body)
 
 

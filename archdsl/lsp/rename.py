@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from archdsl.diagnostics import Span
 from archdsl.lsp.analysis import WORD, Analysis
-from archdsl.lsp.scopes import Binding, Owner, touches, walk_ast
+from archdsl.lsp.scopes import Binding, Names, Owner, touches, walk_ast
 from archdsl.ops.registry import OPS
 from archdsl.syntax import ast
 from archdsl.syntax.syntax_errors import KEYWORDS
@@ -24,12 +24,12 @@ class RenameRefused(Exception):
     """Why a rename cannot be made; the message is shown to the user."""
 
 
-def _target(doc: Analysis, line: int, col: int) -> Binding | ast.BlockDef | None:
+def _target(doc: Analysis, names: Names, line: int, col: int) -> Binding | ast.BlockDef | None:
     """The definition the name under the cursor refers to: a binding or a block."""
-    occ = doc.all_names().at(doc.name, line, col)
+    occ = names.at(doc.name, line, col)
     if occ is not None:
         return occ.binding
-    for call in doc.all_names().calls:
+    for call in names.calls:
         if call.name_span.file == doc.name and touches(call.name_span, line, col):
             return doc.block(call.name)
     src = doc.files.get(doc.name)
@@ -39,20 +39,36 @@ def _target(doc: Analysis, line: int, col: int) -> Binding | ast.BlockDef | None
     return None
 
 
-def references(doc: Analysis, line: int, col: int, declaration: bool = True) -> list[Span]:
-    """Every place the name under the cursor stands for the same definition."""
-    target = _target(doc, line, col)
+def references(
+    doc: Analysis, line: int, col: int, declaration: bool = True, names: Names | None = None
+) -> list[Span]:
+    """Every place the name under the cursor stands for the same definition (found in
+    `names`: by default the document's files and the specs that use them)."""
+    names = names if names is not None else doc.all_names()
+    target = _target(doc, names, line, col)
     if target is None:
         return []
     if isinstance(target, Binding):
-        return [o.span for o in doc.all_names().of(target) if declaration or o.role != "def"]
-    calls = [c.name_span for c in doc.all_names().calls if c.name == target.name]
+        return [o.span for o in names.of(target) if declaration or o.role != "def"]
+    calls = [c.name_span for c in names.calls if c.name == target.name]
     return [target.name_span, *calls] if declaration else calls
+
+
+def highlights(doc: Analysis, line: int, col: int) -> list[tuple[Span, bool]]:
+    """The references in this document, each marked whether it is where the name is
+    given; from the document's own files only, cheap enough for every cursor move."""
+    names = doc.names()
+    target = _target(doc, names, line, col)
+    if target is None:
+        return []
+    given = target.span if isinstance(target, Binding) else target.name_span
+    found = references(doc, line, col, names=names)
+    return [(span, span == given) for span in found if span.file == doc.name]
 
 
 def prepare_rename(doc: Analysis, line: int, col: int) -> Span | None:
     """The name under the cursor, where it can be renamed."""
-    if _target(doc, line, col) is None:
+    if _target(doc, doc.all_names(), line, col) is None:
         return None
     for span in references(doc, line, col):
         if span.file == doc.name and touches(span, line, col):
@@ -62,7 +78,7 @@ def prepare_rename(doc: Analysis, line: int, col: int) -> Span | None:
 
 def rename(doc: Analysis, line: int, col: int, new: str) -> list[Span]:
     """The spans to replace by `new`; raises RenameRefused saying why it cannot be."""
-    target = _target(doc, line, col)
+    target = _target(doc, doc.all_names(), line, col)
     if target is None:
         raise RenameRefused("no named value or block here")
     if target.name == new:

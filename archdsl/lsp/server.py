@@ -29,7 +29,7 @@ from archdsl.lsp.analysis import (
     path_of,
     symbols,
 )
-from archdsl.lsp.rename import RenameRefused, prepare_rename, references, rename
+from archdsl.lsp.rename import RenameRefused, highlights, prepare_rename, references, rename
 
 DEBOUNCE_S = 0.25
 SEVERITY = {"error": lsp.DiagnosticSeverity.Error, "warning": lsp.DiagnosticSeverity.Warning}
@@ -209,6 +209,21 @@ def on_references(ls: ArchServer, params: lsp.ReferenceParams) -> list[lsp.Locat
         ls.analysis(uri), pos.line + 1, pos.character + 1, params.context.include_declaration
     )
     return [to_location(span) for span in found]
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_HIGHLIGHT)
+def on_highlight(
+    ls: ArchServer, params: lsp.DocumentHighlightParams
+) -> list[lsp.DocumentHighlight]:
+    pos = params.position
+    found = highlights(ls.analysis(params.text_document.uri), pos.line + 1, pos.character + 1)
+    return [
+        lsp.DocumentHighlight(
+            range=to_range(span),
+            kind=lsp.DocumentHighlightKind.Write if given else lsp.DocumentHighlightKind.Read,
+        )
+        for span, given in found
+    ]
 
 
 @server.feature(lsp.TEXT_DOCUMENT_PREPARE_RENAME)
