@@ -616,3 +616,34 @@ def test_rename_in_a_library_reaches_the_specs_that_use_it(tmp_path: Path) -> No
         }
 
     run(body)
+
+
+def test_inlay_hints_of_named_values(tmp_path: Path) -> None:
+    """Each name of `a, b = ...` and a `y = x` (which makes no step) get their shape."""
+    spec = tmp_path / "hints.arch"
+    spec.write_text(
+        "model m {\n  input image: [3, 8, 8]\n  x = conv(4, 1x1)\n  y = x\n"
+        "  a, b = chunk(2)\n  concat(a, b, y)\n}\n"
+    )
+
+    async def body(client: Client) -> None:
+        uri = open_doc(client, spec)
+        assert not (await client.published.get()).diagnostics
+        hints = await client.text_document_inlay_hint_async(
+            lsp.InlayHintParams(
+                text_document=lsp.TextDocumentIdentifier(uri=uri),
+                range=lsp.Range(
+                    start=lsp.Position(line=0, character=0), end=lsp.Position(line=7, character=0)
+                ),
+            )
+        )
+        assert [(h.position.line + 1, h.position.character + 1, h.label) for h in hints or []] == [
+            (3, 19, "  [N, 4, 8, 8]"),
+            (4, 4, ": [N, 4, 8, 8]"),
+            (5, 4, ": [N, 2, 8, 8]"),
+            (5, 7, ": [N, 2, 8, 8]"),
+            (5, 18, "  [N, 2, 8, 8]"),
+            (6, 18, "  [N, 8, 8, 8]"),
+        ]
+
+    run(body)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from archdsl.lsp.analysis import Analysis, Completion, Symbol
 from archdsl.lsp.scopes import Binding
-from archdsl.lsp.value_shapes import passed_arguments, shapes
+from archdsl.lsp.value_shapes import passed_arguments, shapes, value_step
 from archdsl.syntax import ast
 
 WHAT = {
@@ -83,8 +83,9 @@ def value_symbols(doc: Analysis, owner: ast.BlockDef | ast.ModelDef) -> list[Sym
 
 
 def value_hints(doc: Analysis) -> list[tuple[int, int, str]]:
-    """(line, column, text): the shape after each name of `a, b = ...` and of a block's
-    `input x`, where the line's own hint (its last step's shape) would not tell it."""
+    """(line, column, text): the shape after each name of `a, b = ...`, of `y = x` and of
+    a block's `input x`, where the line's own hint (its last step's shape) would not
+    tell it."""
     names = doc.names()
     hints = []
     for b in names.bindings:
@@ -92,8 +93,17 @@ def value_hints(doc: Analysis) -> list[tuple[int, int, str]]:
             continue
         several = isinstance(b.stmt, ast.Assign) and len(b.stmt.names) > 1
         block_input = b.kind == "input" and isinstance(b.owner, ast.BlockDef)
-        if several or block_input:
+        if several or block_input or _renames(doc, b):
             found = shapes(doc, names, b)
             if len(found) == 1:
                 hints.append((b.span.end_line, b.span.end_col, f": {found[0]}"))
     return hints
+
+
+def _renames(doc: Analysis, binding: Binding) -> bool:
+    """Whether a binding is `y = x`: a value's name alone, which makes no node."""
+    stmt = binding.stmt
+    if not isinstance(stmt, ast.Assign) or len(stmt.chain.steps) != 1:
+        return False
+    step = stmt.chain.steps[0]
+    return isinstance(step, ast.Call) and not step.args and value_step(doc, step)

@@ -68,7 +68,7 @@ def _calls_of(doc: Analysis, block: str) -> list[tuple[Model, BlockNode]]:
 
 def _made_by(doc: Analysis, names: Names, step: ast.Step, index: int, hops: int) -> list[str]:
     """The shapes of the `index`-th value a step makes, in every expansion."""
-    if isinstance(step, ast.Call) and step.name not in OPS and doc.block(step.name) is None:
+    if isinstance(step, ast.Call) and value_step(doc, step):
         # A value's name as the last step: the value it names.
         occ = names.at(step.name_span.file, step.name_span.line, step.name_span.col)
         if occ is None or occ.binding is None:
@@ -79,6 +79,11 @@ def _made_by(doc: Analysis, names: Names, step: ast.Step, index: int, hops: int)
         for model, node in _last_nodes(doc, step.span)
         if index < len(node.outputs) and node.outputs[index] in model.values
     ]
+
+
+def value_step(doc: Analysis, call: ast.Call) -> bool:
+    """Whether a call is a value's name written as a step (neither an op nor a block)."""
+    return call.name not in OPS and doc.block(call.name) is None
 
 
 def _last_nodes(doc: Analysis, span: Span) -> list[tuple[Model, Node]]:
