@@ -208,3 +208,24 @@ def test_unet_skips_and_inception_aux_head_are_one_graph() -> None:
     ]
     (aux,) = [n for n, lines in inception.labels.items() if lines[0] == "output aux"]
     assert [label for _, d, label in inception.edges if d == aux] == ["1000"]
+
+
+@needs_dot
+def test_expanded_googlenet_keeps_every_concat_in_branch_order() -> None:
+    """With every block opened, each branch starts in a box of its own; the first is
+    still drawn leftmost. Box titles written as cluster labels (and no `newrank`)
+    had all nine modules drawn in other orders."""
+    drawing = diagram("googlenet", None)
+    drawn = layout(dot.to_dot(drawing))
+    x = {o["name"]: float(o["pos"].split(",")[0]) for o in drawn["objects"] if "pos" in o}
+    modules = sorted(
+        {n.path.split(".")[0] for n in drawing.nodes.values() if "inception" in n.path}
+    )
+    assert len(modules) == 9
+    for module in modules:
+        heads = [
+            min((n for n in drawing.nodes.values() if n.path.startswith(f"{module}.0.{i}.")),
+                key=lambda n: int(n.id.removeprefix("n"))).id
+            for i in range(4)
+        ]  # fmt: skip
+        assert [x[h] for h in heads] == sorted(x[h] for h in heads), module
