@@ -508,7 +508,8 @@ class Deriver:
         args = self.op_args(fields, cls, tr)
         operands = [(r.flow.dims, r.batched) for r in reads]
         try:
-            made = op_layer(cls, args, (), operands)
+            count = max((len(n.outputs) for n in self.observed.nodes.get(call.span, [])), default=1)
+            made = op_layer(cls, args, (), operands, count)
         except (NeedDim, ValueError, TypeError):
             raise EjectError(
                 f"block `{self.block}`: eject cannot compute the sizes `{call.name}` "

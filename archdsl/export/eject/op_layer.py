@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from archdsl.export.eject.layers import layer_for, value_layer_for
-from archdsl.export.eject.layers_nd import Dims, ListOf
+from archdsl.export.eject.layers_nd import VALUE_MAKERS, Dims, ListOf
 from archdsl.export.eject.shapes import out_dims, value_out_dims
 from archdsl.export.eject.symbolic import any_of, combine, const
 from archdsl.export.eject.template import Expr, TLayer, TSlot, python
@@ -91,15 +91,24 @@ def op_layer(
     args: dict[str, Any],
     dims: tuple[Expr | None, ...],
     operands: list[tuple[tuple[Expr | None, ...], bool]] | None = None,
+    outputs: int = 1,
 ) -> OpResult:
     """The op `cls` given `args` (values or Exprs by argument name) fed an input of
     sizes `dims`, or, for an op of several values (or none), `operands`: each one's
-    sizes and whether it is batched. Raises NeedDim for a size it needs and lacks."""
+    sizes and whether it is batched, and how many values it makes. Raises NeedDim for
+    a size it needs and lacks."""
     op = _make(cls, args)
-    if operands is not None:
+    if operands is not None and type(op) in VALUE_MAKERS:
         made = value_layer_for(op, [(Dims(d), batched) for d, batched in operands])
         outs = value_out_dims(op, operands)
         resizes: Expr | None = None
+    elif operands is not None:
+        # One input and several outputs (a recurrent layer's states): its module is the
+        # one-input op's; the sizes of all but its first output are not known here.
+        made = layer_for(op, Dims(operands[0][0]))
+        first = out_dims(op, operands[0][0])
+        outs = (first, *(_unknown(len(first)) for _ in range(outputs - 1)))
+        resizes = None
     else:
         made = layer_for(op, Dims(dims))
         outs = (out_dims(op, dims),)
@@ -220,3 +229,7 @@ def _resizes(op: Op, dims: tuple[Expr | None, ...], out: tuple[Expr | None, ...]
             return None
         changes.append(combine("{0} != {1}", before, after))
     return any_of(changes)
+
+
+def _unknown(n: int) -> tuple[Expr | None, ...]:
+    return (None,) * n
