@@ -112,3 +112,41 @@ model m {
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "g.py").exists()
+
+
+TWO_OUT = """
+block halves(c) {
+  input x
+  a = conv(c, 1x1)
+  b = x -> conv(c * 2, 3x3, padding=1) -> avgpool(global)
+  output a, b
+}
+model m {
+  input [4, 8, 8]
+  l, r = halves(3)
+  s = r -> flatten -> linear(5)
+  t = l -> conv(2, 1x1) -> flatten
+  output s, t
+}
+"""
+
+
+def test_a_block_of_two_outputs_gives_each_its_sizes() -> None:
+    program = archdsl.load(TWO_OUT)
+    model = program.model()
+    source = eject(model, program.sources)
+    # The second output's width (c * 2) sizes the linear after it; `l` is `l_` (E741).
+    assert "nn.Linear(6, 5)" in source and "nn.Conv2d(3, 2, 1)" in source
+    assert "        l_, r = self[0](x)\n" in source
+    namespace: dict[str, object] = {}
+    exec(compile(source, "m.py", "exec"), namespace)
+    cls = namespace["M"]
+    assert isinstance(cls, type)
+    torch.manual_seed(0)
+    built = archdsl.build(model).eval()
+    ejected = cls().eval()
+    ejected.load_state_dict(built.state_dict(), strict=True)
+    x = torch.randn(2, 4, 8, 8)
+    with torch.no_grad():
+        for got, want in zip(ejected(x), built(x), strict=True):
+            torch.testing.assert_close(got, want)

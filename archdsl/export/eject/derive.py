@@ -141,7 +141,7 @@ class Graphed:
     seq: TSeq
     out: Flow  # the (first) output's sizes
     resizes: Expr | None
-    outputs: int
+    others: tuple[Flow, ...] = ()  # the sizes of each output after the first
 
 
 @dataclass
@@ -164,7 +164,7 @@ class Summary:
     defaults: dict[str, Expr]
     out: tuple[Expr | None, ...]  # its (first) output's sizes
     resizes: Expr | None
-    outputs: int  # how many values it gives
+    others: tuple[tuple[Expr | None, ...], ...]  # the sizes of its outputs after the first
     stateful: bool
 
 
@@ -213,6 +213,8 @@ class Deriver:
         self.notes: list[str] = []
         self.block = ""  # the block being derived, for messages
         self.loops: list[str] = []  # the loop variables of the repeats around a step
+        # A block call's outputs after the first, their sizes bound to the call's arguments.
+        self.bound_others: dict[Span, tuple[tuple[Expr | None, ...], ...]] = {}
         # Parts of a `chunk`, by their code: the whole they divide exactly, and how many.
         self.exact: dict[str, tuple[Expr, int]] = {}
 
@@ -295,7 +297,7 @@ class Deriver:
             defaults,
             graphed.out.dims,
             graphed.resizes,
-            graphed.outputs,
+            tuple(f.dims for f in graphed.others),
             any(body.stateful),
         )
         self.summaries[block] = summary
@@ -326,7 +328,7 @@ class Deriver:
         """A model's or block's body: its steps, and how values flow between them."""
         if len(inputs) == 1 and plain(stmts, self.blocks):
             walked = self.body(stmts, inputs[0][1].flow, tr)
-            return Graphed(self.seq(walked.entries), walked.flow, walked.resizes, 1)
+            return Graphed(self.seq(walked.entries), walked.flow, walked.resizes)
         saved, self.exact = self.exact, {}  # what a chunk tells holds in its body only
         try:
             return self._graph_body(stmts, inputs, tr)
@@ -370,7 +372,7 @@ class Deriver:
             tuple(local.name for local in outs),
         )
         if is_chain(wiring):
-            return Graphed(self.seq(entries), outs[0].flow, _any([e.resizes for e in entries]), 1)
+            return Graphed(self.seq(entries), outs[0].flow, _any([e.resizes for e in entries]))
         # Whether the output's sizes differ from the input's, axis by axis, where known.
         first, last = inputs[0][1].flow, outs[0].flow
         resizes = None
@@ -381,7 +383,8 @@ class Deriver:
                     for a, b in zip(first.dims[1:], last.dims[1:], strict=True)
                 ]
             )
-        return Graphed(replace(self.seq(entries), wiring=wiring), last, resizes, len(outs))
+        others = tuple(local.flow for local in outs[1:])
+        return Graphed(replace(self.seq(entries), wiring=wiring), last, resizes, others)
 
     def graph_chain(
         self,
@@ -460,12 +463,13 @@ class Deriver:
                         "among named values"
                     )
                 entry = walked.entries[0]
-                count = (
-                    self.summaries[step.name].outputs
-                    if isinstance(step, ast.Call) and step.name in self.summaries
-                    else 1
-                )
-                made = [Local(n, walked.flow) for n in fresh(last, count)]
+                others: tuple[Flow, ...] = ()
+                if isinstance(step, ast.Call) and step.name in self.summaries:
+                    # A block's further outputs: their sizes in the caller's terms.
+                    others = tuple(Flow(d) for d in self.bound_others.pop(step.span, ()))
+                flows = (walked.flow, *others)
+                names_made = fresh(last, len(flows))
+                made = [Local(n, f) for n, f in zip(names_made, flows, strict=True)]
                 reads = (current.name, *extra)
                 entry = replace(entry, resizes=walked.resizes)
             label = chain.label if len(steps) == 1 else None
@@ -721,6 +725,10 @@ class Deriver:
         args = tuple((name, bindings[name]) for name in callee.params)
         instance = TInstance(callee.cls.name, args, frozenset(implicit))
         out = tuple(simplify(d, bindings) if d is not None else None for d in callee.out)
+        self.bound_others[call.span] = tuple(
+            tuple(simplify(d, bindings) if d is not None else None for d in dims)
+            for dims in callee.others
+        )
         resizes = simplify(callee.resizes, bindings) if callee.resizes is not None else None
         if is_false(resizes) and len(out) == flow.rank:
             out = (out[0], *flow.dims[1:])
