@@ -165,6 +165,10 @@ def test_the_docs_show_what_eject_writes() -> None:
     source, _ = _source(SPECS / "resnet50.arch")
     shown = source[source.index("class Bottleneck(") :]
     assert shown in (ROOT / "docs" / "export.md").read_text()
+    unet, _ = _source(SPECS / "unet.arch")
+    up = unet[unet.index("class Up(") : unet.index("\n\n\nclass Unet(")]
+    indented = "\n".join(f"  {line}" if line else "" for line in up.split("\n"))
+    assert indented in (ROOT / "docs" / "export.md").read_text()
 
 
 def test_mobilenet_v2_keeps_the_specs_conditions() -> None:

@@ -77,11 +77,12 @@ def _wired_forward(body: TSeq, wiring: Wiring) -> list[str]:
         f"tuple[{', '.join(['torch.Tensor'] * len(wiring.outputs))}]" if many else "torch.Tensor"
     )
     lines = ["", *lay(Bracket("def forward", params), INDENT, suffix=f" -> {result}:")]
-    for i, (name, reads, makes) in enumerate(
-        zip(body.names, wiring.reads, wiring.makes, strict=True)
-    ):
+    steps = list(zip(body.names, wiring.reads, wiring.makes, strict=True))
+    for i, (name, reads, makes) in enumerate(steps):
         step = f"self.{name}" if not name.isdigit() and _attribute(name) else f"self[{i}]"
         call = Bracket(step, tuple(Atom(r) for r in reads))
+        if i == len(steps) - 1 and makes == wiring.outputs and len(makes) == 1:
+            return [*lines, *lay(call, inner, "return ")]  # the last step gives the output
         lines += lay(call, inner, f"{', '.join(makes)} = ")
     return [*lines, f"{inner}return {', '.join(wiring.outputs)}"]
 
