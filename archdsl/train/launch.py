@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import pickle
+import socket
 import sys
 import tempfile
 import uuid
@@ -82,6 +83,12 @@ class Launch:
 def launch(plan: Launch, model: Model, config: TrainConfig, options: RunOptions) -> Ending:
     """Run `worker` in the plan's processes: the exit code, and what to say if not yet said."""
     _quiet_agent()
+    if plan.endpoint is not None:
+        host = plan.endpoint.rpartition(":")[0]
+        try:
+            socket.getaddrinfo(host, None)
+        except OSError as exc:  # else c10d retries the name for minutes
+            return Ending(1, f"--rdzv-endpoint: cannot find the machine {host!r} ({exc.strerror})")
     with tempfile.TemporaryDirectory(prefix="archdsl-launch-") as tmp:
         payload = Path(tmp) / "run.pickle"
         payload.write_bytes(pickle.dumps((model, config, options)))
