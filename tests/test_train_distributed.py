@@ -165,8 +165,13 @@ def test_two_machines_of_one_process_train_as_one_of_two(
     """Two commands on this machine play two machines meeting at machine 0's address."""
     out = tmp_path / "run"
     static = ("--nnodes", "2", "--rdzv-endpoint", f"127.0.0.1:{_free_port()}", "--node-rank")
-    machines = [start_cli(*_args(out, *static, str(node), nproc=1)) for node in (1, 0)]
-    (_, err1), (out0, err0) = (m.communicate(timeout=300) for m in machines)
+    # Machine 0 first: it serves the rendezvous, which machine 1 retries ever more slowly.
+    machines = [start_cli(*_args(out, *static, str(node), nproc=1)) for node in (0, 1)]
+    try:
+        (out0, err0), (_, err1) = (m.communicate(timeout=600) for m in machines)
+    finally:
+        for m in machines:
+            m.kill()
     assert [m.returncode for m in machines] == [0, 0], err0 + err1
     assert "on cpu x 2 processes" in out0
     assert json.loads((out / "config.json").read_text())["run"]["world_size"] == 2
