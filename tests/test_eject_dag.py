@@ -150,3 +150,41 @@ def test_a_block_of_two_outputs_gives_each_its_sizes() -> None:
     with torch.no_grad():
         for got, want in zip(ejected(x), built(x), strict=True):
             torch.testing.assert_close(got, want)
+
+
+STATES = """
+model g {
+  input [6, 5]
+  seq, h = gru(8, layers=2, state=true)
+  s, h2, c2 = seq -> lstm(4, bidirectional=true, state=true)
+  a = s -> layernorm -> softmax -> mean(0)
+  b = h -> flatten -> linear(3)
+  k = c2 -> flatten -> linear(3)
+  add(b, k) -> softmax(dim=-1)
+  output a
+}
+"""
+
+
+def test_recurrent_states_and_token_defaults_eject_as_the_ops_build_them() -> None:
+    program = archdsl.load(STATES)
+    model = program.model()
+    source = eject(model, program.sources)
+    # The modules and axes are those to_torch picks: the state-giving GRU and LSTM,
+    # layernorm and softmax over D of tokens [T, D]; the states size the linears.
+    assert "StateGRU(5, 8, 2, batch_first=True)" in source
+    assert "StateLSTM(8, 4, 1, batch_first=True, bidirectional=True)" in source
+    assert "nn.LayerNorm(8)," in source and "nn.Softmax(dim=2)," in source
+    assert "nn.Linear(16, 3)" in source and "nn.Linear(8, 3)" in source
+    assert "        s, h2, c2 = self[1](seq)\n" in source
+    namespace: dict[str, object] = {}
+    exec(compile(source, "g.py", "exec"), namespace)
+    cls = namespace["G"]
+    assert isinstance(cls, type)
+    torch.manual_seed(0)
+    built = archdsl.build(model).eval()
+    ejected = cls().eval()
+    ejected.load_state_dict(built.state_dict(), strict=True)
+    x = torch.randn(2, 6, 5)
+    with torch.no_grad():
+        torch.testing.assert_close(ejected(x), built(x))

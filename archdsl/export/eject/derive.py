@@ -441,7 +441,7 @@ class Deriver:
             if isinstance(step, ast.Call) and self._value_ref(step, scope):
                 current = scope[step.name]
                 continue
-            if isinstance(step, ast.Call) and step.name in OPS and joins(OPS[step.name]):
+            if isinstance(step, ast.Call) and step.name in OPS and self.several(step):
                 outs, entry = self.value_op(step, current, scope, tr)
                 made = [
                     Local(n, f, b) for n, (f, b) in zip(fresh(last, len(outs)), outs, strict=True)
@@ -494,8 +494,14 @@ class Deriver:
         if self._value_ref(step, scope):
             return True
         if step.name in OPS:
-            return joins(OPS[step.name])
+            return self.several(step)
         return any(isinstance(a.value, ast.Name) and a.value.id in scope for a in step.args)
+
+    def several(self, call: ast.Call) -> bool:
+        """Whether an op call is a line of a forward: it reads named values or none, or
+        makes several (in some call of the spec)."""
+        made = (len(n.outputs) for n in self.observed.nodes.get(call.span, []))
+        return joins(OPS[call.name]) or max(made, default=1) > 1
 
     def value_op(
         self, call: ast.Call, current: Local, scope: dict[str, Local], tr: Translator
@@ -632,7 +638,7 @@ class Deriver:
 
     def op(self, call: ast.Call, flow: Flow, tr: Translator) -> Walked:
         cls = OPS[call.name]
-        if joins(cls):
+        if self.several(call):
             raise EjectError(
                 f"block `{self.block}`: eject writes `{call.name}` only in a model's or "
                 "block's own body, not inside a residual, branch or repeat"

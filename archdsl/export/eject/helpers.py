@@ -140,6 +140,8 @@ _BACKEND = {
         "TokenEmbedding",
         "SequenceGRU",
         "SequenceLSTM",
+        "StateGRU",
+        "StateLSTM",
     ),
     "archdsl.backend.value_modules": ("Merge", "Join", "Param", "Cut"),
     "archdsl.backend.modules": ("ChannelLayerNorm",),

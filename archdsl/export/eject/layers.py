@@ -184,7 +184,9 @@ def layer_for(op: Op, shape: Shape) -> Layer:
     """The constructor call of `op` fed `shape`; raises KeyError for an op without one."""
     if type(op) in _PLAIN:
         ctor, slots = _PLAIN[type(op)]
-    elif type(op) in MAKERS and (type(op) is not norm.LayerNorm or op.over != "all"):
+    elif type(op) in MAKERS and (
+        not isinstance(op, norm.LayerNorm) or op.axes_over(shape) != "all"
+    ):
         ctor, slots = MAKERS[type(op)](op, shape)
     else:
         ctor, slots = _MAKERS[type(op)](op, shape)

@@ -98,16 +98,20 @@ def _conv_transpose(op: conv.ConvTranspose, shape: Sequence[Any]) -> Made:
 
 def _layernorm(op: norm.LayerNorm, shape: Sequence[Any]) -> Made:
     eps, affine = kw("eps", op.eps, 1e-5), kw("elementwise_affine", op.affine, True)
-    if op.over == "channels":
+    over = op.axes_over((0,) * len(shape))  # by the rank alone
+    if over == "channels":
         return "ChannelLayerNorm", [pos("normalized_shape", shape[0]), eps, affine]
-    if op.over == "last":
+    if over == "last":
         return "nn.LayerNorm", [pos("normalized_shape", shape[-1]), eps, affine]
     return "nn.LayerNorm", [exact("normalized_shape", tuple(shape)), eps, affine]
 
 
 def _softmax(op: activation.Softmax, shape: Sequence[Any]) -> Made:
+    rank = len(shape)
+    if isinstance(op.dim, Expr):  # past the batch axis, as `axis` counts it
+        return "nn.Softmax", [Slot("dim", combine("{0} % {1} + 1", op.dim, const(rank)))]
     # The axis to_torch picks for an input of this rank.
-    dim = op.to_torch((1,) * len(shape), (1,) * len(shape)).dim
+    dim = op.to_torch((1,) * rank, (1,) * rank).dim
     return "nn.Softmax", [Slot("dim", dim)]
 
 
@@ -194,7 +198,8 @@ def _embedding(op: embedding.Embedding, shape: Sequence[Any]) -> Made:
 
 
 def _recurrent(op: recurrent.GRU | recurrent.LSTM, shape: Sequence[Any]) -> Made:
-    return op.torch_class, [
+    # With `state`, the module that also gives the last state(s).
+    return op.state_class if op.state is True else op.torch_class, [
         pos("input_size", shape[1]),
         pos("hidden_size", op.hidden),
         pos("num_layers", op.layers),

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from archdsl.export.eject.errors import EjectError
+from archdsl.export.eject.layers_nd import VALUE_MAKERS
 from archdsl.export.eject.symbolic import choose, combine
 from archdsl.export.eject.template import Expr, Wiring
 from archdsl.ops import OPS
@@ -40,8 +41,10 @@ def after_copies(
 
 
 def joins(cls: type[Op]) -> bool:
-    """Whether the op reads named values, none, or makes several: written in a forward."""
-    return cls.takes_values() or cls.arity == (0, 0) or cls.outputs != 1
+    """Whether the op reads named values or none, or cuts one into several: each call
+    is a line of a forward. (An op that makes several values only with some arguments,
+    `gru(..., state=true)`, is one where a call of it makes several.)"""
+    return cls.takes_values() or cls.arity == (0, 0) or cls in VALUE_MAKERS
 
 
 def value_name(arg: ast.Arg) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 from archdsl.export.eject.layers import layer_for, value_layer_for
 from archdsl.export.eject.layers_nd import VALUE_MAKERS, Dims, ListOf
-from archdsl.export.eject.shapes import out_dims, value_out_dims
+from archdsl.export.eject.shapes import out_dims, state_dims, value_out_dims
 from archdsl.export.eject.symbolic import any_of, combine, const
 from archdsl.export.eject.template import Expr, TLayer, TSlot, python
 from archdsl.export.eject.tree import same
@@ -81,6 +81,8 @@ _STATEFUL_HELPERS = frozenset(
         "TokenEmbedding",
         "SequenceGRU",
         "SequenceLSTM",
+        "StateGRU",
+        "StateLSTM",
         "Param",
     }
 )
@@ -107,7 +109,7 @@ def op_layer(
         # one-input op's; the sizes of all but its first output are not known here.
         made = layer_for(op, Dims(operands[0][0]))
         first = out_dims(op, operands[0][0])
-        outs = (first, *(_unknown(len(first)) for _ in range(outputs - 1)))
+        outs = (first, *state_dims(op, outputs - 1))
         resizes = None
     else:
         made = layer_for(op, Dims(dims))
@@ -229,7 +231,3 @@ def _resizes(op: Op, dims: tuple[Expr | None, ...], out: tuple[Expr | None, ...]
             return None
         changes.append(combine("{0} != {1}", before, after))
     return any_of(changes)
-
-
-def _unknown(n: int) -> tuple[Expr | None, ...]:
-    return (None,) * n

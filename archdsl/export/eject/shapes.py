@@ -94,6 +94,15 @@ def out_dims(op: Op, dims: Dims) -> Dims:
     return dims  # the ops that keep the shape
 
 
+def state_dims(op: Op, count: int) -> tuple[Dims, ...]:
+    """The sizes of the `count` outputs after the first of an op of one input: a
+    recurrent layer's last states, [layers * directions, hidden] each."""
+    if isinstance(op, recurrent.GRU | recurrent.LSTM):
+        dirs = combine("2 if {0} else 1", _e(op.bidirectional))
+        return ((_times(_e(op.layers), dirs), _e(op.hidden)),) * count
+    return ((None,),) * count
+
+
 def _reshaped(op: layout.Reshape, dims: Dims) -> Dims:
     shape = items(op.shape)
     if -1 not in shape:
