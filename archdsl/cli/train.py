@@ -65,6 +65,10 @@ def train(
         int,
         typer.Option("--nproc", metavar="N", help="Processes on this machine (data parallel)."),
     ] = 1,
+    log: Annotated[
+        str | None,
+        typer.Option("--log", metavar="LOGGER", help="Also log epochs to: tensorboard, none."),
+    ] = None,
 ) -> None:
     """Train a model; the spec's train section sets the defaults, flags override them."""
     flags = {
@@ -74,12 +78,18 @@ def train(
         "data": data,
         "device": device,
         "seed": seed,
+        "log": log,
     }
     if nproc < 1:
         fail("--nproc must be 1 or more", 2)
     folder = output if output is not None else out
     require_torch("train", "train")
     ir, config = model_and_config(spec, model, flags, sets)
+    from archdsl.train.tensorboard_log import missing
+
+    problem = missing(config.log)
+    if problem is not None:
+        fail(problem, 2)
     from archdsl.train.distributed import launch
     from archdsl.train.run import worker
     from archdsl.train.run_folder import RunOptions
