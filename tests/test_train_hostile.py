@@ -119,8 +119,8 @@ DAMAGES: dict[str, tuple[Callable[[Path], None], str]] = {
     ),
     "unknown status": (
         _edit(status="exploded"),
-        f"{SET}/state.json {DAMAGED}: status: Input should be 'running', 'interrupted' or "
-        "'finished'",
+        f"{SET}/state.json {DAMAGED}: status: Input should be 'running', 'interrupted', "
+        "'finished' or 'stopped early'",
     ),
     "history of another length": (
         _edit(epoch=2),

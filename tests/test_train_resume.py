@@ -9,6 +9,8 @@ inside the epoch, and resumes from there).
 
 from __future__ import annotations
 
+import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,6 +20,8 @@ from pathlib import Path
 import pytest
 
 from archdsl.train.errors import TrainError
+from archdsl.train.fingerprint import ADDED_KEYS, digest
+from archdsl.train.run_folder import resumable
 from tests.helpers import ROOT, SPECS, run_cli
 from tests.train_helpers import history, identical, state, train_here, weights
 
@@ -110,6 +114,25 @@ def test_resume_refuses_a_changed_spec(uninterrupted: Path, tmp_path: Path) -> N
     with pytest.raises(TrainError) as refused:
         train_here(SPEC, uninterrupted, resume=True, epochs=EPOCHS, deterministic=True, lr=0.1)
     assert "optimizer.lr: was 0.05, now 0.1" in str(refused.value)
+
+
+def test_a_run_saved_before_keys_were_added_resumes_as_it_ran(
+    uninterrupted: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "older"
+    shutil.copytree(uninterrupted, out, symlinks=True)
+    saved = json.loads((out / "state.json").read_text())
+    now = saved["config"]["values"]
+    older = {k: v for k, v in now.items() if k not in ADDED_KEYS}
+    assert len(older) == len(now) - len(ADDED_KEYS)
+    saved["config"] = {"hash": digest(older), "values": older}
+    (out / "state.json").write_text(json.dumps(saved))
+    layers = saved["model"]["layers"]
+    # Weight decay reached every parameter then: today's default differs, and says so.
+    assert now["no_decay"] is True
+    with pytest.raises(TrainError, match="no_decay: was false, now true"):
+        resumable(out, layers, now)
+    assert resumable(out, layers, {**now, "no_decay": False}).info["epoch"] == EPOCHS
 
 
 def test_a_fresh_run_will_not_overwrite_one(uninterrupted: Path) -> None:

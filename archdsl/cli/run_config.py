@@ -61,6 +61,7 @@ FLAG_KEYS = {
     "data": "data.path",
     "device": "device",
     "seed": "seed",
+    "log": "log",
 }
 
 

@@ -91,6 +91,10 @@ def train(
     rdzv_id: Annotated[
         str, typer.Option("--rdzv-id", metavar="ID", help="The run's name, alike on every machine.")
     ] = "archdsl",
+    log: Annotated[
+        str | None,
+        typer.Option("--log", metavar="LOGGER", help="Also log epochs to: tensorboard, none."),
+    ] = None,
 ) -> None:
     """Train a model; the spec's train section sets the defaults, flags override them."""
     flags = {
@@ -100,11 +104,17 @@ def train(
         "data": data,
         "device": device,
         "seed": seed,
+        "log": log,
     }
     check_launch_flags(nproc, nnodes, node_rank, rdzv_endpoint)
     folder = output if output is not None else out
     require_torch("train", "train")
     ir, config = model_and_config(spec, model, flags, sets)
+    from archdsl.train.tensorboard_log import missing
+
+    problem = missing(config.log)
+    if problem is not None:
+        fail(problem, 2)
     from archdsl.train.launch import Launch, launch
     from archdsl.train.run import worker
     from archdsl.train.run_folder import RunOptions

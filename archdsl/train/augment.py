@@ -9,12 +9,15 @@ batch and applies its own slice, so N processes see what one would.
 
 from __future__ import annotations
 
+import math
 from typing import Protocol
 
 import torch
 import torch.nn.functional as F
 
-from archdsl.train.config import Crop, Cutout, Flip
+from archdsl.train.boxes import box_mask
+from archdsl.train.config import Augment, Crop, Cutout, Erase, Flip, Mixup
+from archdsl.train.mix import Mixing, RandomCutMix, RandomMixup
 
 
 class Augmentation(Protocol):
@@ -80,25 +83,59 @@ class RandomCutout:
         return torch.stack([y, x], 1) - self.size // 2  # top-left corners
 
     def apply(self, x: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
-        rows = torch.arange(x.shape[2], device=x.device)
-        cols = torch.arange(x.shape[3], device=x.device)
-        top, left = params[:, :1], params[:, 1:]
-        inside_rows = (rows >= top) & (rows < top + self.size)  # [N, H]
-        inside_cols = (cols >= left) & (cols < left + self.size)  # [N, W]
-        hole = inside_rows[:, :, None] & inside_cols[:, None, :]
+        sizes = torch.full_like(params, self.size)
+        hole = box_mask(torch.cat([params, sizes], 1), x.shape[2], x.shape[3])
         return x.masked_fill(hole[:, None], 0.0)
 
 
+class RandomErase:
+    """Zero a rectangle of random area and aspect ratio in each chosen image.
+
+    Where torchvision draws again until the rectangle fits, this clips its sides to
+    the image: one draw per image keeps the draws a fixed number per batch.
+    """
+
+    def __init__(self, config: Erase, height: int, width: int) -> None:
+        self.config = config
+        self.height, self.width = height, width
+
+    def draw(self, n: int, gen: torch.Generator) -> torch.Tensor:
+        c = self.config
+        chosen = torch.rand(n, generator=gen) < c.p
+        area = (c.area[0] + (c.area[1] - c.area[0]) * torch.rand(n, generator=gen)) * (
+            self.height * self.width
+        )
+        low, high = math.log(c.ratio[0]), math.log(c.ratio[1])
+        ratio = torch.exp(low + (high - low) * torch.rand(n, generator=gen))  # width / height
+        h = (area / ratio).sqrt().round().clamp(1, self.height).long()
+        w = (area * ratio).sqrt().round().clamp(1, self.width).long()
+        top = (torch.rand(n, generator=gen) * (self.height - h + 1)).long()
+        left = (torch.rand(n, generator=gen) * (self.width - w + 1)).long()
+        return torch.stack([top, left, h * chosen, w * chosen], 1)  # an image not chosen: 0x0
+
+    def apply(self, x: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
+        return x.masked_fill(box_mask(params, x.shape[2], x.shape[3])[:, None], 0.0)
+
+
 def augmentations(
-    configs: list[Crop | Flip | Cutout], sample_shape: tuple[int, ...]
-) -> list[Augmentation]:
-    """The augmentations of a data config, for images of `sample_shape` [C, H, W]."""
-    out: list[Augmentation] = []
+    configs: list[Augment], sample_shape: tuple[int, ...], classes: int
+) -> list[Augmentation | Mixing]:
+    """The augmentations of a data config, for samples of `sample_shape` ([C, H, W] for
+    all but mixup) and a model scoring `classes` classes."""
+    out: list[Augmentation | Mixing] = []
     for config in configs:
+        if isinstance(config, Mixup):
+            out.append(RandomMixup(config, classes))
+            continue
+        height, width = sample_shape[1], sample_shape[2]
         if isinstance(config, Crop):
-            out.append(RandomCrop(config, sample_shape[1], sample_shape[2]))
+            out.append(RandomCrop(config, height, width))
         elif isinstance(config, Flip):
             out.append(RandomFlip(config))
+        elif isinstance(config, Cutout):
+            out.append(RandomCutout(config, height, width))
+        elif isinstance(config, Erase):
+            out.append(RandomErase(config, height, width))
         else:
-            out.append(RandomCutout(config, sample_shape[1], sample_shape[2]))
+            out.append(RandomCutMix(config, classes, height, width))
     return out

@@ -7,6 +7,9 @@
   containers and nothing that could run code.
 - `state.json`: epoch, step, status, best accuracy, history, and the hashes
   and summaries of the model and configuration that `--resume` compares.
+- `top/epoch-<E>.safetensors` (with `keep_best` above 1): the weights of each
+  of the best epochs; an epoch's file is carried to each new set, as `best`
+  is, for as long as it stays among them.
 
 The four files are one set, written into a fresh folder `ckpt-<step>/` and
 flushed to disk; then one rename points the symbolic link `checkpoint` at
@@ -50,6 +53,7 @@ LAST = "last.safetensors"
 BEST = "best.safetensors"
 STATE_PT = "state.pt"
 STATE_JSON = "state.json"
+TOP = "top"
 POINTER = "checkpoint"
 _SET = re.compile(r"ckpt-\d+(\.\d+)?")
 
@@ -74,8 +78,13 @@ def save(
     info: dict[str, Any],
     best: bool,
     metadata: dict[str, str] | None = None,
+    top: list[int] | None = None,
+    new: int | None = None,
 ) -> None:
-    """Commit a new set; TrainError (the last set kept) when the disk refuses it."""
+    """Commit a new set; TrainError (the last set kept) when the disk refuses it.
+
+    `top`: the epochs whose weights the set keeps in `top/` (none: no such folder);
+    `new`: the one among them whose weights are this set's `last`."""
     previous = committed(out)
     try:
         folder = _new_set(out, info["step"], previous)
@@ -88,12 +97,14 @@ def save(
             _same_file(folder / LAST, folder / BEST)
         elif previous is not None and (previous / BEST).is_file():
             _same_file(previous / BEST, folder / BEST)
+        if top is not None:
+            _keep_top(folder, previous, top, new)
         sync_folder(folder)
         if previous != out:  # the links go through the pointer: made first, right at once
-            _show_links(out)
+            _show_links(out, top is not None)
         link_atomic(out / POINTER, folder.name)
         if previous == out:  # a run folder from before sets: its files give way to links
-            _show_links(out)
+            _show_links(out, top is not None)
             (out / STATE_PT).unlink(missing_ok=True)
     except OSError as exc:
         raise TrainError(
@@ -150,12 +161,28 @@ def _same_file(source: Path, target: Path) -> None:
         write_durable(target, source.read_bytes())
 
 
-def _show_links(out: Path) -> None:
+def top_name(epoch: int) -> str:
+    return f"epoch-{epoch}.safetensors"
+
+
+def _keep_top(folder: Path, previous: Path | None, top: list[int], new: int | None) -> None:
+    """The set's `top/`: this epoch's weights if it is `new`, the rest from the last set."""
+    kept = folder / TOP
+    crash_point()
+    kept.mkdir()
+    for epoch in top:
+        source = folder / LAST if epoch == new else (previous or folder) / TOP / top_name(epoch)
+        if source.is_file():  # a run saved before top-k kept only its best
+            _same_file(source, kept / top_name(epoch))
+    sync_folder(kept)
+
+
+def _show_links(out: Path, top: bool = False) -> None:
     """The run folder's own names for the committed files: made once, a rename each.
 
     `best.safetensors` dangles while no epoch has finished.
     """
-    for name in (STATE_JSON, BEST, LAST):
+    for name in (STATE_JSON, BEST, LAST, *([TOP] if top else [])):
         link = out / name
         target = f"{POINTER}/{name}"
         if not (link.is_symlink() and os.readlink(link) == target):

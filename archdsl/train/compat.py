@@ -11,6 +11,7 @@ import math
 from typing import Any, NamedTuple
 
 from archdsl.train.config import (
+    MIXING,
     Arrays,
     BinaryCrossEntropy,
     Crop,
@@ -24,6 +25,7 @@ from archdsl.train.config import (
 )
 from archdsl.train.data.headers import arrays_shape, csv_shape
 from archdsl.train.dataset_info import DATASETS
+from archdsl.train.monitor import monitor_problem
 from archdsl.train.task_checks import default_loss, task_of, task_problems
 
 Loc = tuple[str | int, ...]
@@ -85,7 +87,11 @@ def problems(config: TrainConfig, model: str, model_input: Shape, output: Shape)
     else:
         found += [Problem(*p) for p in task_problems(config, model, output)]
     found += _augment_problems(data, shape)
+    found += _mix_problems(config, model, output)
     found += _stats_problems(data, shape)
+    monitor = monitor_problem(config, task_of(config))
+    if monitor is not None:
+        found.append(Problem(("monitor",), *monitor))
     return found
 
 
@@ -167,6 +173,8 @@ def _augment_problems(data: Data, shape: Shape | None) -> list[Problem]:
     found: list[Problem] = []
     for i, aug in enumerate(data.augment):
         loc: Loc = ("data", "augment", i)
+        if aug.kind == "mixup":  # blends any samples alike: images, tables, sequences
+            continue
         if shape is not None and len(shape) != 3:
             found.append(
                 Problem(loc, f"{aug.kind} works on images; {data.kind} gives {fmt(shape)}")
@@ -189,6 +197,34 @@ def _augment_problems(data: Data, shape: Shape | None) -> list[Problem]:
                 Problem(
                     (*loc, "size"),
                     f"cutout of {aug.size} is larger than the {height}x{width} image",
+                )
+            )
+    return found
+
+
+def _mix_problems(config: TrainConfig, model: str, output: Shape) -> list[Problem]:
+    """Mixup and cutmix mix two samples' classes into a soft target of one score per class."""
+    task = task_of(config)
+    found = []
+    for i, aug in enumerate(config.data.augment):
+        if aug.kind not in MIXING:
+            continue
+        loc: Loc = ("data", "augment", i)
+        if task != "classification":
+            found.append(
+                Problem(
+                    loc,
+                    f"{aug.kind} mixes class labels; a {task} task has none to mix",
+                    "`erase` and `cutout` suit any task on images",
+                )
+            )
+        elif isinstance(effective_loss(config, output), BinaryCrossEntropy):
+            found.append(
+                Problem(
+                    loc,
+                    f"{aug.kind} mixes labels into a soft target of one score per class; "
+                    f"`{model}` gives {fmt(output)}, trained with bce",
+                    "end the model with one output per class and use `loss cross_entropy`",
                 )
             )
     return found

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Annotated, Any, ClassVar, Literal, Self, get_args
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -31,6 +32,16 @@ from archdsl.ops.types import Pair
 Fraction = Annotated[float, Field(ge=0, lt=1)]
 Probability = Annotated[float, Field(ge=0, le=1)]
 HeldOut = Annotated[float, Field(gt=0, lt=1)]
+
+
+def _ordered(value: list[float]) -> list[float]:
+    if value[0] > value[1]:
+        raise ValueError("must run from low to high")
+    return value
+
+
+# A range of positive numbers: [low, high].
+Range = Annotated[list[PositiveFloat], Field(min_length=2, max_length=2), AfterValidator(_ordered)]
 # Parameters are float32: a larger rate cannot even be applied to them.
 Rate = Annotated[float, Field(gt=0, le=3.4028234663852886e38)]
 
@@ -116,7 +127,49 @@ class Cutout(Call):
     size: PositiveInt
 
 
-Augment = Annotated[Crop | Flip | Cutout, *Tagged]
+class Erase(Call):
+    """Random erasing (Zhong et al., 2020): with probability `p`, a rectangle covering
+    `area` of the image (a range of fractions), with width-to-height `ratio` (a range,
+    drawn log-uniformly), set to 0: the mean, after normalisation."""
+
+    positional = ("p",)
+    kind: Literal["erase"] = "erase"
+    p: Probability = 0.5
+    area: Range = Field(default_factory=lambda: [0.02, 0.33])
+    ratio: Range = Field(default_factory=lambda: [0.3, 3.3])
+
+    @model_validator(mode="after")
+    def _area_within_image(self) -> Self:
+        if self.area[1] > 1:
+            raise ValueError(f"`area` {self.area[1]} is more than the whole image (1)")
+        return self
+
+
+class Mixup(Call):
+    """Each training sample blended with its neighbour in the shuffled batch, image and
+    label alike, by a weight drawn from Beta(alpha, alpha) (Zhang et al., 2018); a sample
+    is mixed with probability `p`."""
+
+    positional = ("alpha",)
+    kind: Literal["mixup"] = "mixup"
+    alpha: PositiveFloat = 0.2
+    p: Probability = 1.0
+
+
+class CutMix(Call):
+    """A box of the neighbour's image pasted in, the labels mixed by the box's share of
+    the image, its size drawn from Beta(alpha, alpha) (Yun et al., 2019); with
+    probability `p`."""
+
+    positional = ("alpha",)
+    kind: Literal["cutmix"] = "cutmix"
+    alpha: PositiveFloat = 1.0
+    p: Probability = 1.0
+
+
+# The augmentations that mix two samples' labels: classification only.
+MIXING = ("mixup", "cutmix")
+Augment = Annotated[Crop | Flip | Cutout | Erase | Mixup | CutMix, *Tagged]
 
 
 # ---- data -----------------------------------------------------------------------
@@ -414,6 +467,30 @@ class InitFrom(Call):
 
 
 InitChoice = Annotated[Init | InitFrom, Discriminator("kind"), BeforeValidator(_as_call)]
+
+
+class EarlyStop(Call):
+    """End the run when the monitored metric has not improved by more than `min_delta`
+    for `patience` epochs in a row: `early_stop patience(5, min_delta=0.001)`, or
+    `early_stop 5`."""
+
+    positional = ("patience",)
+    kind: Literal["patience"] = "patience"
+    patience: PositiveInt = 5
+    min_delta: NonNegativeFloat = 0.0
+
+
+def _patience(value: Any) -> Any:
+    """`early_stop 5` is `early_stop patience(5)`."""
+    if isinstance(value, bool) or not isinstance(value, int | str | dict):
+        raise ValueError("must be a number of epochs or `patience(...)`")
+    if isinstance(value, int):
+        if value < 1:
+            raise ValueError("must be a patience of at least 1 epoch")
+        return {"kind": "patience", "patience": value}
+    return _as_call(value)
+
+
 # A module path as the built module names it: a label (`stem`) or a dotted path (`layer1.0`).
 ModulePath = Annotated[str, Field(min_length=1)]
 
@@ -451,6 +528,15 @@ class TrainConfig(BaseModel):
     deterministic: bool = False
     # CPU threads per process; none: one for a small model, else the cores shared out.
     threads: Annotated[int, Field(ge=1, le=MAX_THREADS)] | None = None
+    # Run control: the held-out metric that picks `best` (none: the task's first), whether
+    # higher or lower is better (auto: lower for loss and mae), how many of the best
+    # epochs' weights to keep, when to stop early, where else to log.
+    monitor: str | None = None  # `loss` or a metric of the task's, `val_` or not
+    monitor_mode: Literal["auto", "min", "max"] = "auto"
+    keep_best: Annotated[int, Field(ge=1, le=1000)] = 1
+    early_stop: Annotated[EarlyStop, BeforeValidator(_patience)] | None = None
+    log: Literal["none", "tensorboard"] = "none"
+
     # ---- the optimisation step (train/stepper.py) ----
     # The gradients' global norm is scaled down to at most this; none: not clipped.
     clip: PositiveFloat | None = None
@@ -487,6 +573,7 @@ CHOICES: dict[str, tuple[str, dict[str, type[Call]]]] = {
     )
 }
 CHOICES["init"] = ("init scheme", {"torch": Init, "torchvision": Init, "from": InitFrom})
+CHOICES["early_stop"] = ("early stopping rule", {"patience": EarlyStop})
 
 # Every call a train section may write, by name: how positional arguments get their names.
 CALLS: dict[str, type[Call]] = {
@@ -506,5 +593,6 @@ EXECUTION_KEYS: frozenset[str] = frozenset(
         "data.path",
         "data.workers",
         "data.stream",
+        "log",
     }
 )

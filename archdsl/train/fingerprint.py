@@ -18,6 +18,20 @@ from archdsl.train.config import EXECUTION_KEYS, TrainConfig
 
 SHOWN = 6  # changes listed before "and N more"
 
+# Keys added to the configuration after runs were first saved, with what a run
+# saved before them did: such a run resumes when these still hold. (Before
+# `no_decay`, weight decay reached every parameter.)
+ADDED_KEYS: dict[str, Any] = {
+    "monitor": None,
+    "monitor_mode": "auto",
+    "keep_best": 1,
+    "early_stop": None,
+    "clip": None,
+    "accumulate": 1,
+    "ema": None,
+    "no_decay": False,
+}
+
 
 def model_layers(model: Model) -> dict[str, str]:
     """Every op by its module path: `conv(64, 3x3, padding=1) [64, 32, 32]`."""
@@ -33,6 +47,11 @@ def config_values(config: TrainConfig) -> dict[str, Any]:
     flat: dict[str, Any] = {}
     _flatten(config.model_dump(mode="json"), "", flat)
     return {k: v for k, v in flat.items() if k not in EXECUTION_KEYS}
+
+
+def as_saved_now(saved: dict[str, Any]) -> dict[str, Any]:
+    """A saved run's configuration values with the keys added since it was saved."""
+    return {**{k: v for k, v in ADDED_KEYS.items() if k not in saved}, **saved}
 
 
 def digest(summary: dict[str, Any]) -> str:

@@ -19,6 +19,7 @@ from archdsl.train.augment import Augmentation
 from archdsl.train.config import Data
 from archdsl.train.data.base import Split, Stream
 from archdsl.train.distributed import World
+from archdsl.train.mix import Mixing, soft_targets
 from archdsl.train.stream_batches import stats_batches, stream_batches
 
 # Keep the dataset on the GPU when it takes less than this share of the free memory.
@@ -27,22 +28,32 @@ GPU_SHARE = 0.25
 
 @dataclass
 class Transform:
-    """Raw samples to model input: float, normalised, augmented, shaped, laid out."""
+    """Raw samples to model input: float, normalised, augmented, shaped, laid out; and
+    their targets, which mixup and cutmix make soft (one weight per class)."""
 
     scale: torch.Tensor  # x * scale + shift normalises
     shift: torch.Tensor
-    augment: list[Augmentation]
+    augment: list[Augmentation | Mixing]
     model_input: tuple[int, ...]
     channels_last: bool
 
-    def __call__(self, raw: torch.Tensor, params: list[torch.Tensor] | None = None) -> torch.Tensor:
+    def __call__(
+        self, raw: torch.Tensor, y: torch.Tensor, params: list[torch.Tensor] | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         x = raw.float() * self.scale + self.shift
+        target = y
         for aug, p in zip(self.augment, params or [], strict=False):
-            x = aug.apply(x, p.to(x.device, non_blocking=True))
+            p = p.to(x.device, non_blocking=True)
+            if isinstance(aug, Mixing):
+                if target is y:  # every batch of a run that mixes has soft targets
+                    target = soft_targets(y, aug.classes)
+                x, target = aug.mix(x, target, p)
+            else:
+                x = aug.apply(x, p)
         x = x.reshape(len(x), *self.model_input)
         if self.channels_last and x.dim() == 4:
             x = x.contiguous(memory_format=torch.channels_last)
-        return x
+        return x, target
 
 
 def normaliser(
@@ -163,7 +174,7 @@ class Loader:
             if len(mine) == 0:
                 continue
             x, y = next(samples)
-            yield self.transform(x, params), y
+            yield self.transform(x, y, params)
 
     def _read(self, shares: list[torch.Tensor]) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         if isinstance(self.split, Stream):

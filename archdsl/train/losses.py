@@ -28,15 +28,16 @@ class Objective:
             if self.activation == "sigmoid":
                 return F.binary_cross_entropy(out, target)
             return F.binary_cross_entropy_with_logits(out, target)
+        soft = y.is_floating_point()  # a soft target [N, K] of mixup or cutmix
         if isinstance(self.config, SquaredError):
             probs = out if self.activation == "softmax" else out.softmax(1)
-            one_hot = F.one_hot(y, probs.shape[1]).float()
+            one_hot = y if soft else F.one_hot(y, probs.shape[1]).float()
             return (probs - one_hot).pow(2).sum(1).mean()
         if self.activation == "softmax":
             log_probs = out.clamp_min(_TINY).log()
         else:
             log_probs = out.log_softmax(1)
-        nll = F.nll_loss(log_probs, y)
+        nll = -(y * log_probs).sum(1).mean() if soft else F.nll_loss(log_probs, y)
         smoothing = self.config.label_smoothing
         if smoothing == 0:
             return nll
@@ -44,10 +45,13 @@ class Objective:
         return (1 - smoothing) * nll - smoothing * log_probs.mean(1).mean()
 
     def correct(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """How many answers of the batch are right, as a float tensor on its device."""
+        """How many answers of the batch are right, as a float tensor on its device; against
+        a soft target, each answer counts the weight its class has there."""
         if isinstance(self.config, BinaryCrossEntropy):
             threshold = 0.5 if self.activation == "sigmoid" else 0.0
             guess = (out.reshape(-1) > threshold).long()
         else:
             guess = out.argmax(1)
+        if y.is_floating_point():
+            return y.gather(1, guess[:, None]).sum().float()
         return (guess == y).sum().float()

@@ -67,10 +67,16 @@ class ProgressView:
             disable=not enabled,
         )
         self.task: TaskID | None = None
-        # The run's pace: its step and the clock at the first step this process took.
-        self._run_step = 0
-        self._total = 0
-        self._since: tuple[int, float] | None = None
+        self.monitor: str | None = None  # the held-out metric that picks `best`
+        # The run's pace, for the time left: the epoch and its steps; the step and clock of
+        # this epoch's first update, and of its last; seconds per step (this epoch's pace,
+        # else the last one's); the seconds an epoch spends besides its steps (evaluating,
+        # checkpointing), as the last epoch did.
+        self._epoch, self._steps = 0, 0
+        self._first: tuple[int, float] | None = None
+        self._last = 0.0
+        self._per_step: float | None = None
+        self._overhead = 0.0
 
     def __enter__(self) -> ProgressView:
         self.bar.start()
@@ -82,8 +88,9 @@ class ProgressView:
     def start_epoch(self, epoch: int, steps: int, done: int) -> None:
         if self.task is not None:
             self.bar.remove_task(self.task)
-        self._run_step = (epoch - 1) * steps
-        self._total = self.epochs * steps
+        if self._first is not None:  # the last epoch ran here: what came after its steps
+            self._overhead = time.perf_counter() - self._last
+        self._epoch, self._steps, self._first = epoch, steps, None
         self.task = self.bar.add_task(
             "",
             total=steps,
@@ -107,26 +114,40 @@ class ProgressView:
     def update(self, done: int, loss: float, acc: float, speed: float) -> None:
         if self.task is None:
             return
-        now, step = time.perf_counter(), self._run_step + done
-        if self._since is None:
-            self._since = (step, now)
-        taken, began = self._since
-        eta = (now - began) / (step - taken) * (self._total - step) if step > taken else None
+        now = self._last = time.perf_counter()
+        # Timed from the end of the epoch's first step: that one may warm up or compile.
+        if self._first is None:
+            self._first = (done, now)
+        elif done > self._first[0]:
+            self._per_step = (now - self._first[1]) / (done - self._first[0])
+        eta = None if self._per_step is None else self.time_left(self._steps - done)
         metric = self._metric(acc)
         self.bar.update(self.task, completed=done, loss=loss, metric=metric, speed=speed, eta=eta)
+
+    def time_left(self, steps_left: int) -> float:
+        """The whole run's: the rest of this epoch, then each epoch left at the pace so far."""
+        assert self._per_step is not None
+        epoch = self._per_step * self._steps + self._overhead
+        rest = self._per_step * steps_left + self._overhead
+        return rest + (self.epochs - self._epoch) * epoch
 
     def print(self, message: str) -> None:
         if self.enabled:
             self.console.print(message, highlight=False, markup=False, soft_wrap=True)
 
-    def epoch_line(self, record: dict[str, Any], best: bool) -> None:
+    def epoch_line(self, record: dict[str, Any], best: bool, last: bool = False) -> None:
+        """`last`: the run ends after this epoch (it stops early), with no time left."""
         train, val = f"train_{self.metric}", f"val_{self.metric}"
+        left = ""
+        if self._per_step is not None and record["epoch"] < self.epochs and not last:
+            self._overhead = time.perf_counter() - self._last  # so far: the evaluation
+            left = f"  {_clock(self.time_left(0) - self._overhead)} left"
         self.print(
             f"epoch {record['epoch']:>{len(str(self.epochs))}}/{self.epochs}  "
             f"train loss {record['train_loss']:.4f} {self._metric(record[train])}  "
             f"held-out loss {record['val_loss']:.4f} {self._metric(record[val])}  "
             f"lr {record['lr']:.3g}  {record['images_per_s']:,.0f} img/s  "
-            f"{record['seconds']:.1f} s" + ("  *" if best else "")
+            f"{record['seconds']:.1f} s" + ("  *" if best else "") + left
         )
 
     def summary(
@@ -144,7 +165,8 @@ class ProgressView:
         key = f"val_{self.metric}"
         name = "accuracy" if self.metric == "acc" else self.metric
         table.add_row(f"held-out {name}", f"{self._value(last[key])} (loss {last['val_loss']:.4f})")
-        table.add_row("best", f"{self._value(best[key])} at epoch {best['epoch']}")
+        by = f" (by {self.monitor})" if self.monitor not in (None, key) else ""
+        table.add_row("best", f"{self._value(best[key])} at epoch {best['epoch']}{by}")
         table.add_row("time", f"{seconds:.1f} s, {speed:,.0f} images/s")
         table.add_row("run folder", str(out))
         self.console.print(table)

@@ -29,12 +29,16 @@ from archdsl.train.distributed import World, any_all, gather, start, stop, world
 from archdsl.train.errors import TrainError
 from archdsl.train.fingerprint import config_values, digest, model_layers
 from archdsl.train.loop import EpochEnd, Totals, evaluate, global_totals, train_epoch
+from archdsl.train.monitor import monitor_of
 from archdsl.train.precision import used_precision
 from archdsl.train.progress import Output, ProgressView
+from archdsl.train.run_control import RunControl
 from archdsl.train.run_folder import RunOptions, open_run_folder
 from archdsl.train.run_state import check_resumable
 from archdsl.train.session import cuda_choices, open_session, pick_device, settled
 from archdsl.train.signals import StopRequest
+from archdsl.train.task_checks import task_of
+from archdsl.train.tensorboard_log import open_log
 from archdsl.train.words import counted
 
 FORMAT = 1
@@ -98,6 +102,11 @@ class Run:
         self.gen_state: torch.Tensor | None = None
         self.rng: dict[str, Any] | None = None
         self.stop = StopRequest()
+        self.control = RunControl(
+            monitor_of(config, task_of(config)), config.keep_best, config.early_stop
+        )
+        self.view.monitor = self.control.monitor.key
+        self.log = open_log(config.log, options.out, world.main)  # refused before the folder
         # The run folder first: a refused resume must not wait for the data to load.
         self.folder = open_run_folder(options, world, self.layers, self.values)
         try:
@@ -120,7 +129,13 @@ class Run:
                 f"the run in {self.out} has finished its {counted(s.config.epochs, 'epoch')}"
             )
             return 0
-        with self.stop as stop_request, self.view:
+        if self.control.stopped is not None:
+            self.view.print(
+                f"the run in {self.out} stopped early after epoch {self.control.stopped}: "
+                f"{self.control.why_stopped()}; there is nothing to resume"
+            )
+            return 0
+        with self.stop as stop_request, self.view, self.log.from_epoch(self.position.epoch + 1):
             self.console.on_closed = lambda: stop_request.request(signal.SIGPIPE)
             self.view.print(self._banner())
             for epoch in range(self.position.epoch + 1, s.config.epochs + 1):
@@ -141,6 +156,12 @@ class Run:
                     return self._stopped(stop_request, epoch, end)
                 if not self._finish_epoch(epoch, end):
                     return self._diverged(epoch, end)
+                if self.control.stopped is not None:
+                    self.view.print(
+                        f"stopped early after epoch {epoch} of {s.config.epochs}: "
+                        f"{self.control.why_stopped()}"
+                    )
+                    break
                 if end.stop_requested and epoch < s.config.epochs:
                     return self._stopped(stop_request, epoch + 1, EpochEnd("stopped", 0))
         self._wrap_up()
@@ -176,20 +197,26 @@ class Run:
             "images_per_s": totals.count / max(totals.seconds, 1e-9),
             "seconds": totals.seconds,
         }
-        key = f"val_{s.objective.names[0]}"  # higher is better
-        improved = key not in self.best or record[key] > self.best[key]
+        verdict = self.control.update(record)
+        if verdict.stop and epoch < s.config.epochs:
+            self.control.stopped = epoch
+        improved = verdict.best
         self.history.append(record)
         if improved:
-            self.best = {key: record[key], "val_loss": val_loss, "epoch": epoch}
+            self.best = {"epoch": epoch, **{k: v for k, v in record.items() if k[:4] == "val_"}}
         if s.world.main:
             metrics.append(self.out, record)
+            self.log.write(record)
         # The line first: a reader gone from standard output makes this checkpoint the last,
         # as does a signal during the evaluation; all processes agree on it.
-        self.view.epoch_line(record, improved)
+        self.view.epoch_line(record, improved, last=self.control.stopped is not None)
         asked = any_all([end.stop_requested, self.stop.requested], s.world, s.device)
         end.stop_requested = any(asked)
         self._checkpoint(
-            epoch, EpochEnd("done", 0, stop_requested=end.stop_requested), best=improved
+            epoch,
+            EpochEnd("done", 0, stop_requested=end.stop_requested),
+            best=improved,
+            new=epoch if verdict.kept else None,
         )
         self.position = Position(epoch, 0)
         self.partial, self.gen_state = Totals(), None
@@ -211,8 +238,11 @@ class Run:
 
     # ---- checkpoints ----------------------------------------------------------------
 
-    def _checkpoint(self, epochs_done: int, end: EpochEnd, best: bool = False) -> None:
-        """Save where the run stands; every process takes part (its RNG state is gathered)."""
+    def _checkpoint(
+        self, epochs_done: int, end: EpochEnd, best: bool = False, new: int | None = None
+    ) -> None:
+        """Save where the run stands; every process takes part (its RNG state is gathered).
+        `new`: this epoch, when its weights are among the best `keep_best`."""
         s = self.s
         rng = gather(_rng_state(s.device), s.world)
         if not s.world.main:
@@ -222,6 +252,8 @@ class Run:
         step = epochs_done * s.train.steps + epoch_step
         if epochs_done >= s.config.epochs:
             status = "finished"
+        elif self.control.stopped is not None:
+            status = "stopped early"
         else:
             status = "interrupted" if stopped or end.stop_requested else "running"
         info = {
@@ -237,6 +269,7 @@ class Run:
             "world_size": s.world.size,
             "model": {"hash": digest(self.layers), "layers": self.layers},
             "config": {"hash": digest(self.values), "values": self.values},
+            **self.control.state(),
         }
         state = {
             "step": step,
@@ -248,7 +281,10 @@ class Run:
             **s.stepper.state_dict(),
         }
         shipped = s.stepper.shipped  # with `ema`, the weights file holds the average
-        checkpoint.save(self.out, shipped, state, info, best=best, metadata=s.metadata)
+        top = self.control.epochs if s.config.keep_best > 1 else None
+        checkpoint.save(
+            self.out, shipped, state, info, best=best, metadata=s.metadata, top=top, new=new
+        )
 
     def _restore(self, found: Checkpoint) -> None:
         s = self.s
@@ -260,6 +296,7 @@ class Run:
         self.position = Position(info["epoch"], info["epoch_step"])
         self.history = info["history"]
         self.best = info["best"]
+        self.control.restore(info)
         if info["epoch_step"]:
             self.partial = Totals.from_list(state["partial"])
             self.gen_state = state["generator"]

@@ -21,7 +21,7 @@ from archdsl.train.atomic import write_atomic
 from archdsl.train.checkpoint import Checkpoint
 from archdsl.train.distributed import World, share
 from archdsl.train.errors import TrainError
-from archdsl.train.fingerprint import changes, digest
+from archdsl.train.fingerprint import as_saved_now, changes, digest
 from archdsl.train.run_lock import LOCK, RunLock
 
 CONFIG_JSON = "config.json"
@@ -127,8 +127,9 @@ def resumable(out: Path, layers: dict[str, str], values: dict[str, Any]) -> Chec
     if info["model"]["hash"] != digest(layers):
         lines = changes(info["model"]["layers"], layers)
         problems.append("the model changed:\n    " + "\n    ".join(lines))
-    if info["config"]["hash"] != digest(values):
-        lines = changes(info["config"]["values"], values)
+    saved = as_saved_now(info["config"]["values"])
+    if info["config"]["hash"] != digest(values) and saved != values:
+        lines = changes(saved, values)
         problems.append("the training configuration changed:\n    " + "\n    ".join(lines))
     if problems:
         raise TrainError(

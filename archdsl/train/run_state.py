@@ -43,6 +43,14 @@ class Best(_Strict):
     epoch: Count
 
 
+class Patience(_Strict):
+    """Early stopping's state: the value to beat, the epochs waited, where it stopped."""
+
+    reference: float | None
+    wait: Count
+    stopped: Annotated[int, Field(ge=1)] | None
+
+
 class Fingerprint(_Strict):
     hash: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
     values: dict[str, Any]
@@ -59,7 +67,7 @@ class RunState(_Strict):
     model_config = ConfigDict(extra="forbid")
     format: Literal[1]
     model_name: str
-    status: Literal["running", "interrupted", "finished"]
+    status: Literal["running", "interrupted", "finished", "stopped early"]
     epoch: Count
     epochs: Annotated[int, Field(ge=1)]
     step: Count
@@ -69,6 +77,10 @@ class RunState(_Strict):
     world_size: Annotated[int, Field(ge=1)]
     model: ModelFingerprint
     config: Fingerprint
+    # The best epochs by the monitored metric, best first; early stopping's state.
+    # (Absent from runs saved before them.)
+    top: list[Best] = []
+    early_stop: Patience | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -78,6 +90,8 @@ class RunState(_Strict):
             raise ValueError(f"history does not list epochs 1 to {self.epoch}")
         if self.best.epoch > self.epoch:
             raise ValueError(f"the best epoch {self.best.epoch} is after epoch {self.epoch}")
+        if any(t.epoch > self.epoch for t in self.top):
+            raise ValueError(f"an epoch in `top` is after epoch {self.epoch}")
         return self
 
 

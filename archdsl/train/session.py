@@ -33,6 +33,7 @@ from archdsl.train.freeze import freeze
 from archdsl.train.head import final_activation
 from archdsl.train.init_weights import load_init
 from archdsl.train.loader import Loader, Transform, normaliser, place
+from archdsl.train.mix import check_pairs
 from archdsl.train.optim import make_optimizer
 from archdsl.train.outputs import trained_output
 from archdsl.train.param_groups import decay_groups
@@ -159,7 +160,7 @@ def open_session(
     transform = Transform(
         scale=scale,
         shift=shift,
-        augment=augmentations(config.data.augment, data.sample_shape),
+        augment=augmentations(config.data.augment, data.sample_shape, trained.shape[0]),
         model_input=model.input,
         channels_last=channels_last,
     )
@@ -261,6 +262,7 @@ def check_data(
         raise TrainError(
             f"the batch of {config.batch} does not split evenly over {world.size} processes"
         )
+    check_pairs(config.data.augment, config.batch, world.size)
     if config.batch > len(data.train):
         raise TrainError(
             f"the batch of {config.batch} is larger than the {len(data.train)} training samples"

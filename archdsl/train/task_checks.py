@@ -107,7 +107,7 @@ def _segmentation(
                 TaskProblem(
                     ("data", "augment", i),
                     f"{aug.kind} would move the image but not its mask",
-                    "segmentation takes `cutout` only",
+                    "segmentation takes `cutout` and `erase`, which leave the mask right",
                 )
             )
     return found
