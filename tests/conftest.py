@@ -23,6 +23,7 @@ SLOW_MODULES = frozenset(
         "test_compile",
         "test_backend_property",
         "test_eject_property",
+        "test_eject_graph_property",
         "test_fuzz",
     }
 )

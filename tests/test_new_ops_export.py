@@ -8,10 +8,11 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from torch import nn
 
 import archdsl
 from archdsl.backend.verify import verify
-from archdsl.export.eject import EjectError, eject
+from archdsl.export.eject import eject
 from archdsl.export.onnx import export_onnx
 from tests.helpers import run_cli
 from tests.new_op_specs import NEW_OP_SPECS
@@ -56,31 +57,27 @@ def test_onnx_export_runs_as_in_torch(name: str, tmp_path: Path) -> None:
         np.testing.assert_allclose(got, want, rtol=0, atol=1e-4)
 
 
-# The first op of each network that eject cannot write yet: it derives classes
-# for flat inputs and images only, and says so rather than write wrong code.
-NOT_EJECTED = {
-    "signal_1d": "conv",
-    "volume_3d": "conv",
-    "token_mixer": "tokens",
-    "windowed": "permute",
-    "upsampled": "upsample",
-    "text_rnn": "embedding",
-}
-
-
 @pytest.mark.parametrize("name", sorted(NEW_OP_SPECS))
-def test_eject_refuses_what_it_cannot_write_yet(name: str) -> None:
+def test_ejects_to_the_same_module(name: str) -> None:
+    """Every op over tokens, sequences and volumes ejects: the module is build's."""
     model, program = _load(name)
-    with pytest.raises(EjectError) as refused:
-        eject(model, program.sources, "spec.arch")
-    assert str(refused.value).startswith(
-        f"block `{name}`: eject cannot yet write `{NOT_EJECTED[name]}` here"
-    )
+    source = eject(model, program.sources, "spec.arch")
+    torch.manual_seed(0)
+    built = archdsl.build(model).eval()
+    namespace: dict[str, Any] = {}
+    exec(compile(source, "ejected.py", "exec"), namespace)
+    cls = [v for v in namespace.values() if isinstance(v, type) and issubclass(v, nn.Module)][-1]
+    ejected = cls().eval()
+    assert list(ejected.state_dict()) == list(built.state_dict())
+    ejected.load_state_dict(built.state_dict(), strict=True)
+    x = _example(model, name, 3)
+    with torch.no_grad():
+        torch.testing.assert_close(ejected(x), built(x))
 
 
-def test_eject_cli_refuses_swin_t_in_one_line(tmp_path: Path) -> None:
+def test_eject_cli_writes_swin_t(tmp_path: Path) -> None:
     result = run_cli("eject", "specs/swin_t.arch", "-o", str(tmp_path / "swin.py"))
-    assert result.returncode == 1
-    assert "eject cannot yet write `permute` here" in result.stderr
-    assert "Traceback" not in result.stderr
-    assert not (tmp_path / "swin.py").exists()
+    assert result.returncode == 0, result.stderr
+    source = (tmp_path / "swin.py").read_text()
+    assert "class WindowAttention(nn.Module):" in source  # archdsl's own, copied
+    assert "import archdsl" not in source and "from archdsl" not in source

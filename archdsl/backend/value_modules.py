@@ -109,7 +109,13 @@ class Join(nn.Module):
 class Param(nn.Module):
     """A learned tensor of exactly the stored shape; it takes no input."""
 
-    def __init__(self, shape: tuple[int, ...], init: str, std: float, value: float) -> None:
+    def __init__(
+        self,
+        shape: tuple[int, ...],
+        init: str,
+        std: float,
+        value: float,
+    ) -> None:
         super().__init__()
         self.value = nn.Parameter(torch.empty(shape))
         self.init, self.std, self.fill = init, std, value
@@ -124,7 +130,12 @@ class Param(nn.Module):
             elif self.init == "normal":
                 nn.init.normal_(self.value, std=self.std)
             elif self.init == "trunc_normal":
-                nn.init.trunc_normal_(self.value, std=self.std, a=-2 * self.std, b=2 * self.std)
+                nn.init.trunc_normal_(
+                    self.value,
+                    std=self.std,
+                    a=-2 * self.std,
+                    b=2 * self.std,
+                )
             else:
                 nn.init.constant_(self.value, self.fill)
 

@@ -31,12 +31,8 @@ def eject(
 ) -> None:
     """Write a spec's model as plain PyTorch: one nn.Module class per block, no archdsl."""
     program, ir = load_spec(spec, model)
-    from archdsl.export.eject import EjectError, unsupported
+    from archdsl.export.eject import EjectError
     from archdsl.export.eject import eject as eject_source
-
-    refusal = unsupported(ir)
-    if refusal is not None:
-        fail(refusal, 1)
 
     try:
         source = eject_source(ir, program.sources, spec.as_posix())

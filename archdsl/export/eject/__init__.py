@@ -13,24 +13,14 @@ from dataclasses import replace
 
 from archdsl.export.eject.class_source import class_source
 from archdsl.export.eject.classes import ClassDef, class_name
-from archdsl.export.eject.derive import Deriver, EjectError, Observed
-from archdsl.export.eject.helpers import HELPERS, NEEDS
-from archdsl.ir import Model, is_chain
+from archdsl.export.eject.derive import Deriver, Observed
+from archdsl.export.eject.errors import EjectError
+from archdsl.export.eject.helpers import BACKEND_HELPERS, HELPERS, NEEDS, backend_source
+from archdsl.ir import Model
 from archdsl.ops.shape_math import fmt_shape
 from archdsl.syntax.parser import parse
 
-__all__ = ["EjectError", "eject", "unsupported"]
-
-
-def unsupported(model: Model) -> str | None:
-    """Why `model` cannot be ejected yet, or None: eject writes chains of modules."""
-    if is_chain(model):
-        return None
-    return (
-        f"eject writes models whose steps form chains; `{model.name}` joins named values "
-        "(several inputs or outputs, merges such as add(a, b), or a `param`). "
-        "Build it with archdsl.build, or export it with --onnx"
-    )
+__all__ = ["EjectError", "eject"]
 
 
 def eject(model: Model, sources: dict[str, str] | None = None, source: str | None = None) -> str:
@@ -57,13 +47,14 @@ def eject(model: Model, sources: dict[str, str] | None = None, source: str | Non
     for c in classes:
         bodies.append(class_source(c, _block_doc(c), used, defaults))
     summary = (
-        f"Input {_shape(model.input)}, output {_shape(model.output)}, {model.params:,} parameters."
+        f"{_values('Input', model, model.inputs)}, {_values('output', model, model.outputs)}, "
+        f"{model.params:,} parameters."
     )
     bodies.append(class_source(model_cls, summary, used, defaults))
     # Spec functions in expressions: `divisible(...)` and `math.floor(...)` need defining.
     code = "\n".join(line for body in bodies for line in body)
     used |= {n for n in ("divisible", "math") if re.search(rf"\b{n}[(.]", code)}
-    helpers = [h for h in HELPERS if h in used]
+    helpers = [h for h in (*HELPERS, *BACKEND_HELPERS) if h in used]
     for h in helpers:
         used |= NEEDS[h]
 
@@ -81,7 +72,8 @@ def eject(model: Model, sources: dict[str, str] | None = None, source: str | Non
         "",
         *_imports(used),
     ]
-    for part in [HELPERS[h].strip("\n").splitlines() for h in helpers] + bodies:
+    texts = [HELPERS[h] if h in HELPERS else backend_source(h) for h in helpers]
+    for part in [text.strip("\n").splitlines() for text in texts] + bodies:
         lines += ["", "", *part]
     return "\n".join(lines) + "\n"
 
@@ -113,6 +105,14 @@ def _block_doc(cls: ClassDef) -> str:
         "These are not computed from the parameters: other arguments may need other values.",
     ]
     return "\n".join(lines)
+
+
+def _values(what: str, model: Model, ids: list[str]) -> str:
+    """`Input [3, 32, 32]`, or each value by name where there are several."""
+    if len(ids) < 2:
+        return f"{what} {_shape(model.values[ids[0]].shape)}"
+    named = [f"{model.values[v].name} {_shape(model.values[v].shape)}" for v in ids]
+    return f"{what}s {', '.join(named)}"
 
 
 def _shape(shape: tuple[int, ...]) -> str:

@@ -11,7 +11,7 @@ import textwrap
 from archdsl.export.eject.classes import ClassDef, Param
 from archdsl.export.eject.layout import INDENT, WIDTH, Atom, Bracket, Doc, lay
 from archdsl.export.eject.render import Context, doc_for, numbered, sequential
-from archdsl.export.eject.template import Expr, Template, TInstance, TLayer, TSeq
+from archdsl.export.eject.template import Expr, Template, TInstance, TLayer, TSeq, Wiring
 from archdsl.export.eject.translate import negate
 from archdsl.ir.reserved import reserved_label
 
@@ -25,7 +25,7 @@ def class_source(
     signature = lay(Bracket("def __init__", params), INDENT, suffix=" -> None:")
     inner = INDENT * 2
     ctx = Context(inner, defaults=defaults)
-    attributes = _attribute_names(body)
+    attributes = _attribute_names(body) if body.wiring is None else None
     if attributes is None:
         base = "nn.Sequential"
         if body.optional():
@@ -35,6 +35,9 @@ def class_source(
             lines = lay(call, inner)
         init = [*signature, *_computed_defaults(cls, inner), *ctx.hoisted, *lines]
         forward: list[str] = []
+        if body.wiring is not None:
+            forward = _wired_forward(body, body.wiring)
+            used.add("torch")
     else:
         base = "nn.Module"
         assigns: list[str] = []
@@ -64,10 +67,33 @@ def class_source(
     ]
 
 
+def _wired_forward(body: TSeq, wiring: Wiring) -> list[str]:
+    """The forward pass of values that do not form a chain: one line per step, each
+    reading and making locals named after the spec's values."""
+    inner = INDENT * 2
+    params = (Atom("self"), *(Atom(f"{name}: torch.Tensor") for name in wiring.inputs))
+    many = len(wiring.outputs) > 1
+    result = (
+        f"tuple[{', '.join(['torch.Tensor'] * len(wiring.outputs))}]" if many else "torch.Tensor"
+    )
+    lines = ["", *lay(Bracket("def forward", params), INDENT, suffix=f" -> {result}:")]
+    steps = list(zip(body.names, wiring.reads, wiring.makes, strict=True))
+    for i, (name, reads, makes) in enumerate(steps):
+        step = f"self.{name}" if not name.isdigit() and _attribute(name) else f"self[{i}]"
+        call = Bracket(step, tuple(Atom(r) for r in reads))
+        if i == len(steps) - 1 and makes == wiring.outputs and len(makes) == 1:
+            return [*lines, *lay(call, inner, "return ")]  # the last step gives the output
+        lines += lay(call, inner, f"{', '.join(makes)} = ")
+    return [*lines, f"{inner}return {', '.join(wiring.outputs)}"]
+
+
 def _docstring(text: str) -> list[str]:
     lines = text.split("\n")
-    if len(lines) == 1:
+    if len(lines) == 1 and len(INDENT) + len(text) + 6 <= WIDTH:
         return [f'{INDENT}"""{text}"""']
+    if len(lines) == 1:
+        wrapped = textwrap.wrap(text, WIDTH - len(INDENT))
+        return [f'{INDENT}"""{wrapped[0]}', *(INDENT + w for w in wrapped[1:]), f'{INDENT}"""']
     wrapped = [lines[0]]
     for line in lines[1:]:
         bullet = line.startswith("- ")

@@ -6,11 +6,11 @@ import builtins
 import keyword
 from dataclasses import dataclass
 
-from archdsl.export.eject.helpers import HELPERS
+from archdsl.export.eject.helpers import BACKEND_HELPERS, HELPERS
 from archdsl.export.eject.template import Expr, Template, TLayer, TMerge, TRep, TRes, TSeq
 
 # Names the generated file defines or imports besides the block classes.
-RESERVED = frozenset(HELPERS) | {"OrderedDict", "F", "nn", "torch"}
+RESERVED = frozenset(HELPERS) | frozenset(BACKEND_HELPERS) | {"OrderedDict", "F", "nn", "torch"}
 
 
 @dataclass(frozen=True)

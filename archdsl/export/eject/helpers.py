@@ -5,6 +5,9 @@ Each computes exactly what its counterpart in archdsl.backend.modules computes.
 
 from __future__ import annotations
 
+import importlib
+import inspect
+
 HELPERS: dict[str, str] = {
     "divisible": '''
 def divisible(value: float, divisor: int, min_value: int | None = None) -> int:
@@ -119,6 +122,39 @@ class StochasticDepth(nn.Module):
 ''',
 }
 
+# archdsl's own modules an ejected file copies as they are, by where they live.
+_BACKEND = {
+    "archdsl.backend.layout_modules": (
+        "Tokens",
+        "Permute",
+        "Reshape",
+        "Select",
+        "Mean",
+        "Crop",
+        "ChannelShuffle",
+    ),
+    "archdsl.backend.attention_modules": (
+        "SelfAttention",
+        "WindowAttention",
+        "PatchMerging",
+        "TokenEmbedding",
+        "SequenceGRU",
+        "SequenceLSTM",
+        "StateGRU",
+        "StateLSTM",
+    ),
+    "archdsl.backend.value_modules": ("Merge", "Join", "Param", "Cut"),
+    "archdsl.backend.modules": ("ChannelLayerNorm",),
+}
+BACKEND_HELPERS = {name: module for module, names in _BACKEND.items() for name in names}
+
+
+def backend_source(name: str) -> str:
+    """The source of archdsl's module `name`: the ejected file computes what build does."""
+    module = importlib.import_module(BACKEND_HELPERS[name])
+    return inspect.getsource(getattr(module, name))
+
+
 # What each helper's source needs imported besides torch.nn.
 NEEDS: dict[str, set[str]] = {
     "divisible": set(),
@@ -130,3 +166,5 @@ NEEDS: dict[str, set[str]] = {
     "PadChannels": {"torch", "F"},
     "StochasticDepth": {"torch"},
 }
+NEEDS.update({name: {"torch"} for name in BACKEND_HELPERS})
+NEEDS["WindowAttention"] = NEEDS["PatchMerging"] = {"torch", "F"}

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from archdsl.export.eject.tree import Layer, Slot, Value, canonical
+from archdsl.export.eject.layers_nd import MAKERS, VALUE_MAKERS, Operands, kw, pos
+from archdsl.export.eject.tree import Layer, Slot, canonical
 from archdsl.ops import (
     activation,
     conv,
@@ -20,14 +21,6 @@ from archdsl.ops.base import Op
 from archdsl.ops.shape_math import Shape
 
 Made = tuple[str, list[Slot]]
-
-
-def pos(name: str, value: Value) -> Slot:
-    return Slot(name, canonical(value), positional=True)
-
-
-def kw(name: str, value: Value, default: Value) -> Slot:
-    return Slot(name, canonical(value), default=canonical(default), has_default=True)
 
 
 def _conv(op: conv.Conv, shape: Shape) -> Made:
@@ -161,7 +154,6 @@ _PLAIN: dict[type[Op], tuple[str, list[Slot]]] = {
     activation.Hardsigmoid: ("nn.Hardsigmoid", [_INPLACE]),
     activation.Sigmoid: ("nn.Sigmoid", []),
     activation.Tanh: ("nn.Tanh", []),
-    activation.Softmax: ("nn.Softmax", [kw("dim", 1, None)]),
     structural.Identity: ("nn.Identity", []),
 }
 
@@ -192,6 +184,16 @@ def layer_for(op: Op, shape: Shape) -> Layer:
     """The constructor call of `op` fed `shape`; raises KeyError for an op without one."""
     if type(op) in _PLAIN:
         ctor, slots = _PLAIN[type(op)]
+    elif type(op) in MAKERS and (
+        not isinstance(op, norm.LayerNorm) or op.axes_over(shape) != "all"
+    ):
+        ctor, slots = MAKERS[type(op)](op, shape)
     else:
         ctor, slots = _MAKERS[type(op)](op, shape)
+    return Layer(ctor, tuple(slots))
+
+
+def value_layer_for(op: Op, operands: Operands) -> Layer:
+    """The constructor call of an op of several values (or none), fed `operands`."""
+    ctor, slots = VALUE_MAKERS[type(op)](op, operands)
     return Layer(ctor, tuple(slots))

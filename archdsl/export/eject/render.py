@@ -48,9 +48,9 @@ def numbered(names: tuple[str, ...]) -> bool:
 
 def doc_for(template: Template, ctx: Context) -> Doc:
     if isinstance(template, TLayer):
-        items: list[Doc] = [Atom(s.expr.code) for s in template.slots if s.positional]
+        items: list[Doc] = [_argument(s.expr) for s in template.slots if s.positional]
         items += [
-            Keyword(s.name, Atom(s.expr.code))
+            Keyword(s.name, _argument(s.expr))
             for s in template.slots
             if not s.positional and not s.omit
         ]
@@ -68,6 +68,14 @@ def doc_for(template: Template, ctx: Context) -> Doc:
     if isinstance(template, TRep):
         return _repeat(template, ctx)
     return _instance(template, ctx.defaults.get(template.cls, {}))
+
+
+def _argument(expr: Expr) -> Doc:
+    """An argument; a tuple or list of expressions may break over lines, item by item."""
+    if expr.items is None or expr.literal or any(i is None for i in expr.items):
+        return Atom(expr.code)
+    brackets = ("[", "]") if expr.code.startswith("[") else ("(", ")")
+    return Bracket("", tuple(_argument(i) for i in expr.items if i is not None), *brackets)
 
 
 def sequential(seq: TSeq, ctx: Context) -> Doc:

@@ -19,6 +19,8 @@ class Expr:
     value: Value = None
     # For `not x`: x itself, so that negating it again gives x back.
     negated: Expr | None = None
+    # For a list `[a, b]`: its items, where each is known as an expression (or None).
+    items: tuple[Expr | None, ...] | None = None
 
     def wrap(self, prec: int) -> str:
         """The code, in parentheses when its operator binds looser than `prec`."""
@@ -57,6 +59,17 @@ class TLayer:
 
 
 @dataclass(frozen=True)
+class Wiring:
+    """A forward pass through values that do not form a chain: the locals it takes,
+    those each step reads and makes, and those it returns."""
+
+    inputs: tuple[str, ...]
+    reads: tuple[tuple[str, ...], ...]
+    makes: tuple[tuple[str, ...], ...]
+    outputs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class TSeq:
     names: tuple[str, ...]
     steps: tuple[Template, ...]
@@ -64,6 +77,7 @@ class TSeq:
     # Where a step is taken only in some calls, the condition under which it is;
     # such a sequence is always numbered, its steps counted as they come.
     conditions: tuple[Expr | None, ...] = ()
+    wiring: Wiring | None = None  # None: a chain
 
     def optional(self) -> bool:
         return any(c is not None for c in self.conditions)

@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import replace
 
-from archdsl.export.eject.helpers import HELPERS
+from archdsl.export.eject.helpers import BACKEND_HELPERS, HELPERS
 from archdsl.export.eject.symbolic import simplify
 from archdsl.export.eject.template import ADD, AND, ATOM, COMPARE, MUL, NOT, OR, Expr, python
 from archdsl.export.eject.tree import canonical
@@ -36,6 +36,7 @@ _FUNCTIONS = {
 _GENERATED = frozenset(
     {"self", "nn", "torch", "F", "OrderedDict", "layers", "project", "l", "O", "I", "math"}
     | set(HELPERS)
+    | set(BACKEND_HELPERS)
 )
 
 
@@ -86,10 +87,27 @@ class Translator:
         self.lets = dict(lets or {})
         # `in.channels` and its kin: the input of the step being translated, where known.
         self.inputs = dict(inputs or {})
+        # `x.channels` and its kin, by the name of the value.
+        self.values: dict[str, dict[str, Expr | None]] = {}
 
     def scoped(self, names: frozenset[str] = frozenset()) -> Translator:
         """A copy for a nested body: its `let`s stay in it; `names` are added."""
-        return Translator(self.names | names, self.lets, self.inputs)
+        copy = Translator(self.names | names, self.lets, self.inputs)
+        copy.values = self.values
+        return copy
+
+    def _list(self, expr: ast.ListExpr) -> Expr | None:
+        """`[a, b]` as a tuple, its items kept; None where one has no Python equivalent."""
+        items = [self(item) for item in expr.items]
+        known = [i for i in items if i is not None]
+        if len(known) != len(items):
+            return None
+        if all(i.literal for i in known):
+            value = tuple(i.value for i in known)
+            return Expr(python(value), literal=True, value=value, items=tuple(known))
+        inner = ", ".join(i.code for i in known) + ("," if len(known) == 1 else "")
+        uses = frozenset().union(*(i.uses for i in known))
+        return Expr(f"({inner})", ATOM, uses, items=tuple(known))
 
     def __call__(self, expr: ast.Expr) -> Expr | None:
         """The expression in Python, or None where Python has no plain equivalent."""
@@ -105,6 +123,10 @@ class Translator:
             return Expr(name, uses=frozenset({name}))
         if isinstance(expr, ast.InAttr):
             return self.inputs.get(expr.attr)
+        if isinstance(expr, ast.ValueAttr):
+            return self.values.get(expr.name, {}).get(expr.attr)
+        if isinstance(expr, ast.ListExpr):
+            return self._list(expr)
         if isinstance(expr, ast.UnaryOp):
             return self._unary(expr)
         if isinstance(expr, ast.BinOp) and expr.op in _BINARY:
@@ -140,4 +162,4 @@ class Translator:
             return None
         if expr.op == "not":
             return negate(operand)
-        return Expr(f"{expr.op}{operand.wrap(ATOM - 1)}", ATOM - 1, operand.uses)
+        return simplify(Expr(f"{expr.op}{operand.wrap(ATOM - 1)}", ATOM - 1, operand.uses))
