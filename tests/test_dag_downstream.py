@@ -73,6 +73,8 @@ def test_eject_writes_a_graph_that_runs_without_archdsl(tmp_path: Path) -> None:
     result = run_cli("eject", "fork.arch", "-o", "fork.py", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     source = (tmp_path / "fork.py").read_text()
+    lines = source.count("\n")
+    assert result.stdout.strip() == f"wrote fork.py: fork as 2 classes in {lines} lines"
     assert "archdsl" not in source.split('"""', 2)[2]  # past the docstring: no import of it
     assert "        return logits, aux\n" in source
     namespace: dict[str, object] = {}

@@ -303,6 +303,13 @@ def test_cli_writes_source_that_runs_without_archdsl(tmp_path: Path) -> None:
     assert run.stdout.strip() == "11689512"
 
 
+def test_cli_counts_in_words(tmp_path: Path) -> None:
+    target = tmp_path / "mlp.py"
+    result = run_cli("eject", "specs/mlp.arch", "-o", str(target))
+    lines = target.read_text().count("\n")
+    assert result.stdout.strip() == f"wrote {target}: mlp as 1 class in {lines} lines"
+
+
 def test_cli_prints_source_for_dash() -> None:
     result = run_cli("eject", "specs/mlp.arch", "-o", "-")
     assert result.returncode == 0, result.stderr

@@ -9,6 +9,7 @@ import typer
 
 from archdsl.cli.console import fail, out, require_folder_of
 from archdsl.cli.spec_input import load_spec
+from archdsl.train.words import counted
 
 
 def eject(
@@ -48,6 +49,7 @@ def eject(
         fail(f"cannot write {output}: {exc.strerror}", 1)
     classes = source.count("\nclass ")
     out.print(
-        f"wrote {output}: {ir.name} as {classes} classes in {source.count(chr(10))} lines",
+        f"wrote {output}: {ir.name} as {counted(classes, 'class')} in "
+        f"{counted(source.count(chr(10)), 'line')}",
         markup=False,
     )
