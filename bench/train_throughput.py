@@ -66,6 +66,8 @@ def ours(data: Path, args: argparse.Namespace, out: Path) -> float:
         f"weight_decay={WEIGHT_DECAY})",
         "schedule": f"onecycle(warmup={WARMUP})",
         "loss": f"cross_entropy(label_smoothing={SMOOTHING})",
+        # The same work as the hand-written loop, which decays every parameter.
+        "no_decay": "false",
         "compile": "true" if args.compile else "false",
     }
     if args.threads:

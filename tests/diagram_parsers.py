@@ -22,6 +22,7 @@ MERMAID_ENTITY = re.compile(r"#(\d+);")
 
 DOT_STRING = r'"(?:[^"\\]|\\.)*"'
 DOT_NODE = re.compile(rf"^(?P<id>n\d+) \[label=(?P<label>{DOT_STRING}), (?P<attrs>.*)\];$")
+DOT_TITLE = re.compile(rf"^c\d+_title \[label=(?P<label>{DOT_STRING}), (?P<attrs>.*)\];$")
 DOT_EDGE = re.compile(
     rf"^(?P<src>n\d+) -> (?P<dst>n\d+) \[label=(?P<label>{DOT_STRING})(?P<attrs>.*)\];$"
 )
@@ -108,16 +109,17 @@ def parse_dot(text: str) -> Graph:
         elif m := DOT_EDGE.match(line):
             graph.edges.append((m["src"], m["dst"], _undot(m["label"]).strip()))
         elif line.startswith("{rank=same; ") and line.endswith(" [style=invis];}"):
-            continue  # a layout hint that orders branches, no edge of the model
-        elif line.startswith("label="):
-            graph.clusters.append(_undot(line.removeprefix("label=").split("; ")[0]))
-        elif not line.startswith(("graph [", "node [", "edge [", "color=")):
+            continue  # a layout hint that orders nodes in a row, no edge of the model
+        elif m := DOT_TITLE.match(line):
+            graph.clusters.append(_undot(m["label"]))
+        elif not line.startswith(("graph [", "node [", "edge [", "style=")):
             raise AssertionError(f"unexpected DOT line: {raw!r}")
     assert depth == 0, "unbalanced braces"
     return graph
 
 
 SVG = "{http://www.w3.org/2000/svg}"
+TITLE_ID = re.compile(r"^c\d+_title$")
 
 
 def parse_svg(text: str) -> Graph:
@@ -130,13 +132,13 @@ def parse_svg(text: str) -> Graph:
         title_el = group.find(f"{SVG}title")
         title = title_el.text if title_el is not None and title_el.text else ""
         texts = [t.text or "" for t in group.iter(f"{SVG}text")]
-        if group.get("class") == "node":
+        if group.get("class") == "node" and TITLE_ID.match(title):
+            graph.clusters.append(" ".join(texts))  # a box's title, drawn as a node
+        elif group.get("class") == "node":
             graph.labels[title] = texts
         elif group.get("class") == "edge":
             src, dst = title.split("->")
             graph.edges.append((src, dst, " ".join(texts).strip()))
-        elif group.get("class") == "cluster":
-            graph.clusters.append(" ".join(texts))
     return graph
 
 

@@ -38,7 +38,19 @@ def test_digits_convnet_learns_on_the_gpu(gpu_run: Path) -> None:
     saved = json.loads((gpu_run / "config.json").read_text())
     assert saved["run"]["device"] == "cuda:0"
     assert saved["config"]["amp"] is True
+    assert saved["config"]["precision"] == "bf16"
     assert saved["config"]["channels_last"] is True
+
+
+def test_fp16_with_a_scaler_accumulation_clipping_and_ema(tmp_path: Path) -> None:
+    settings = {"precision": "fp16", "accumulate": 2, "clip": 1.0, "ema": 0.99}
+    code, printed = train_here(SPEC, tmp_path, device="cuda", **settings)
+    assert code == 0, printed
+    assert history(tmp_path)[-1]["val_acc"] >= 0.97
+    saved = json.loads((tmp_path / "config.json").read_text())["config"]
+    assert (saved["precision"], saved["amp"]) == ("fp16", True)
+    state = torch.load(tmp_path / "checkpoint/state.pt", weights_only=True)
+    assert state["scaler"]["scale"] > 1 and state["averaged"] > 0
 
 
 def test_weights_trained_on_the_gpu_score_the_same_on_the_cpu(gpu_run: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
@@ -15,6 +16,7 @@ import pytest
 pytest.importorskip("pygls")
 
 from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.client import LanguageClient
 
 from tests.helpers import ROOT, SPECS
@@ -33,6 +35,11 @@ class Client(LanguageClient):
     def __init__(self) -> None:
         super().__init__("archdsl-test", "1")
         self.published: asyncio.Queue[lsp.PublishDiagnosticsParams] = asyncio.Queue()
+        self.stderr = b""
+
+    async def server_exit(self, server: asyncio.subprocess.Process) -> None:
+        if server.stderr is not None:
+            self.stderr = await server.stderr.read()  # the server's log
 
 
 @asynccontextmanager
@@ -57,12 +64,15 @@ async def session() -> AsyncIterator[Client]:
         await client.stop()
 
 
-def run(test: Callable[[Client], Coroutine[Any, Any, None]]) -> None:
-    async def main() -> None:
+def run(test: Callable[[Client], Coroutine[Any, Any, None]]) -> Client:
+    """Run `test` in a session; the client, with the server's log, once it has exited."""
+
+    async def main() -> Client:
         async with session() as client:
             await asyncio.wait_for(test(client), WAIT_S)
+        return client
 
-    asyncio.run(main())
+    return asyncio.run(main())
 
 
 def open_doc(client: Client, path: Path, text: str | None = None) -> str:
@@ -306,6 +316,22 @@ def test_hover_on_a_step_inside_a_chain() -> None:
     run(body)
 
 
+def test_hover_on_a_parameter_of_a_library_block() -> None:
+    """specs/lib/unet.arch borrows specs/unet.arch's IR: `skip` is given four encoder maps."""
+
+    async def body(client: Client) -> None:
+        uri = open_doc(client, SPECS / "lib" / "unet.arch")
+        await client.published.get()
+        hover = await client.text_document_hover_async(lsp.HoverParams(**at(uri, 13, 10)))
+        assert hover is not None and isinstance(hover.contents, lsp.MarkupContent)
+        assert "calls pass `enc4`, `enc3`, `enc2`, `enc1`" in hover.contents.value
+        found = await client.text_document_definition_async(lsp.DefinitionParams(**at(uri, 13, 16)))
+        assert isinstance(found, lsp.Location)
+        assert range_of(found.range) == (12, 3, 12, 12)  # `upsampled = ...`
+
+    run(body)
+
+
 def test_a_library_borrows_the_ir_of_a_spec_that_uses_it() -> None:
     """In specs/lib/resnet.arch (no model of its own) hover and hints come from
     the first spec of specs/ that uses it: resnet152 and its 50 bottlenecks."""
@@ -333,6 +359,291 @@ def test_a_library_borrows_the_ir_of_a_spec_that_uses_it() -> None:
         assert [(h.position.line + 1, str(h.label).strip()) for h in hints] == [
             (32, "[N, 64, 112, 112]"),
             (33, "[N, 64, 56, 56]"),
+        ]
+
+    run(body)
+
+
+NAMED = """block mix(width, skip) {
+  input x
+  y = conv(width, 1x1)
+  add(y, skip, x)
+}
+model net {
+  input image: [3, 16, 16]
+  stem = conv(8, 3x3, padding=1) -> relu
+  a, b = chunk(2)
+  joined = add(a, b)
+  y = stem -> conv(4, 1x1)
+  mix(4, skip=joined)
+  logits: avgpool(global) -> flatten -> linear(10)
+  aux = y -> flatten -> linear(y.channels)
+  output logits, aux
+}
+"""
+
+
+def range_of(r: lsp.Range) -> tuple[int, int, int, int]:
+    """A protocol range as a spec's 1-based (line, column, end line, end column)."""
+    return (r.start.line + 1, r.start.character + 1, r.end.line + 1, r.end.character + 1)
+
+
+def test_definition_and_references_of_named_values(tmp_path: Path) -> None:
+    """Each use goes to its own model's or block's definition: `y` in the model is not
+    the block's `y`; a block's value argument names the block's parameter."""
+    spec = tmp_path / "named.arch"
+    spec.write_text(NAMED)
+
+    async def body(client: Client) -> None:
+        uri = open_doc(client, spec)
+        assert not (await client.published.get()).diagnostics
+
+        async def definition(line: int, col: int) -> tuple[int, int, int, int]:
+            found = await client.text_document_definition_async(
+                lsp.DefinitionParams(**at(uri, line, col))
+            )
+            assert isinstance(found, lsp.Location) and found.uri == spec.resolve().as_uri()
+            return range_of(found.range)
+
+        assert await definition(14, 9) == (11, 3, 11, 4)  # `y` of `aux = y -> ...`
+        assert await definition(14, 32) == (11, 3, 11, 4)  # `y.channels`
+        assert await definition(4, 7) == (3, 3, 3, 4)  # the block's own `y`
+        assert await definition(4, 10) == (1, 18, 1, 22)  # `skip`: the block's parameter
+        assert await definition(4, 16) == (2, 9, 2, 10)  # `x`: the block's `input x`
+        assert await definition(12, 15) == (10, 3, 10, 9)  # `skip=joined`
+        assert await definition(12, 11) == (1, 18, 1, 22)  # the keyword `skip`
+        assert await definition(15, 10) == (13, 3, 13, 9)  # `output logits`: the label
+        assert await definition(15, 18) == (14, 3, 14, 6)  # `output ..., aux`
+
+        async def references(line: int, col: int, declaration: bool) -> list[tuple[int, ...]]:
+            found = await client.text_document_references_async(
+                lsp.ReferenceParams(
+                    **at(uri, line, col),
+                    context=lsp.ReferenceContext(include_declaration=declaration),
+                )
+            )
+            return sorted(range_of(loc.range) for loc in found or [])
+
+        assert await references(11, 3, True) == [(11, 3, 11, 4), (14, 9, 14, 10), (14, 32, 14, 33)]
+        assert await references(11, 3, False) == [(14, 9, 14, 10), (14, 32, 14, 33)]
+        assert len(await references(4, 10, True)) == 3  # `skip`: parameter, use, keyword
+        assert len(await references(8, 4, True)) == 2  # `stem`: made, read once
+        assert len(await references(1, 8, True)) == 2  # block `mix`: definition, one call
+
+        marked = await client.text_document_document_highlight_async(
+            lsp.DocumentHighlightParams(**at(uri, 14, 9))
+        )
+        assert sorted((range_of(h.range), h.kind) for h in marked or []) == [
+            ((11, 3, 11, 4), lsp.DocumentHighlightKind.Write),
+            ((14, 9, 14, 10), lsp.DocumentHighlightKind.Read),
+            ((14, 32, 14, 33), lsp.DocumentHighlightKind.Read),
+        ]
+
+    run(body)
+
+
+def test_rename_named_values_and_blocks(tmp_path: Path) -> None:
+    spec = tmp_path / "named.arch"
+    spec.write_text(NAMED)
+
+    async def body(client: Client) -> None:
+        uri = open_doc(client, spec)
+        await client.published.get()
+
+        async def renamed(line: int, col: int, new: str) -> list[tuple[int, ...]]:
+            edit = await client.text_document_rename_async(
+                lsp.RenameParams(**at(uri, line, col), new_name=new)
+            )
+            assert edit is not None and edit.changes is not None
+            assert list(edit.changes) == [spec.resolve().as_uri()]
+            assert {e.new_text for e in edit.changes[spec.resolve().as_uri()]} == {new}
+            return sorted(range_of(e.range) for e in edit.changes[spec.resolve().as_uri()])
+
+        prepared = await client.text_document_prepare_rename_async(
+            lsp.PrepareRenameParams(**at(uri, 14, 9))
+        )
+        assert isinstance(prepared, lsp.Range) and range_of(prepared) == (14, 9, 14, 10)
+        not_a_name = await client.text_document_prepare_rename_async(
+            lsp.PrepareRenameParams(**at(uri, 10, 13))  # the merge `add`
+        )
+        assert not_a_name is None
+
+        # The model's `y` and its uses; the block's `y` is another value.
+        assert await renamed(14, 9, "features") == [
+            (11, 3, 11, 4),
+            (14, 9, 14, 10),
+            (14, 32, 14, 33),
+        ]
+        # A parameter: its definition, its use, and the keyword of the call.
+        assert await renamed(4, 10, "bypass") == [(1, 18, 1, 22), (4, 10, 4, 14), (12, 10, 12, 14)]
+        assert await renamed(8, 3, "trunk") == [(8, 3, 8, 7), (11, 7, 11, 11)]
+        assert await renamed(12, 4, "merge") == [(1, 7, 1, 10), (12, 3, 12, 6)]
+
+        for new, why in [
+            ("stem", "`stem` is already a name in model `net` (line 8)"),
+            ("relu", "`relu` is an op"),
+            ("output", "`output` is a keyword"),
+            ("mix", "`mix` is a block"),
+            ("2x", "`2x` is not a name"),
+        ]:
+            with pytest.raises(JsonRpcException, match=re.escape(why)):
+                await client.text_document_rename_async(
+                    lsp.RenameParams(**at(uri, 14, 3), new_name=new)
+                )
+
+    client = run(body)
+    assert b"Traceback" not in client.stderr  # a refusal is the user's mistake, not a crash
+
+
+def test_hover_and_completion_of_named_values(tmp_path: Path) -> None:
+    spec = tmp_path / "named.arch"
+    spec.write_text(NAMED)
+    typing = NAMED.replace("  output logits, aux\n", "  output \n")
+
+    async def body(client: Client) -> None:
+        uri = open_doc(client, spec, typing)
+        assert [d.code for d in (await client.published.get()).diagnostics] == ["syntax"]
+
+        hover = await client.text_document_hover_async(lsp.HoverParams(**at(uri, 12, 15)))
+        assert hover is None  # no AST for text that does not parse
+
+        items = await client.text_document_completion_async(lsp.CompletionParams(**at(uri, 15, 10)))
+        assert isinstance(items, lsp.CompletionList)
+        offered = {item.label: (item.kind, item.detail) for item in items.items}
+        # After `output `: the model's values, not the block's `x`, no op.
+        assert set(offered) == {"image", "stem", "a", "b", "joined", "y", "logits", "aux"}
+        assert offered["aux"] == (lsp.CompletionItemKind.Variable, "[N, 4]")
+        assert offered["joined"][1] == "[N, 4, 16, 16]"
+
+        client.text_document_did_change(
+            lsp.DidChangeTextDocumentParams(
+                text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=2),
+                content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=NAMED)],
+            )
+        )
+        assert not (await client.published.get()).diagnostics
+        hover = await client.text_document_hover_async(lsp.HoverParams(**at(uri, 12, 15)))
+        assert hover is not None and isinstance(hover.contents, lsp.MarkupContent)
+        assert hover.contents.value == (
+            "**joined** (value of model `net`) `[N, 4, 16, 16]`\n\n"
+            "made at line 10: `joined = add(a, b)`"
+        )
+        # In the block, the value each call passes for a parameter.
+        hover = await client.text_document_hover_async(lsp.HoverParams(**at(uri, 4, 10)))
+        assert hover is not None and isinstance(hover.contents, lsp.MarkupContent)
+        assert hover.contents.value == (
+            "**skip** (parameter of block `mix`) `[N, 4, 16, 16]`\n\n"
+            "calls pass `joined`\n\n"
+            "defined at line 1: `block mix(width, skip) {`"
+        )
+
+        # Mid-model, at the start of a line: the values made above, with ops and blocks.
+        items = await client.text_document_completion_async(lsp.CompletionParams(**at(uri, 11, 3)))
+        assert isinstance(items, lsp.CompletionList)
+        kinds = {item.label: item.kind for item in items.items}
+        assert {k for k, v in kinds.items() if v == lsp.CompletionItemKind.Variable} == {
+            "image", "stem", "a", "b", "joined",
+        }  # fmt: skip
+        assert kinds["conv"] == lsp.CompletionItemKind.Function
+        assert kinds["mix"] == lsp.CompletionItemKind.Class
+
+        # After a value's name and a dot: what an expression reads of its shape.
+        items = await client.text_document_completion_async(lsp.CompletionParams(**at(uri, 14, 34)))
+        assert isinstance(items, lsp.CompletionList)
+        assert {i.kind for i in items.items} == {lsp.CompletionItemKind.Property}
+        assert [i.label for i in items.items] == [
+            "channels", "height", "width", "features", "shape",
+        ]  # fmt: skip
+
+        symbols = await client.text_document_document_symbol_async(
+            lsp.DocumentSymbolParams(text_document=lsp.TextDocumentIdentifier(uri=uri))
+        )
+        assert symbols is not None
+        block, model = symbols
+        assert isinstance(block, lsp.DocumentSymbol) and isinstance(model, lsp.DocumentSymbol)
+        assert [(c.name, c.kind) for c in block.children or []] == [
+            ("x", lsp.SymbolKind.Variable), ("y", lsp.SymbolKind.Variable),
+        ]  # fmt: skip
+        assert [c.name for c in model.children or []] == [
+            "image", "stem", "a", "b", "joined", "y", "logits", "aux",
+        ]  # fmt: skip
+
+        hints = await client.text_document_inlay_hint_async(
+            lsp.InlayHintParams(
+                text_document=lsp.TextDocumentIdentifier(uri=uri),
+                range=lsp.Range(
+                    start=lsp.Position(line=8, character=0), end=lsp.Position(line=8, character=40)
+                ),
+            )
+        )
+        assert hints is not None
+        assert [(h.position.line + 1, h.position.character + 1, h.label) for h in hints] == [
+            (9, 4, ": [N, 4, 16, 16]"), (9, 7, ": [N, 4, 16, 16]"), (9, 18, "  [N, 4, 16, 16]"),
+        ]  # fmt: skip
+
+    run(body)
+
+
+def test_rename_in_a_library_reaches_the_specs_that_use_it(tmp_path: Path) -> None:
+    (tmp_path / "lib").mkdir()
+    lib = tmp_path / "lib" / "blocks.arch"
+    lib.write_text("block twice(w) {\n  conv(w, 1x1) -> relu\n}\n")
+    spec = tmp_path / "m.arch"
+    spec.write_text('use "lib/blocks.arch"\nmodel m {\n  input [4, 8, 8]\n  x: twice(w=3)\n}\n')
+    lib_uri, spec_uri = lib.resolve().as_uri(), spec.resolve().as_uri()
+
+    async def body(client: Client) -> None:
+        uri = open_doc(client, lib)
+        await client.published.get()
+
+        async def renamed(line: int, col: int, new: str) -> dict[str, list[tuple[int, ...]]]:
+            edit = await client.text_document_rename_async(
+                lsp.RenameParams(**at(uri, line, col), new_name=new)
+            )
+            assert edit is not None and edit.changes is not None
+            return {
+                u: sorted(range_of(e.range) for e in edits) for u, edits in edit.changes.items()
+            }
+
+        # The parameter, its use, and the keyword naming it in the spec that uses the library.
+        assert await renamed(2, 8, "width") == {
+            lib_uri: [(1, 13, 1, 14), (2, 8, 2, 9)],
+            spec_uri: [(4, 12, 4, 13)],
+        }
+        assert await renamed(1, 8, "double") == {
+            lib_uri: [(1, 7, 1, 12)],
+            spec_uri: [(4, 6, 4, 11)],
+        }
+
+    run(body)
+
+
+def test_inlay_hints_of_named_values(tmp_path: Path) -> None:
+    """Each name of `a, b = ...` and a `y = x` (which makes no step) get their shape."""
+    spec = tmp_path / "hints.arch"
+    spec.write_text(
+        "model m {\n  input image: [3, 8, 8]\n  x = conv(4, 1x1)\n  y = x\n"
+        "  a, b = chunk(2)\n  concat(a, b, y)\n}\n"
+    )
+
+    async def body(client: Client) -> None:
+        uri = open_doc(client, spec)
+        assert not (await client.published.get()).diagnostics
+        hints = await client.text_document_inlay_hint_async(
+            lsp.InlayHintParams(
+                text_document=lsp.TextDocumentIdentifier(uri=uri),
+                range=lsp.Range(
+                    start=lsp.Position(line=0, character=0), end=lsp.Position(line=7, character=0)
+                ),
+            )
+        )
+        assert [(h.position.line + 1, h.position.character + 1, h.label) for h in hints or []] == [
+            (3, 19, "  [N, 4, 8, 8]"),
+            (4, 4, ": [N, 4, 8, 8]"),
+            (5, 4, ": [N, 2, 8, 8]"),
+            (5, 7, ": [N, 2, 8, 8]"),
+            (5, 18, "  [N, 2, 8, 8]"),
+            (6, 18, "  [N, 8, 8, 8]"),
         ]
 
     run(body)

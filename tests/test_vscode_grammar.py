@@ -2,8 +2,11 @@
 
 The grammar's patterns are written in the subset of Oniguruma that Python's
 `re` reads the same way, so this test tokenises as VS Code does: at each
-position, the first pattern that matches wins; nothing but whitespace may be
-left unclassified.
+position, the first pattern that matches wins (a pattern anchored at `^` may
+take a line's indentation); nothing but whitespace may be left unclassified.
+The words of the language are read from its lark grammar, the ops from the
+registry and the functions from the builtins, so a new one fails a test here
+until the TextMate grammar knows it.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from archdsl.elaborate.builtins import BUILTINS
 from archdsl.ops.registry import OPS
 from archdsl.syntax.highlight import KEYWORDS
 from tests.helpers import ROOT, SPECS
@@ -40,9 +44,6 @@ def tokenise(text: str) -> list[Token]:
     tokens: list[Token] = []
     pos = 0
     while pos < len(text):
-        if text[pos] in " \t\r\n\f":
-            pos += 1
-            continue
         for pattern, captures, name in patterns():
             match = pattern.match(text, pos)
             if match is None or match.end() == pos:
@@ -61,6 +62,9 @@ def tokenise(text: str) -> list[Token]:
             pos = match.end()
             break
         else:
+            if text[pos] in " \t\r\n\f":
+                pos += 1
+                continue
             line = text.count("\n", 0, pos) + 1
             raise AssertionError(f"no rule for {text[pos]!r} at line {line}")
     return tokens
@@ -115,9 +119,82 @@ def test_declarations_sizes_and_numbers() -> None:
     assert scopes["1_000"] == "constant.numeric.integer.arch"
 
 
-def test_an_unknown_character_is_reported() -> None:
-    with pytest.raises(AssertionError, match="no rule for '@'"):
-        tokenise("model m { @ }")
+def test_a_character_the_language_does_not_use_is_invalid() -> None:
+    assert ("invalid.illegal.arch", "@") in tokenise("model m { @ }")
+
+
+WRONG_FILES = sorted((ROOT / "tests" / "wrong_specs").glob("*.arch"))
+# The wrong specs whose mistake is a character the language does not use.
+ILLEGAL = {
+    "syntax_no_break_space.arch": ["\xa0"],
+    "syntax_non_ascii_name.arch": ["ö", "ß"],
+    "syntax_single_quotes.arch": ["'", "'"],
+    "syntax_stray_character.arch": ["$"],
+}
+
+
+@pytest.mark.parametrize("path", WRONG_FILES, ids=lambda p: p.name)
+def test_every_token_of_a_wrong_spec_is_classified(path: Path) -> None:
+    """Wrong specs too (named values among them); only a stray character is invalid."""
+    tokens = tokenise(path.read_text())
+    assert all(scope.endswith(".arch") for scope, _ in tokens)
+    invalid = [text for scope, text in tokens if scope.startswith("invalid")]
+    assert invalid == ILLEGAL.get(path.name, [])
+
+
+def test_scopes_of_named_values() -> None:
+    text = (
+        "model m {\n  input image: [3, 8, 8]\n  a, b = chunk(2)\n  y = add(a, b)\n"
+        "  c = conv(y.channels, 1x1, padding=same)\n  output c, a\n}"
+    )
+    assert tokenise(text) == [
+        ("storage.type.model.arch", "model"),
+        ("entity.name.type.model.arch", "m"),
+        ("punctuation.section.arch", "{"),
+        ("keyword.control.arch", "input"),
+        ("variable.other.definition.arch", "image"),
+        ("punctuation.separator.arch", ":"),
+        ("punctuation.section.arch", "["),
+        ("constant.numeric.integer.arch", "3"),
+        ("punctuation.separator.arch", ","),
+        ("constant.numeric.integer.arch", "8"),
+        ("punctuation.separator.arch", ","),
+        ("constant.numeric.integer.arch", "8"),
+        ("punctuation.section.arch", "]"),
+        ("variable.other.definition.arch", "a, b"),
+        ("keyword.operator.assignment.arch", "="),
+        ("support.function.op.arch", "chunk"),
+        ("punctuation.section.arch", "("),
+        ("constant.numeric.integer.arch", "2"),
+        ("punctuation.section.arch", ")"),
+        ("variable.other.definition.arch", "y"),
+        ("keyword.operator.assignment.arch", "="),
+        ("keyword.control.arch", "add"),
+        ("punctuation.section.arch", "("),
+        ("variable.other.arch", "a"),
+        ("punctuation.separator.arch", ","),
+        ("variable.other.arch", "b"),
+        ("punctuation.section.arch", ")"),
+        ("variable.other.definition.arch", "c"),
+        ("keyword.operator.assignment.arch", "="),
+        ("support.function.op.arch", "conv"),
+        ("punctuation.section.arch", "("),
+        ("variable.other.arch", "y"),
+        ("punctuation.accessor.arch", "."),
+        ("variable.other.property.arch", "channels"),
+        ("punctuation.separator.arch", ","),
+        ("constant.numeric.size.arch", "1x1"),
+        ("punctuation.separator.arch", ","),
+        ("variable.parameter.arch", "padding"),
+        ("keyword.operator.assignment.arch", "="),
+        ("variable.other.arch", "same"),
+        ("punctuation.section.arch", ")"),
+        ("keyword.control.arch", "output"),
+        ("variable.other.arch", "c"),
+        ("punctuation.separator.arch", ","),
+        ("variable.other.arch", "a"),
+        ("punctuation.section.arch", "}"),
+    ]
 
 
 def _listed(scope: str) -> set[str]:
@@ -129,6 +206,35 @@ def test_the_grammar_knows_every_op_and_keyword() -> None:
     """A new op or keyword must be added to the grammar, or it would be a plain name."""
     assert _listed("support.function.op.arch") == set(OPS)
     assert _listed("keyword.control.arch") == set(KEYWORDS)
+
+
+def language_words() -> set[str]:
+    """Every word the lark grammar spells out as a terminal: the language's keywords."""
+    from lark import Lark
+    from lark.lexer import PatternStr
+
+    grammar = Lark((ROOT / "archdsl" / "syntax" / "grammar.lark").read_text(), parser="lalr")
+    return {
+        t.pattern.value
+        for t in grammar.terminals
+        if isinstance(t.pattern, PatternStr) and t.pattern.value.isidentifier()
+    }
+
+
+def test_every_word_of_the_language_is_classified() -> None:
+    """Each keyword of the lark grammar, each op of the registry and each function of
+    expressions, written alone or called, gets its own scope, never a plain name's."""
+    words = language_words()
+    assert {"block", "model", "input", "output", "add", "in", "true"} <= words  # read right
+    for word in words:
+        [(scope, text)] = tokenise(word)
+        assert text == word and scope != "variable.other.arch", (word, scope)
+    for op in OPS:
+        scope, text = tokenise(f"{op}(1)")[0]
+        expected = "keyword.control.arch" if op in words else "support.function.op.arch"
+        assert (scope, text) == (expected, op)
+    for function in BUILTINS:
+        assert tokenise(f"{function}(1)")[0] == ("support.function.builtin.arch", function)
 
 
 def test_the_extension_starts_the_language_server() -> None:

@@ -23,6 +23,7 @@ from archdsl.ir import (
     ParallelNode,
     RepeatNode,
     ResidualNode,
+    Value,
     describe,
 )
 
@@ -80,6 +81,18 @@ def nesting(cluster: Cluster, depth: int = 0) -> Iterator[tuple[int, str | Clust
             yield depth, item
 
 
+def box_titles(root: Cluster) -> dict[str, list[Cluster]]:
+    """The boxes each node opens: those whose first node it is, outermost first."""
+    opened: dict[str, list[Cluster]] = {}
+    waiting: list[Cluster] = []
+    for _, item in nesting(root):
+        if isinstance(item, Cluster):
+            waiting.append(item)
+        elif item is not None and waiting:
+            opened[item], waiting = waiting, []
+    return opened
+
+
 @dataclass(frozen=True, slots=True)
 class _End:
     """Where the data stands: the node it leaves and its shape."""
@@ -105,6 +118,14 @@ def _title(node: Node, text: str) -> str:
 
 def _params(count: int) -> tuple[str, ...]:
     return (f"{count:,} params",) if count else ()
+
+
+def _io_title(kind: str, value: Value) -> str:
+    """`input image`, `output aux`: the value's name, else the label of the step that
+    makes it (`output logits, aux` names labelled steps), else just the kind."""
+    label = value.id.split(".")[0]
+    name = value.name or (label if label.isidentifier() else None)
+    return f"{kind} {name}" if name else kind
 
 
 class _Builder:
@@ -237,13 +258,14 @@ def build_diagram(model: Model, depth: int | None = 1, direction: Direction = "T
         return builder.diagram
     for vid in model.inputs:
         value = model.values[vid]
-        start = builder.node(root, "io", (f"input {value.name}", shape_label(value.shape)), "")
+        lines = (_io_title("input", value), shape_label(value.shape))
+        start = builder.node(root, "io", lines, "")
         builder.made(start, [vid])
     first = builder.where[model.inputs[0]]
     builder.sequence(model.root.children, first, 0, root)
     for vid in model.outputs:
         value = model.values[vid]
-        title = f"output {value.name}" if value.name else "output"
-        finish = builder.node(root, "io", (title, shape_label(value.shape)), "")
+        lines = (_io_title("output", value), shape_label(value.shape))
+        finish = builder.node(root, "io", lines, "")
         builder.edge(builder.where[vid], finish)
     return builder.diagram

@@ -14,10 +14,10 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from archdsl.diagnostics import ArchError, Diagnostic, Span
 from archdsl.ir import Model, Node, Program, describe
+from archdsl.lsp.scopes import Names, bind_files, walk_ast
 from archdsl.ops.registry import OPS
 from archdsl.ops.shape_math import fmt_shape
 from archdsl.report.summary import human
@@ -50,6 +50,27 @@ class Analysis:
     program: Program | None = None
     # For a library with no model: the spec beside it whose models expand its blocks.
     host: str | None = None
+    _names: Names | None = field(default=None, repr=False)
+    _all_names: Names | None = field(default=None, repr=False)
+    _by_span: dict[Span, list[tuple[Model, Node]]] | None = field(default=None, repr=False)
+
+    def names(self) -> Names:
+        """Every name of this document's and its `use`d files' models and blocks, bound."""
+        if self._names is None:
+            self._names = bind_files(self.files.values(), self.text_of)
+        return self._names
+
+    def all_names(self) -> Names:
+        """`names()`, and those of the specs that `use` these files (see `users.py`)."""
+        from archdsl.lsp.users import users
+
+        if self._all_names is None:
+            others = users(list(self.files))
+            self._all_names = bind_files([*self.files.values(), *others], self.text_of)
+        return self._all_names
+
+    def text_of(self, name: str) -> str:
+        return self.text if name == self.name else _read(name)
 
     # ---- looking things up -----------------------------------------------------------
 
@@ -62,6 +83,14 @@ class Analysis:
         ]
         found.sort(key=lambda pair: span_size(pair[1].span))
         return found
+
+    def nodes_spanning(self, span: Span) -> list[tuple[Model, Node]]:
+        """The IR nodes made from exactly `span` (one per expansion), outermost first."""
+        if self._by_span is None:
+            self._by_span = {}
+            for model, node in self.nodes():
+                self._by_span.setdefault(node.span, []).append((model, node))
+        return self._by_span.get(span, [])
 
     def nodes(self) -> Iterator[tuple[Model, Node]]:
         if self.program is None:
@@ -201,23 +230,17 @@ def span_size(span: Span) -> tuple[int, int]:
     return (span.end_line - span.line, span.end_col - span.col)
 
 
-def walk_ast(node: Any) -> Iterator[Any]:
-    """Every AST node below `node` (itself included), whatever its kind."""
-    stack = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, tuple) and hasattr(item, "_fields"):
-            yield item
-            stack.extend(v for v in reversed(item) if isinstance(v, tuple | list))
-        elif isinstance(item, tuple | list):
-            stack.extend(reversed(item))
-
-
 # ---- hover and inlay hints ---------------------------------------------------------------
 
 
 def hover(doc: Analysis, line: int, col: int) -> str | None:
-    """Markdown for the step under the cursor: shapes, params, MACs, receptive field."""
+    """Markdown for the name or step under the cursor: a named value's shape and where
+    it is made; a step's shapes, params, MACs and receptive field."""
+    from archdsl.lsp.named_values import value_hover
+
+    value = value_hover(doc, line, col)
+    if value is not None:
+        return value
     label = _label_at(doc, line, col)
     found = doc.nodes_at(line, col) if label is None else _labelled(doc, label)
     if not found:
@@ -284,6 +307,8 @@ def inlay_hints(doc: Analysis) -> list[tuple[int, int, str]]:
 
     A line of a block used more than once with different shapes gets no hint.
     """
+    from archdsl.lsp.named_values import value_hints
+
     last: dict[int, tuple[int, set[tuple[int, ...]]]] = {}
     for _, node in doc.nodes():
         span = node.span
@@ -295,51 +320,32 @@ def inlay_hints(doc: Analysis) -> list[tuple[int, int, str]]:
         elif span.end_col == end[0]:
             end[1].add(node.out_shape)
     lines = doc.text.split("\n")
-    hints = []
+    hints = value_hints(doc)
     for line, (_, shapes) in sorted(last.items()):
         if len(shapes) == 1 and line <= len(lines):
             code = lines[line - 1].split("#", 1)[0].rstrip()
             hints.append((line, len(code) + 1, f"  {fmt_shape(next(iter(shapes)))}"))
-    return hints
+    return sorted(hints)
 
 
 # ---- definitions ----------------------------------------------------------------------
 
 
 def definition(doc: Analysis, line: int, col: int) -> Span | None:
-    """Where the name under the cursor is defined: a block, a parameter, a `let`, a label."""
+    """Where the name under the cursor is defined: a named value, a label, an input, a
+    parameter, a `let` or a `repeat` index as the scoping rules find it; else a block."""
+    occ = doc.names().at(doc.name, line, col)
+    if occ is not None and occ.binding is not None:
+        return occ.binding.span
     name = doc.word_at(line, col)
     if name is None:
         return None
-    src = doc.files.get(doc.name)
-    if src is None:
-        return None
-    scopes: list[ast.BlockDef | ast.ModelDef] = [*src.blocks, *src.models]
-    enclosing = next((d for d in scopes if contains(d.span, line, col)), None)
-    if enclosing is not None:
-        local = _local_definition(enclosing, name, line)
-        if local is not None:
-            return local
+    if occ is not None:  # read before it is made (an error): its definition further down
+        later = [b for b in doc.names().bindings if b.owner is occ.owner and b.name == name]
+        if later:
+            return later[0].span
     block = doc.block(name)
     return block.name_span if block is not None else None
-
-
-def _local_definition(scope: Any, name: str, line: int) -> Span | None:
-    """The last definition of `name` in a block or model before `line` (else the first)."""
-    found: list[Span] = []
-    if isinstance(scope, ast.BlockDef):
-        found += [p.span for p in scope.params if p.name == name]
-    for node in walk_ast(scope.body):
-        if isinstance(node, ast.Let) and node.name == name:
-            found.append(node.name_span)
-        elif isinstance(node, ast.Chain) and node.label == name and node.label_span:
-            found.append(node.label_span)
-        elif isinstance(node, ast.Repeat) and node.var == name:
-            found.append(node.span)
-    before = [s for s in found if s.line <= line]
-    if before:
-        return max(before, key=lambda s: (s.line, s.col))
-    return found[0] if found else None
 
 
 # ---- completion -------------------------------------------------------------------------
@@ -348,20 +354,40 @@ def _local_definition(scope: Any, name: str, line: int) -> Span | None:
 @dataclass(frozen=True)
 class Completion:
     label: str
-    kind: str  # op, block, argument, keyword
+    kind: str  # op, block, argument, keyword, value, property
     detail: str
     insert: str
 
 
+MERGES = ("add", "mul", "concat")
+AFTER_OUTPUT = re.compile(r"^\s*output\s+[\w\s,]*$")
+AFTER_DOT = re.compile(r"\b([A-Za-z_]\w*)\.\w*$")
+
+
 def completions(doc: Analysis, text: str, line: int, col: int) -> list[Completion]:
-    """What may come at the cursor: a call's arguments inside its `(`, else steps and words."""
+    """What may come at the cursor: after `output`, the named values; inside a call's `(`,
+    its arguments (and the values, for a merge or a block); else values, steps and words."""
+    from archdsl.lsp.named_values import value_completions
+
     lines = text.split("\n")
     current = lines[line - 1][: col - 1] if line <= len(lines) else ""
+    if doc.name not in doc.files and line <= len(lines):
+        # Half-typed text: the names come from the text without the line being typed.
+        path = None if doc.name == "<untitled>" else path_of(doc.name)
+        doc = analyse("\n".join([*lines[: line - 1], "", *lines[line:]]), path)
+    values = value_completions(doc, line, col)
+    if AFTER_OUTPUT.match(current):
+        return values
+    dot = AFTER_DOT.search(current)
+    if dot is not None:
+        owner = dot.group(1)
+        return _properties(owner) if owner == "in" or owner in {v.label for v in values} else []
     before = "\n".join([*lines[: line - 1], current])
     callee = _open_call(before)
     if callee is not None:
-        return _arguments(doc, callee)
-    items = [
+        takes_values = callee in MERGES or doc.block(callee) is not None
+        return _arguments(doc, callee) + (values if takes_values else [])
+    items = values + [
         Completion(name, "op", cls.doc.splitlines()[0] if cls.doc else "op", name)
         for name, cls in sorted(OPS.items())
     ]
@@ -370,6 +396,13 @@ def completions(doc: Analysis, text: str, line: int, col: int) -> list[Completio
         Completion(word, "keyword", "keyword", word) for word in sorted(set(KEYWORDS.values()))
     ]
     return items
+
+
+def _properties(owner: str) -> list[Completion]:
+    """`x.channels` and the rest: what an expression reads of a value's shape."""
+    from archdsl.elaborate.expr import IN_ATTRS
+
+    return [Completion(a, "property", f"{owner}.{a}", a) for a in IN_ATTRS]
 
 
 def _open_call(before: str) -> str | None:
@@ -438,26 +471,31 @@ def _read(name: str) -> str:
 @dataclass(frozen=True)
 class Symbol:
     name: str
-    kind: str  # model, block, label, train
+    kind: str  # model, block, label, value, train
     span: Span
     selection: Span
     children: tuple[Symbol, ...] = ()
 
 
 def symbols(doc: Analysis) -> list[Symbol]:
-    """The document's models and blocks, each with its labelled steps."""
+    """The document's models and blocks, each with its labelled steps and named values."""
+    from archdsl.lsp.named_values import value_symbols
+
     src = doc.files.get(doc.name)
     if src is None:
         return []
     out = []
     for kind, defs in (("block", src.blocks), ("model", src.models)):
         for d in defs:
-            labels = tuple(
+            labels = [
                 Symbol(n.label, "label", _labelled_span(n), n.label_span)
                 for n in walk_ast(d.body)
                 if isinstance(n, ast.Chain) and n.label and n.label_span is not None
+            ]
+            children = sorted(
+                [*labels, *value_symbols(doc, d)], key=lambda s: (s.span.line, s.span.col)
             )
-            out.append(Symbol(d.name, kind, d.span, d.name_span, labels))
+            out.append(Symbol(d.name, kind, d.span, d.name_span, tuple(children)))
     for train in src.trains:
         out.append(
             Symbol(train.model or "train", "train", train.span, train.model_span or train.span)

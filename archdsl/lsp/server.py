@@ -1,16 +1,19 @@
 """The Language Server Protocol over stdin and stdout, by pygls.
 
 Diagnostics follow typing (debounced: a change is checked once the typing
-pauses); hover, inlay hints, definitions, completion, symbols and formatting
-answer from the last analysis of the document's current text (`analysis`).
+pauses); hover, inlay hints, definitions, references, renaming, completion,
+symbols and formatting answer from the last analysis of the document's current
+text (`analysis`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 
 from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
@@ -26,6 +29,7 @@ from archdsl.lsp.analysis import (
     path_of,
     symbols,
 )
+from archdsl.lsp.rename import RenameRefused, highlights, prepare_rename, references, rename
 
 DEBOUNCE_S = 0.25
 SEVERITY = {"error": lsp.DiagnosticSeverity.Error, "warning": lsp.DiagnosticSeverity.Warning}
@@ -34,11 +38,14 @@ COMPLETION_KINDS = {
     "block": lsp.CompletionItemKind.Class,
     "argument": lsp.CompletionItemKind.Property,
     "keyword": lsp.CompletionItemKind.Keyword,
+    "value": lsp.CompletionItemKind.Variable,
+    "property": lsp.CompletionItemKind.Property,
 }
 SYMBOL_KINDS = {
     "model": lsp.SymbolKind.Class,
     "block": lsp.SymbolKind.Function,
     "label": lsp.SymbolKind.Field,
+    "value": lsp.SymbolKind.Variable,
     "train": lsp.SymbolKind.Module,
 }
 
@@ -71,6 +78,17 @@ class ArchServer(LanguageServer):
 
 
 server = ArchServer()
+
+
+class Refused(JsonRpcException):
+    """A request the user's input makes impossible (a rename to a keyword): an error
+    response saying why, and no traceback in the server's log, as for any user mistake."""
+
+    CODE = lsp.LSPErrorCodes.RequestFailed
+
+
+def _not_refused(record: logging.LogRecord) -> bool:
+    return not (record.exc_info and isinstance(record.exc_info[1], Refused))
 
 
 # ---- conversions --------------------------------------------------------------------------
@@ -184,8 +202,53 @@ def on_definition(ls: ArchServer, params: lsp.DefinitionParams) -> lsp.Location 
     return to_location(found) if found is not None else None
 
 
+@server.feature(lsp.TEXT_DOCUMENT_REFERENCES)
+def on_references(ls: ArchServer, params: lsp.ReferenceParams) -> list[lsp.Location]:
+    pos, uri = params.position, params.text_document.uri
+    found = references(
+        ls.analysis(uri), pos.line + 1, pos.character + 1, params.context.include_declaration
+    )
+    return [to_location(span) for span in found]
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_HIGHLIGHT)
+def on_highlight(
+    ls: ArchServer, params: lsp.DocumentHighlightParams
+) -> list[lsp.DocumentHighlight]:
+    pos = params.position
+    found = highlights(ls.analysis(params.text_document.uri), pos.line + 1, pos.character + 1)
+    return [
+        lsp.DocumentHighlight(
+            range=to_range(span),
+            kind=lsp.DocumentHighlightKind.Write if given else lsp.DocumentHighlightKind.Read,
+        )
+        for span, given in found
+    ]
+
+
+@server.feature(lsp.TEXT_DOCUMENT_PREPARE_RENAME)
+def on_prepare_rename(ls: ArchServer, params: lsp.PrepareRenameParams) -> lsp.Range | None:
+    pos = params.position
+    found = prepare_rename(ls.analysis(params.text_document.uri), pos.line + 1, pos.character + 1)
+    return to_range(found) if found is not None else None
+
+
+@server.feature(lsp.TEXT_DOCUMENT_RENAME, lsp.RenameOptions(prepare_provider=True))
+def on_rename(ls: ArchServer, params: lsp.RenameParams) -> lsp.WorkspaceEdit:
+    pos, uri = params.position, params.text_document.uri
+    try:
+        spans = rename(ls.analysis(uri), pos.line + 1, pos.character + 1, params.new_name)
+    except RenameRefused as refused:
+        raise Refused(str(refused)) from None
+    changes: dict[str, list[lsp.TextEdit]] = {}
+    for span in spans:
+        edit = lsp.TextEdit(range=to_range(span), new_text=params.new_name)
+        changes.setdefault(to_location(span).uri, []).append(edit)
+    return lsp.WorkspaceEdit(changes=changes)
+
+
 @server.feature(
-    lsp.TEXT_DOCUMENT_COMPLETION, lsp.CompletionOptions(trigger_characters=["(", ",", " "])
+    lsp.TEXT_DOCUMENT_COMPLETION, lsp.CompletionOptions(trigger_characters=["(", ",", " ", "."])
 )
 def on_completion(ls: ArchServer, params: lsp.CompletionParams) -> lsp.CompletionList:
     uri, pos = params.text_document.uri, params.position
@@ -228,4 +291,5 @@ def on_formatting(ls: ArchServer, params: lsp.DocumentFormattingParams) -> list[
 
 
 def serve() -> None:
+    logging.getLogger("pygls.protocol.json_rpc").addFilter(_not_refused)
     server.start_io()

@@ -45,7 +45,7 @@ class FitRun:
     config: TrainConfig
     history: list[dict[str, Any]]  # one record per epoch, as in metrics.jsonl
     best_epoch: dict[str, Any]  # the epoch with the best held-out accuracy
-    module: nn.Module  # the weights after the last epoch, on the run's device
+    module: nn.Module  # the weights after the last epoch (with `ema`, their average)
 
     @property
     def last(self) -> Path:
@@ -101,7 +101,7 @@ def fit(
         raise TrainError(f"training diverged; the run folder {options.out} keeps what was saved")
     if code:
         raise KeyboardInterrupt(f"stopped; resume with the same call and resume=True ({code})")
-    return FitRun(options.out, config, run.history, run.best, run.s.module)
+    return FitRun(options.out, config, run.history, run.best, run.s.stepper.shipped)
 
 
 def _program(spec: str | Path | Program, model: str | None) -> Program:

@@ -21,6 +21,8 @@ from pydantic import (
     NonNegativeInt,
     PositiveFloat,
     PositiveInt,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -418,6 +420,9 @@ ModulePath = Annotated[str, Field(min_length=1)]
 
 # More threads than any machine has cores: torch's thread pool fails past some thousands.
 MAX_THREADS = 1024
+# Batches summed into one step: beyond this a run would take one step in hours.
+MAX_ACCUMULATE = 65536
+Precision = Literal["auto", "bf16", "fp16", "fp32"]
 
 
 class TrainConfig(BaseModel):
@@ -446,6 +451,28 @@ class TrainConfig(BaseModel):
     deterministic: bool = False
     # CPU threads per process; none: one for a small model, else the cores shared out.
     threads: Annotated[int, Field(ge=1, le=MAX_THREADS)] | None = None
+    # ---- the optimisation step (train/stepper.py) ----
+    # The gradients' global norm is scaled down to at most this; none: not clipped.
+    clip: PositiveFloat | None = None
+    # Batches whose gradients are summed into one optimiser step (of `batch` x this).
+    accumulate: Annotated[int, Field(ge=1, le=MAX_ACCUMULATE)] = 1
+    # Decay of an exponential moving average of the weights, which is evaluated and
+    # exported; none: no average.
+    ema: Annotated[float, Field(gt=0, lt=1)] | None = None
+    # Norm weights, biases and `param` tensors take no weight decay (as timm does).
+    no_decay: bool = True
+    # Autocast dtype; auto: bf16 on CUDA (with `amp`), none on a CPU. fp16 adds a grad scaler.
+    precision: Precision = "auto"
+
+    @field_validator("precision")
+    @classmethod
+    def _autocast_on(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("amp") is False and value in ("bf16", "fp16"):
+            raise ValueError(
+                "needs autocast, which `amp false` turns off; "
+                "drop `amp false`, or write `precision fp32`"
+            )
+        return value
 
 
 # The fields that take a call: what they are called in messages, and the calls they take.
@@ -471,6 +498,7 @@ EXECUTION_KEYS: frozenset[str] = frozenset(
     {
         "device",
         "amp",
+        "precision",
         "channels_last",
         "compile",
         "deterministic",

@@ -41,12 +41,13 @@ def confusion(s: Session) -> Confusion | None:
     if s.model.output[0] < 2 or len(s.model.output) != 1:
         return None
     classes = s.model.output[0]
-    s.network.eval()
+    network = s.evaluated
+    network.eval()
     matrix = torch.zeros(classes * classes, dtype=torch.int64)
     in_top5 = 0
     for x, y in s.val.batches():
         with s.autocast():
-            out = s.network(x).float()
+            out = network(x).float()
         guess = out.argmax(1)
         matrix += torch.bincount((y * classes + guess).cpu(), minlength=classes * classes)
         best = out.topk(min(5, classes), 1).indices

@@ -35,7 +35,7 @@ def evaluate_weights(model: Model, config: TrainConfig, weights: Path) -> Score:
         trained = trained_with(weights)
         if trained is not None:
             refuse_overlap(session.data, trained, model)
-        load_into(session.module, tensors, weights)
+        load_into(session.stepper.shipped, tensors, weights)  # what `evaluate` runs
         loss, metrics = evaluate(session)
         found = confusion(session) if task_of(config) == "classification" else None
     names = session.data.class_names

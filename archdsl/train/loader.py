@@ -118,6 +118,7 @@ class Loader:
         world: World,
         device: torch.device,
         train: bool,
+        window: int = 1,
     ) -> None:
         self.split = split
         self.batch = batch
@@ -126,8 +127,10 @@ class Loader:
         self.device = device
         self.train = train
         n = len(split)
-        # Training drops the last partial batch, so every step has the full global batch.
-        self.steps = n // batch if train else math.ceil(n / batch)
+        # Training drops the last partial batch, so every step has the full global batch,
+        # and the last partial window of `window` batches (`accumulate`), so every
+        # optimiser step has them all.
+        self.steps = n // (batch * window) * window if train else math.ceil(n / batch)
 
     def batches(
         self,

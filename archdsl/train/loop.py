@@ -85,10 +85,7 @@ def train_epoch(
         with s.autocast():
             out = s.network(x)
         loss = s.objective.loss(out, y)
-        s.optimizer.zero_grad(set_to_none=True)
-        loss.backward()  # type: ignore[no-untyped-call]
-        s.optimizer.step()
-        s.scheduler.step()
+        s.stepper.backward(loss, step)
         step += 1
         n = len(y)
         detached = loss.detach()
@@ -96,7 +93,7 @@ def train_epoch(
         loss_sum += detached * n
         sums += s.objective.sums(s.objective.main(out).detach(), y)
         count += n
-        if step % check_every and step != s.train.steps:
+        if step % check_every and step != s.train.steps and not stopping:
             continue
         diverged, stopping = any_all([bool(bad), stop.requested], s.world, s.device)
         if diverged:
@@ -109,7 +106,8 @@ def train_epoch(
             main_metric(s, so_far),
             count * s.world.size / max(seconds, 1e-9),
         )
-        if stopping and step < s.train.steps:
+        # A stop waits for the end of an accumulation window: no gradient is left unapplied.
+        if stopping and step < s.train.steps and s.stepper.at_boundary(step):
             return EpochEnd("stopped", step, so_far, gen.get_state())
     if s.device.type == "cuda":
         torch.cuda.synchronize(s.device)  # the clock must include the queued work
@@ -138,12 +136,13 @@ def global_totals(totals: Totals, s: Session) -> Totals:
 @torch.no_grad()
 def evaluate(s: Session) -> tuple[float, dict[str, float]]:
     """Mean loss and the task's metrics on the held-out split, over all processes."""
-    s.network.eval()
+    network = s.evaluated
+    network.eval()
     loss = torch.zeros(2, dtype=torch.float64, device=s.device)
     sums = torch.zeros(s.objective.width(s.model.output), dtype=torch.float64, device=s.device)
     for x, y in s.val.batches():
         with s.autocast():
-            out = s.objective.main(s.network(x))  # held out: the trained output alone
+            out = s.objective.main(network(x))  # held out: the trained output alone
         loss[0] += s.objective.loss(out, y).double() * len(y)
         loss[1] += len(y)
         sums += s.objective.sums(out, y)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import torch
 
@@ -10,8 +11,11 @@ from archdsl.train.config import SGD, Adam, AdamW
 
 
 def make_optimizer(
-    config: SGD | Adam | AdamW, params: Iterable[torch.nn.Parameter], device: torch.device
+    config: SGD | Adam | AdamW,
+    params: Iterable[torch.nn.Parameter] | list[dict[str, Any]],
+    device: torch.device,
 ) -> torch.optim.Optimizer:
+    """`params`: the parameters, or groups of them (see `param_groups`)."""
     fused = device.type == "cuda"  # one kernel for the whole update
     if isinstance(config, SGD):
         return torch.optim.SGD(

@@ -29,6 +29,7 @@ from archdsl.train.distributed import World, any_all, gather, start, stop, world
 from archdsl.train.errors import TrainError
 from archdsl.train.fingerprint import config_values, digest, model_layers
 from archdsl.train.loop import EpochEnd, Totals, evaluate, global_totals, train_epoch
+from archdsl.train.precision import used_precision
 from archdsl.train.progress import Output, ProgressView
 from archdsl.train.run_folder import RunOptions, open_run_folder
 from archdsl.train.run_state import check_resumable
@@ -162,7 +163,7 @@ class Run:
         totals = global_totals(end.totals, s)
         val_loss, val_metrics = evaluate(s)
         # The last step can break the weights after the last loss was checked.
-        if not (math.isfinite(val_loss) and finite(s.module)):
+        if not (math.isfinite(val_loss) and finite(s.module) and finite(s.stepper.shipped)):
             return False
         record = {
             "epoch": epoch,
@@ -244,14 +245,17 @@ class Run:
             "rng": rng,
             "generator": end.gen_state,
             "partial": end.totals.as_list() if stopped else None,
+            **s.stepper.state_dict(),
         }
-        checkpoint.save(self.out, s.module, state, info, best=best, metadata=s.metadata)
+        shipped = s.stepper.shipped  # with `ema`, the weights file holds the average
+        checkpoint.save(self.out, shipped, state, info, best=best, metadata=s.metadata)
 
     def _restore(self, found: Checkpoint) -> None:
         s = self.s
         info, state = found.info, found.state
         check_resumable(info, state, s.train.steps, self.out)
-        load_into(s.module, found.weights, self.out / checkpoint.LAST)
+        load_into(s.stepper.shipped, found.weights, self.out / checkpoint.LAST)
+        s.stepper.load_state_dict(state, self.out / checkpoint.STATE_PT)
         _load_optimizer(s.optimizer, s.scheduler, state, self.out)
         self.position = Position(info["epoch"], info["epoch_step"])
         self.history = info["history"]
@@ -309,8 +313,13 @@ class Run:
             f"{verb} {s.model.name} on {s.data.name}: {len(s.data.train):,} samples, "
             f"{len(s.data.val):,} held out; {counted(s.config.epochs, 'epoch')} of "
             f"{counted(s.train.steps, 'step')} "
-            f"(batch {s.config.batch}) on {s.device}{procs}; run folder {self.out}"
+            f"(batch {s.config.batch}{_accumulated(s.config.accumulate)}) on {s.device}{procs}; "
+            f"run folder {self.out}"
         )
+
+
+def _accumulated(k: int) -> str:
+    return f", {k} batches a step" if k > 1 else ""
 
 
 def finite(module: torch.nn.Module) -> bool:
@@ -324,7 +333,12 @@ def _saved_config(
 ) -> dict[str, Any]:
     """config.json: the configuration, with the CUDA-only choices as this run made them."""
     amp, channels_last = cuda_choices(config, model, device)
-    values = {**config.model_dump(mode="json"), "amp": amp, "channels_last": channels_last}
+    values = {
+        **config.model_dump(mode="json"),
+        "amp": amp,
+        "precision": used_precision(config, device),
+        "channels_last": channels_last,
+    }
     run = {"model": model.name, "world_size": world.size, "device": str(device)}
     return {"config": values, "run": run}
 

@@ -98,6 +98,11 @@ class TrainerState(_Strict):
     generator: torch.Tensor | None
     # Loss, samples, seconds, then the task's metric sums (one for classification).
     partial: Annotated[list[float], Field(min_length=4)] | None
+    # With `ema`: the trained weights (the weights file holds their average) and the
+    # steps averaged; with fp16: the grad scaler's state (see `stepper`).
+    weights: dict[str, torch.Tensor] | None = None
+    averaged: Count | None = None
+    scaler: dict[str, Any] | None = None
 
 
 def read_run_state(path: Path) -> dict[str, Any]:

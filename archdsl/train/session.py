@@ -27,6 +27,7 @@ from archdsl.train.config import Init, InitFrom, TrainConfig
 from archdsl.train.data import load_data
 from archdsl.train.data.base import LoadedData
 from archdsl.train.distributed import World
+from archdsl.train.ema import averaged
 from archdsl.train.errors import TrainError
 from archdsl.train.freeze import freeze
 from archdsl.train.head import final_activation
@@ -34,8 +35,11 @@ from archdsl.train.init_weights import load_init
 from archdsl.train.loader import Loader, Transform, normaliser, place
 from archdsl.train.optim import make_optimizer
 from archdsl.train.outputs import trained_output
+from archdsl.train.param_groups import decay_groups
+from archdsl.train.precision import autocast, grad_scaler, used_precision
 from archdsl.train.schedule import make_scheduler
 from archdsl.train.shipping import shipping_metadata
+from archdsl.train.stepper import Stepper
 from archdsl.train.task_checks import task_of
 from archdsl.train.tasks import make_task
 from archdsl.train.tasks.several_outputs import SeveralOutputs
@@ -62,6 +66,13 @@ class Session:
     metadata: dict[str, str] = field(default_factory=dict)
     # The batch norms of frozen parts: kept in eval mode while the rest trains.
     frozen_norms: list[nn.Module] = field(default_factory=list)
+    # What each batch's loss does: backward, and the optimiser step (train/stepper.py).
+    stepper: Stepper = field(kw_only=True)
+
+    @property
+    def evaluated(self) -> nn.Module:
+        """What runs the held-out batches: the weights' average with `ema`."""
+        return self.stepper.ema.module if self.stepper.ema is not None else self.network
 
     @property
     def total_steps(self) -> int:
@@ -142,7 +153,8 @@ def open_session(
     data = given or load_data(config.data, model.input, trained.shape, task_of(config))
     check_data(data, model, config, world, trained.shape)
     cuda = device.type == "cuda"
-    use_amp, channels_last = cuda_choices(config, model, device)
+    _, channels_last = cuda_choices(config, model, device)
+    precision = used_precision(config, device)
     scale, shift = normaliser(config.data, data.train, data.scale, device)
     transform = Transform(
         scale=scale,
@@ -171,17 +183,24 @@ def open_session(
         )
     if config.compile:
         network = torch.compile(network)  # type: ignore[assignment]
-    train = Loader(place(data.train, device), config.batch, transform, world, device, train=True)
+    k = config.accumulate
+    train = Loader(
+        place(data.train, device), config.batch, transform, world, device, train=True, window=k
+    )
     val = Loader(place(data.val, device), config.batch, transform, world, device, train=False)
-    learned = [p for p in module.parameters() if p.requires_grad]
-    optimizer = make_optimizer(config.optimizer, learned, device)
-    scheduler = make_scheduler(config.schedule, optimizer, config.epochs * train.steps, train.steps)
-
-    def autocast() -> AbstractContextManager[Any]:
-        if use_amp:
-            return torch.autocast("cuda", dtype=torch.bfloat16)
-        return contextlib.nullcontext()
-
+    groups = decay_groups(module, config.optimizer.weight_decay, config.no_decay)
+    optimizer = make_optimizer(config.optimizer, groups, device)
+    per_epoch = train.steps // k  # the schedule counts optimiser steps
+    scheduler = make_scheduler(config.schedule, optimizer, config.epochs * per_epoch, per_epoch)
+    stepper = Stepper(
+        module,
+        optimizer,
+        scheduler,
+        accumulate=k,
+        clip=config.clip,
+        scaler=grad_scaler(precision, device),
+        ema=averaged(module, config.ema),
+    )
     objective = SeveralOutputs(
         make_task(
             task_of(config),
@@ -203,16 +222,19 @@ def open_session(
         val,
         optimizer,
         scheduler,
-        autocast,
+        autocast(precision, device),
         shipping_metadata(model, data, scale, shift, task_of(config)),
         frozen_norms,
+        stepper=stepper,
     )
 
 
 def cuda_choices(config: TrainConfig, model: Model, device: torch.device) -> tuple[bool, bool]:
-    """Whether a run on `device` uses bf16 autocast and channels-last images (CUDA only)."""
+    """Whether a run on `device` autocasts (see `precision`) and uses channels-last
+    images (CUDA only)."""
     cuda = device.type == "cuda"
-    return cuda and config.amp, cuda and config.channels_last and len(model.input) == 3
+    amp = used_precision(config, device) != "fp32"
+    return amp, cuda and config.channels_last and len(model.input) == 3
 
 
 def check_data(
@@ -243,4 +265,11 @@ def check_data(
         raise TrainError(
             f"the batch of {config.batch} is larger than the {len(data.train)} training samples"
             f" of {data.name}; make `batch` at most {len(data.train)}"
+        )
+    if config.batch * config.accumulate > len(data.train):
+        raise TrainError(
+            f"`accumulate {config.accumulate}` batches of {config.batch} take "
+            f"{config.batch * config.accumulate} samples a step, more than the "
+            f"{len(data.train)} training samples of {data.name}; make `accumulate` at most "
+            f"{len(data.train) // config.batch}"
         )
