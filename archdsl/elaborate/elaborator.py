@@ -413,7 +413,6 @@ class Elaborator(Budget):
         out.append(
             trusted(
                 OpNode,
-                kind="op",
                 name=name,
                 path=path,
                 span=call.span,
@@ -425,6 +424,7 @@ class Elaborator(Budget):
                 inputs=[v.id for v in inputs],
                 outputs=[v.id for v in outs],
                 attention_macs=measured.attention_macs,
+                kind="op",
                 op=op,
             )
         )
