@@ -22,15 +22,31 @@ def run_cli(*args: str, cwd: Path = ROOT, timeout: float = 120) -> subprocess.Co
     Output is plain text whatever the caller's environment asks of rich, so
     tests can compare it exactly.
     """
-    env = {k: v for k, v in os.environ.items() if k not in _FORCE_TERMINAL}
     return subprocess.run(
         [sys.executable, "-m", "archdsl", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={**env, "NO_COLOR": "1"},
+        env=_plain_env(),
     )
+
+
+def start_cli(*args: str) -> subprocess.Popen[str]:
+    """`archdsl` as `run_cli` runs it, left running (its output piped)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "archdsl", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_plain_env(),
+    )
+
+
+def _plain_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _FORCE_TERMINAL}
+    return {**env, "NO_COLOR": "1"}
 
 
 # Variables that make rich style its output even into a pipe.

@@ -62,6 +62,24 @@ def test_nproc_below_one_is_a_usage_error() -> None:
     assert "--nproc must be 1 or more" in result.output
 
 
+def test_launch_flags_that_do_not_fit_are_usage_errors() -> None:
+    cases = {
+        ("--nnodes", "0"): "--nnodes must be 1 or more",
+        ("--nnodes", "2"): "--nnodes above 1 needs --rdzv-endpoint HOST:PORT",
+        ("--rdzv-endpoint", "host"): "--rdzv-endpoint takes HOST:PORT, a port from 1 to 65535, "
+        "not 'host'",
+        ("--rdzv-endpoint", "host:70000"): "not 'host:70000'",
+        ("--nnodes", "2", "--node-rank", "2", "--rdzv-endpoint", "h:29400"): (
+            "--node-rank must be 0 to 1 for --nnodes 2"
+        ),
+        ("--node-rank", "0"): "--node-rank needs --rdzv-endpoint HOST:PORT, machine 0's address",
+    }
+    for flags, message in cases.items():
+        result = runner.invoke(app, ["train", "specs/digits_mlp.arch", *flags])
+        assert result.exit_code == 2, flags
+        assert message in result.output, flags
+
+
 def test_check_loads_neither_the_formatter_nor_the_language_server() -> None:
     modules = ["archdsl.format", "archdsl.lsp", "pygls", "jsonschema", "archdsl.cli.lsp"]
     # `check` does not even load the typer app that registers the lsp command.

@@ -20,7 +20,7 @@ model unet_like {
   e1 = conv(8, 3x3, padding=1) -> relu
   e2 = down(16)
   low, high = split([4, 12])
-  e3 = conv(16, 3x3, padding=1) -> relu
+  e3 = low -> conv(16, 3x3, padding=1) -> relu
   d2 = concat(e3, e2, high) -> conv(8, 3x3, padding=1) -> relu
   up = conv(8, 1x1) -> flatten
   skip = e1 -> maxpool(2x2) -> flatten

@@ -29,7 +29,7 @@ model unet_like {
   e1 = conv(8, 3x3, padding=1) -> relu
   e2 = conv(16, 3x3, padding=1) -> relu
   low, high = split([4, 12])
-  e3 = conv(16, 3x3, padding=1) -> relu
+  e3 = low -> conv(16, 3x3, padding=1) -> relu
   d2 = concat(e3, e2, high, dim=0) -> conv(16, 3x3, padding=1) -> relu
   d1 = concat(d2, e1, low) -> conv(2, 1x1)
 }

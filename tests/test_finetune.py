@@ -12,6 +12,9 @@ import archdsl
 from archdsl.diagnostics import ArchError
 from archdsl.train.errors import TrainError
 from tests.helpers import run_cli
+from tests.test_train_api import SPEC as BLOBS_SPEC
+from tests.test_train_api import Blobs
+from tests.train_helpers import identical, state, weights
 
 SPEC = """
 model tiny {
@@ -109,3 +112,32 @@ def test_freezing_everything_is_refused(tmp_path: Path) -> None:
     result = run_cli("check", str(spec))
     assert result.returncode == 1
     assert "`freeze` leaves nothing to learn" in result.stderr
+
+
+@pytest.mark.parametrize("change", ["deleted", "altered"])
+def test_a_resumed_run_does_not_read_its_init_file_again(tmp_path: Path, change: str) -> None:
+    """Stopped mid-run, then W deleted or replaced by weights that do not fit: the resumed
+    run takes its state from its checkpoint and ends as the uninterrupted one."""
+    spec = tmp_path / "blobs.arch"
+    spec.write_text(BLOBS_SPEC)
+    generator = torch.Generator().manual_seed(3)
+    own = archdsl.build(str(spec)).state_dict()
+    init = tmp_path / "pre.pth"
+    foreign = {f"net.{k}": torch.randn(v.shape, generator=generator) for k, v in own.items()}
+    torch.save(foreign, init)
+    whole = archdsl.fit(str(spec), data=Blobs(320), init=init, out=tmp_path / "whole")
+    plain = archdsl.fit(str(spec), data=Blobs(320), out=tmp_path / "plain")
+    assert not identical(weights(plain.last), weights(whole.last))  # W was used
+    # 256 training samples, 16 per step: 16 steps an epoch; the statistics read 256 first.
+    with pytest.raises(KeyboardInterrupt):
+        archdsl.fit(
+            str(spec), data=Blobs(320, stop_at=256 + 256 + 100), init=init, out=tmp_path / "cut"
+        )
+    assert state(tmp_path / "cut")["status"] == "interrupted"
+    if change == "deleted":
+        init.unlink()
+    else:
+        torch.save({"other.weight": torch.zeros(3)}, init)
+    again = archdsl.fit(str(spec), data=Blobs(320), init=init, out=tmp_path / "cut", resume=True)
+    assert identical(weights(again.last), weights(whole.last))
+    assert [r["val_acc"] for r in again.history] == [r["val_acc"] for r in whole.history]

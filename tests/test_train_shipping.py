@@ -116,3 +116,47 @@ def test_predict_refuses_what_it_cannot_read(run: archdsl.FitRun, tmp_path: Path
         assert result.returncode == 1
         assert message in result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_image_files_through_onnx_with_only_its_metadata_name_predicts_classes(
+    tmp_path: Path,
+) -> None:
+    """Raw PNG files, read with Pillow: the ONNX file's metadata alone (input shape, raw
+    scale, mean, std, class names) gives each file the class `archdsl predict` names."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    colours = {"blue": (0, 0, 200), "green": (0, 180, 0), "red": (220, 0, 0)}
+    for name, colour in colours.items():
+        (tmp_path / "photos" / name).mkdir(parents=True)
+        for i in range(16):
+            noise = rng.integers(-40, 40, (6, 10, 3))
+            pixels = np.clip(np.array(colour) + noise, 0, 255).astype(np.uint8)
+            Image.fromarray(pixels).save(tmp_path / "photos" / name / f"{i}.png")
+    spec = spec_file(tmp_path, "model c { input [3, 6, 10]\n flatten -> linear(3) }")
+    data = f'imagefolder("{tmp_path / "photos"}", val=0.25)'
+    with contextlib.redirect_stdout(io.StringIO()):
+        run = archdsl.fit(spec, data=data, out=tmp_path / "run", epochs=3, batch=12)
+    path = tmp_path / "c.onnx"
+    result = run_cli("export", spec, "--weights", str(run.last), "--onnx", str(path))
+    assert result.returncode == 0, result.stderr
+    meta = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
+    channels, height, width = json.loads(meta["input_shape"])
+    names = json.loads(meta["class_names"])
+    assert names == sorted(colours)
+    files = sorted((tmp_path / "photos").glob("*/*.png"))[::5]
+    raw = np.stack(
+        [np.asarray(Image.open(f).convert("RGB").resize((width, height))) for f in files]
+    ).transpose(0, 3, 1, 2)
+    assert raw.shape[1] == channels
+    mean = np.array(json.loads(meta["mean"]), np.float32).reshape(1, -1, 1, 1)
+    std = np.array(json.loads(meta["std"]), np.float32).reshape(1, -1, 1, 1)
+    x = ((raw / np.float32(meta["raw_scale"]) - mean) / std).astype(np.float32)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    (scores,) = session.run(None, {session.get_inputs()[0].name: x})
+    by_onnx = [names[i] for i in scores.argmax(1)]
+    assert by_onnx == [f.parent.name for f in files]  # the colours are easy to tell apart
+    result = run_cli("predict", spec, *map(str, files), "--weights", str(run.last), "--top", "1")
+    assert result.returncode == 0, result.stderr
+    by_predict = [line.split(": ")[1].split()[0] for line in result.stdout.splitlines()]
+    assert by_predict == by_onnx

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors import safe_open
-from safetensors.torch import load_file
+from safetensors.torch import load_file, save_file
 
 from archdsl.loader import load
 from archdsl.weights.importer import import_weights
@@ -34,13 +34,29 @@ def state_dict(name: str, seed: int = 0) -> dict[str, torch.Tensor]:
     return out
 
 
+def write(source: dict[str, torch.Tensor], path: Path) -> Path:
+    """A .pth file keeps the state_dict's order; a .safetensors file stores its keys sorted."""
+    if path.suffix == ".safetensors":
+        save_file(source, path)
+    else:
+        torch.save(source, path)
+    return path
+
+
+HOW = {".pth": "order and shape", ".safetensors": "kind and shape, in name order"}
+
+
+@pytest.mark.parametrize("suffix", [".pth", ".safetensors"])
 @pytest.mark.parametrize("name", ["resnet18", "resnet50", "mobilenet_v2", "vgg16_bn", "googlenet"])
-def test_every_tensor_lands_where_order_and_shape_say(name: str, tmp_path: Path) -> None:
+def test_every_tensor_lands_where_order_and_shape_say(
+    name: str, suffix: str, tmp_path: Path
+) -> None:
     source = state_dict(name)
-    torch.save(source, tmp_path / f"{name}.pth")
+    path = write(source, tmp_path / f"{name}{suffix}")
     model = load(SPECS / f"{name}.arch").model()
-    imported = import_weights(model, str(tmp_path / f"{name}.pth"))
+    imported = import_weights(model, str(path))
     assert imported.alignment.fits
+    assert imported.alignment.how == HOW[suffix]
     counters = sum(k.endswith("num_batches_tracked") for k in source)
     assert len(imported.alignment.pairs) == len(source) - counters
     assert len(imported.tensors) == len(source)
@@ -76,23 +92,27 @@ def test_import_writes_weights_with_metadata(tmp_path: Path) -> None:
     assert torch.equal(written["stem.0.weight"], state_dict("resnet18", seed=3)["conv1.weight"])
 
 
-def _mismatched(tmp_path: Path) -> Path:
+def _mismatched(tmp_path: Path, suffix: str = ".pth") -> Path:
     source = state_dict("resnet18")
     del source["layer2.0.bn1.running_var"]
     source["fc.weight"] = torch.randn(999, 512)
-    torch.save(source, tmp_path / "bad.pth")
-    return tmp_path / "bad.pth"
+    return write(source, tmp_path / f"bad{suffix}")
 
 
-def test_a_file_that_does_not_fit_is_refused_naming_each_tensor(tmp_path: Path) -> None:
+@pytest.mark.parametrize("suffix", [".pth", ".safetensors"])
+def test_a_file_that_does_not_fit_is_refused_naming_each_tensor(
+    tmp_path: Path, suffix: str
+) -> None:
     target = tmp_path / "w.safetensors"
-    result = run_cli("weights", "import", str(_mismatched(tmp_path)), SPEC18, "-o", str(target))
+    bad = _mismatched(tmp_path, suffix)
+    result = run_cli("weights", "import", str(bad), SPEC18, "-o", str(target))
     assert result.returncode == 1
     assert "shape differs: model head.2.weight [1000, 512], source fc.weight [999, 512]" in (
         result.stderr
     )
     assert "missing from the source: model layer2.0.0.body.1.running_var [128]" in result.stderr
     assert "nothing written" in result.stderr
+    assert "(2 tensors above; 100 of 102 fit)" in result.stderr
     assert "Traceback" not in result.stderr
     assert not target.exists()
 
@@ -128,6 +148,26 @@ def test_a_safetensors_file_pairs_by_name(tmp_path: Path) -> None:
     assert "(by name)" in result.stdout
     a, b = load_file(str(first)), load_file(str(second))
     assert all(torch.equal(a[k], b[k]) for k in a) and a.keys() == b.keys()
+
+
+def test_a_foreign_safetensors_file_imports_as_its_pth_does(tmp_path: Path) -> None:
+    """torchvision's names in a .safetensors file: not the spec's, so kind and shape pair
+    them, and the weights written are those the same state_dict gives as a .pth file."""
+    source = state_dict("resnet18", seed=9)
+    results = {}
+    for suffix in (".pth", ".safetensors"):
+        target = tmp_path / f"from{suffix}.out.safetensors"
+        path = write(source, tmp_path / f"r18{suffix}")
+        result = run_cli("weights", "import", str(path), SPEC18, "-o", str(target))
+        assert result.returncode == 0, result.stderr
+        assert f"placed 102 of 102 tensors of `resnet18` from r18{suffix} (by {HOW[suffix]})" in (
+            result.stdout
+        )
+        results[suffix] = load_file(str(target))
+    a, b = results[".pth"], results[".safetensors"]
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    with safe_open(str(tmp_path / "from.safetensors.out.safetensors"), "pt") as f:
+        assert f.metadata()["matched_by"] == "kind and shape, in name order"
 
 
 def test_unreadable_sources_are_clear_errors(tmp_path: Path) -> None:

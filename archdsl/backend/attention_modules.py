@@ -121,3 +121,24 @@ class SequenceLSTM(nn.LSTM):
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
         outputs = super().forward(x)
         return outputs[0]
+
+
+class StateGRU(nn.GRU):
+    """nn.GRU giving its output sequence and its last hidden state h_n, batch first:
+    [N, layers * directions, hidden] (torch's h_n is [layers * directions, N, hidden])."""
+
+    def forward(  # type: ignore[override]
+        self, x: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        sequence, h = super().forward(x)
+        return sequence, h.transpose(0, 1)
+
+
+class StateLSTM(nn.LSTM):
+    """nn.LSTM giving its output sequence and its last states h_n and c_n, batch first."""
+
+    def forward(  # type: ignore[override]
+        self, x: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        sequence, (h, c) = super().forward(x)
+        return sequence, h.transpose(0, 1), c.transpose(0, 1)

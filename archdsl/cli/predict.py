@@ -1,4 +1,4 @@
-"""`archdsl predict`: trained weights on images, .npy arrays or CSV rows; the top classes."""
+"""`archdsl predict`: trained weights on images, .npy arrays or CSV rows; what they predict."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from archdsl.cli.console import fail, out
+from archdsl.cli.console import err, fail, out, require_folder_of
 from archdsl.cli.spec_input import load_model
 
 
@@ -22,24 +22,39 @@ def predict(
     ],
     model: Annotated[str | None, typer.Option("--model", help="Which model of the file.")] = None,
     top: Annotated[int, typer.Option("--top", min=1, help="Classes shown per input.")] = 5,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            metavar="FILE",
+            help="Write every input's whole output: .npy (one array) or .csv (a row each).",
+        ),
+    ] = None,
 ) -> None:
-    """Print the most likely classes (or the outputs) for each input."""
+    """Print the most likely classes, a regression's values or a segmentation's class
+    histogram for each input; --output writes the outputs whole."""
     ir = load_model(spec, model)
+    if output is not None:
+        require_folder_of(output)
     from archdsl.train.errors import TrainError
     from archdsl.train.predict import Predictor
+    from archdsl.train.predict_output import check_output_file, describe, write_outputs
 
     try:
         predictor = Predictor(ir, weights)
+        if output is not None:
+            check_output_file(output, predictor)
         samples = [s for path in inputs for s in predictor.samples(path)]
+        if not samples:
+            fail(f"no samples in {', '.join(map(str, inputs))}", 1)
         predictions = predictor.predict(samples)
+        if output is not None:
+            write_outputs(output, predictor, predictions)
     except TrainError as exc:
         fail(str(exc), 1)
     for p in predictions:
-        if predictor.task == "classification":
-            ranked = sorted(range(len(p.scores)), key=lambda i: -p.scores[i])[:top]
-            shown = ", ".join(f"{predictor.name(i)} {p.scores[i]:.2%}" for i in ranked)
-        else:
-            shown = " ".join(f"{v:.6g}" for v in p.scores[:top]) + (
-                " ..." if len(p.scores) > top else ""
-            )
-        out.print(f"{p.name}: {shown}", markup=False, highlight=False)
+        out.print(f"{p.name}: {describe(predictor, p, top)}", markup=False, highlight=False)
+    if output is not None:
+        shape = [len(predictions), *predictions[0].output.shape]
+        err.print(f"wrote {shape} -> {output}", markup=False, highlight=False, soft_wrap=True)

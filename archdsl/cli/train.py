@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from archdsl.cli.console import fail
+from archdsl.cli.launch_options import check_launch_flags
 from archdsl.cli.needs import require_torch
 from archdsl.cli.run_config import model_and_config
 
@@ -65,6 +66,31 @@ def train(
         int,
         typer.Option("--nproc", metavar="N", help="Processes on this machine (data parallel)."),
     ] = 1,
+    nnodes: Annotated[
+        int, typer.Option("--nnodes", metavar="N", help="Machines taking part, each with --nproc.")
+    ] = 1,
+    node_rank: Annotated[
+        int | None,
+        typer.Option(
+            "--node-rank",
+            metavar="R",
+            help="This machine's place, 0 to N-1; 0 holds the run folder (else the rendezvous "
+            "places the machines).",
+            show_default=False,
+        ),
+    ] = None,
+    rdzv_endpoint: Annotated[
+        str | None,
+        typer.Option(
+            "--rdzv-endpoint",
+            metavar="HOST:PORT",
+            help="Where the machines meet (with --node-rank: machine 0's address).",
+            show_default=False,
+        ),
+    ] = None,
+    rdzv_id: Annotated[
+        str, typer.Option("--rdzv-id", metavar="ID", help="The run's name, alike on every machine.")
+    ] = "archdsl",
 ) -> None:
     """Train a model; the spec's train section sets the defaults, flags override them."""
     flags = {
@@ -75,12 +101,11 @@ def train(
         "device": device,
         "seed": seed,
     }
-    if nproc < 1:
-        fail("--nproc must be 1 or more", 2)
+    check_launch_flags(nproc, nnodes, node_rank, rdzv_endpoint)
     folder = output if output is not None else out
     require_torch("train", "train")
     ir, config = model_and_config(spec, model, flags, sets)
-    from archdsl.train.distributed import launch
+    from archdsl.train.launch import Launch, launch
     from archdsl.train.run import worker
     from archdsl.train.run_folder import RunOptions
 
@@ -91,15 +116,19 @@ def train(
     )
     if options.out.exists() and not options.out.is_dir():
         fail(f"the run folder {options.out} is a file; choose a folder with --output", 2)
-    if nproc > 1:
-        if int(os.environ.get("WORLD_SIZE", "1")) > 1:
-            fail("--nproc starts processes itself; under torchrun leave it out", 2)
-        if config.batch % nproc:
-            fail(f"the batch of {config.batch} does not split evenly over {nproc} processes", 1)
-        code = launch(nproc, worker, ir, config, options)
-    else:
-        code = worker(ir, config, options)
-    raise typer.Exit(code)
+    plan = Launch(nproc, nnodes, node_rank, rdzv_endpoint, rdzv_id)
+    if not plan.needed:
+        raise typer.Exit(worker(ir, config, options))
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        fail("--nproc starts processes itself; under torchrun leave it out", 2)
+    if config.batch % plan.processes:
+        fail(
+            f"the batch of {config.batch} does not split evenly over {plan.processes} processes", 1
+        )
+    ending = launch(plan, ir, config, options)
+    if ending.message is not None:
+        fail(ending.message, ending.code)
+    raise typer.Exit(ending.code)
 
 
 def _command_line() -> str:

@@ -64,7 +64,6 @@ def import_command(
     alignment = imported.alignment
     for line in alignment.problems():
         err.print(line, markup=False, highlight=False, soft_wrap=True)
-    how = "name" if alignment.by_name else "order and shape"
     placed = f"{len(alignment.pairs)} of {alignment.wanted}"
     if not alignment.fits and not partial:
         fail(
@@ -76,7 +75,7 @@ def import_command(
     write_durable(output, save(imported.tensors, metadata=imported.metadata))
     out.print(
         f"placed {placed} tensors of `{ir.name}` from {imported.metadata['source']} "
-        f"(by {how}) -> {output}",
+        f"(by {alignment.how}) -> {output}",
         markup=False,
         highlight=False,
     )

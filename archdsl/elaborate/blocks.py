@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from archdsl.diagnostics import Diagnostic, Note
+from archdsl.diagnostics import Diagnostic, Note, Span
 from archdsl.elaborate.budget import Frame
 from archdsl.elaborate.expr import Env, evaluate
 from archdsl.elaborate.flow import Outs, outs_of, shape_of
@@ -45,10 +45,19 @@ def block_call(
         chain=(*frame.chain, (f"in block `{call.name}` called", call.span)),
     )
     stmts, named, output = block_parts(elab, block, inner)
-    if named is not None:
-        elab.names.give(inner_scope, Ref(named.name, flow, named.name_span))
-    end = elab.seq(stmts, flow, inner_scope, children, path, inner)
-    outs = outs_of(end) if output is None else given_out(elab, output, inner_scope, inner)
+    elab.names.enter((), block.params)
+    try:
+        if named is not None:
+            taken = elab.names.rebound(named.name, named.name_span, inner_scope)
+            if taken is not None:
+                elab.report(taken, inner)
+            elab.names.give(
+                inner_scope, Ref(named.name, flow, named.name_span), "the block's input"
+            )
+        end = elab.seq(stmts, flow, inner_scope, children, path, inner, output is None)
+        outs = outs_of(end) if output is None else given_out(elab, output, inner_scope, inner)
+    finally:
+        elab.names.leave()
     if flow is None or outs is None:
         return None
     args = {p.name: plain(inner_scope[p.name]) for p in block.params}
@@ -112,7 +121,21 @@ def given_out(
 ) -> tuple[Tensor, ...] | None:
     """The values an `output` line names, in order."""
     found: list[Tensor] = []
+    first: dict[str, Span] = {}
     for name, span in zip(stmt.names, stmt.name_spans, strict=True):
+        if name in first:
+            elab.report(
+                Diagnostic(
+                    "duplicate",
+                    f"`{name}` is given out twice",
+                    span,
+                    notes=(Note(f"`{name}` is first given out", first[name]),),
+                    help="list each output once",
+                ),
+                frame,
+            )
+            continue
+        first[name] = span
         ref = elab.lookup(name, span, scope, frame)
         if ref is not None and ref.tensor is not None:
             found.append(ref.tensor)

@@ -14,7 +14,7 @@ from archdsl.elaborate.blocks import block_call
 from archdsl.elaborate.budget import Budget, Frame
 from archdsl.elaborate.composites import if_step, parallel, repeat, residual
 from archdsl.elaborate.expr import Env, evaluate, require
-from archdsl.elaborate.flow import Outs, join, outs_of, shape_of
+from archdsl.elaborate.flow import Outs, join, outs_of, reads_flow, shape_of
 from archdsl.elaborate.make_nodes import composite, reads
 from archdsl.elaborate.names import Names
 from archdsl.elaborate.op_args import bind, validate
@@ -41,6 +41,17 @@ def described(value: Tensor) -> str:
     if value.name:
         return f"`{value.name}`"
     return "the model's input" if value.id.startswith("@") else f"the output of `{value.id}`"
+
+
+def name_value(value: Tensor, name: str, scope: dict[str, Value]) -> None:
+    """Give the IR's value the name it is given here (check, graph and ONNX show it),
+    unless it has one in this scope already (`b = a` keeps `a`). A name from inside a
+    block (its `output y`) gives way to the caller's, which the model's view uses."""
+    if value.name is not None:
+        bound = scope.get(value.name)
+        if isinstance(bound, Ref) and bound.tensor is value:
+            return
+    value.name = name
 
 
 class Elaborator(Budget):
@@ -125,20 +136,32 @@ class Elaborator(Budget):
         out: list[Node],
         prefix: str,
         frame: Frame,
+        gives_end: bool = True,
     ) -> Tensor | None:
-        """Elaborate statements in order, appending nodes to `out`; the value flowing out."""
+        """Elaborate statements in order, appending nodes to `out`; the value flowing out
+        (`gives_end`: the body's last value is its result, not an `output` line's)."""
         self.names.enter(stmts)
+        # The last `a, b = ...` while no step has made a value since: none flows on.
+        named: ast.Assign | None = None
         try:
             for stmt in stmts:
+                if named is not None and reads_flow(stmt, self.blocks):
+                    self.report(_no_flow(named, stmt), frame)
+                    named = None  # reported once; the flow stays unknown
                 if isinstance(stmt, ast.Chain):
                     outs = self.chain(stmt, flow, scope, out, prefix, frame)
                     flow = self.one(outs, stmt.steps[-1], frame)
+                    named = None
                 elif isinstance(stmt, ast.Assign):
                     flow = self.assign(stmt, flow, scope, out, prefix, frame)
+                    named = stmt if len(stmt.names) > 1 else None
+                    flow = None if named is not None else flow
                 elif isinstance(stmt, ast.Let):
                     self.let(stmt, flow, scope, frame)
                 else:
                     self.misplaced(stmt, frame)
+            if named is not None and gives_end:
+                self.report(_no_flow(named, None), frame)
         finally:
             self.names.leave()
         return flow
@@ -146,6 +169,10 @@ class Elaborator(Budget):
     def let(
         self, stmt: ast.Let, flow: Tensor | None, scope: dict[str, Value], frame: Frame
     ) -> None:
+        taken = self.names.rebound(stmt.name, stmt.name_span, scope)
+        if taken is not None:
+            self.report(taken, frame)
+        self.names.noted(stmt.name, stmt.name_span, "a number bound by `let`")
         try:
             scope[stmt.name] = require(
                 evaluate(stmt.value, Env(scope, shape_of(flow))), stmt.value.span, Env(scope)
@@ -192,7 +219,8 @@ class Elaborator(Budget):
                     f"{what} makes {len(outs)} value{'s' if len(outs) > 1 else ''}, "
                     f"but {count} name{'s are' if count > 1 else ' is'} given",
                     stmt.name_spans[0].to(stmt.name_spans[-1]),
-                    help="give one name per value; `_` discards one",
+                    help=_more(stmt.chain.steps[-1], len(outs))
+                    or "give one name per value; `_` discards one",
                 ),
                 frame,
             )
@@ -200,9 +228,12 @@ class Elaborator(Budget):
         for i, (name, span) in enumerate(zip(stmt.names, stmt.name_spans, strict=True)):
             if name == "_":
                 continue
+            taken = self.names.rebound(name, span, scope)
+            if taken is not None:
+                self.report(taken, frame)
             tensor = outs[i] if outs is not None else None
-            if tensor is not None and tensor.name is None:
-                tensor.name = name
+            if tensor is not None:
+                name_value(tensor, name, scope)
             self.names.give(scope, Ref(name, tensor, span))
         return outs[0] if outs is not None else None
 
@@ -262,7 +293,8 @@ class Elaborator(Budget):
         if label in self.blocks:
             return
         span = chain.label_span or chain.span
-        self.names.give(scope, Ref(label, outs[0], span, warn=False))
+        name_value(outs[0], label, scope)
+        self.names.give(scope, Ref(label, outs[0], span, warn=False), "a labelled step's value")
 
     @staticmethod
     def group(
@@ -512,6 +544,55 @@ class Elaborator(Budget):
             ),
             frame,
         )
+
+
+def _no_flow(named: ast.Assign, stmt: ast.Stmt | None) -> Diagnostic:
+    """A step, or the end of a body (`stmt` None), reading the value flowing in after
+    `a, b = ...`: that names each value it makes and passes none on."""
+    names = ", ".join(named.names)
+    start = next((n for n in named.names if n != "_"), None)
+    if start is None:  # every value discarded: say how to keep one
+        names_one = ", ".join(["a", *named.names[1:]])
+        return Diagnostic(
+            "values",
+            f"no value flows here: `{names} = ...` discards every value it makes",
+            named.span if stmt is None else _first_span(stmt),
+            help=f"name the one to continue from, `{names_one} = ...`, then start from it: "
+            "`a -> ...`",
+        )
+    note = Note(f"`{names} = ...` names each value it makes", named.span)
+    if stmt is None:
+        return Diagnostic(
+            "values",
+            "the body ends after naming several values, so it gives none of them out",
+            named.span,
+            help=f"end with the value to give out: `{start}`, or list them: `output {names}`",
+        )
+    if isinstance(stmt, ast.Let):  # reading `in.*`
+        help = f"read a named value's shape instead, e.g. `{start}.channels`"
+    else:
+        help = f"start from a value by its name, e.g. `{start} -> ...`"
+    return Diagnostic(
+        "values",
+        f"no value flows here: `{names} = ...` passes none on",
+        _first_span(stmt),
+        notes=(note,),
+        help=help,
+    )
+
+
+def _first_span(stmt: ast.Stmt) -> Span:
+    """Where a statement starts reading: its first step, or the whole `let`."""
+    if isinstance(stmt, ast.Chain | ast.Assign):
+        return (stmt.chain if isinstance(stmt, ast.Assign) else stmt).steps[0].span
+    return stmt.span
+
+
+def _more(step: ast.Step, made: int) -> str:
+    """How the op that made one value could make more, if it can (`gru(..., state=true)`)."""
+    if made == 1 and isinstance(step, ast.Call) and step.name in OPS:
+        return OPS[step.name].more
+    return ""
 
 
 def _what(step: ast.Step, blocks: dict[str, ast.BlockDef]) -> str:

@@ -77,13 +77,13 @@ def model_inputs(
             shape, problem = input_shape(stmt.shape)
         if problem is not None or shape is None:
             diags += [problem] if problem is not None else []
-            elab.names.give(scope, Ref(stmt.name, None, stmt.name_span))
+            elab.names.give(scope, Ref(stmt.name, None, stmt.name_span), "an input of the model")
             ok = False
             continue
         value = elab.make_value(f"@{stmt.name}", shape, stmt.span)
         value.name = stmt.name
         values.append(value)
-        elab.names.give(scope, Ref(stmt.name, value, stmt.name_span))
+        elab.names.give(scope, Ref(stmt.name, value, stmt.name_span), "an input of the model")
     return values, ok, diags
 
 

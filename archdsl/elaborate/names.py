@@ -26,16 +26,13 @@ class Later:
     stmt: ast.Assign
 
 
-def expr_names(expr: ast.Expr) -> Iterator[str]:
-    """Every name an expression mentions."""
+def subexprs(expr: ast.Expr) -> Iterator[ast.Expr]:
+    """An expression and every expression inside it."""
     todo: list[ast.Expr] = [expr]
     while todo:
         node = todo.pop()
-        if isinstance(node, ast.Name):
-            yield node.id
-        elif isinstance(node, ast.ValueAttr):
-            yield node.name
-        elif isinstance(node, ast.ListExpr):
+        yield node
+        if isinstance(node, ast.ListExpr):
             todo.extend(node.items)
         elif isinstance(node, ast.BinOp):
             todo += [node.left, node.right]
@@ -45,6 +42,15 @@ def expr_names(expr: ast.Expr) -> Iterator[str]:
             todo += [node.cond, node.then, node.orelse]
         elif isinstance(node, ast.FuncCall):
             todo.extend(a.value for a in node.args)
+
+
+def expr_names(expr: ast.Expr) -> Iterator[str]:
+    """Every name an expression mentions."""
+    for node in subexprs(expr):
+        if isinstance(node, ast.Name):
+            yield node.id
+        elif isinstance(node, ast.ValueAttr):
+            yield node.name
 
 
 def mentioned(stmt: ast.Assign) -> set[str]:
@@ -64,19 +70,25 @@ class Names:
 
     def __init__(self) -> None:
         self.later: list[dict[str, Later]] = []  # per open body, innermost last
+        # Per open body, innermost last (the first holds a model's inputs): each name
+        # given there, where, and what it is, for the note on a second binding.
+        self.given: list[dict[str, tuple[Span, str]]] = [{}]
         self.defining: list[ast.Assign] = []  # the assignments being elaborated
         self.refs: list[Ref] = []  # every name given, for unused values and "not visible"
 
-    def enter(self, stmts: tuple[ast.Stmt, ...]) -> None:
+    def enter(self, stmts: tuple[ast.Stmt, ...], params: tuple[ast.Param, ...] = ()) -> None:
+        """A body opens: `stmts` are its statements, `params` a block's parameters."""
         later: dict[str, Later] = {}
         for stmt in stmts:
             if isinstance(stmt, ast.Assign):
                 for name, span in zip(stmt.names, stmt.name_spans, strict=True):
                     later.setdefault(name, Later(span, stmt))
         self.later.append(later)
+        self.given.append({p.name: (p.span, "a parameter of the block") for p in params})
 
     def leave(self) -> None:
         self.later.pop()
+        self.given.pop()
 
     def start(self, stmt: ast.Assign) -> None:
         """`stmt` is being elaborated: its names are no longer ahead."""
@@ -89,9 +101,32 @@ class Names:
     def done(self) -> None:
         self.defining.pop()
 
-    def give(self, scope: dict[str, Value], ref: Ref) -> None:
+    def give(self, scope: dict[str, Value], ref: Ref, what: str = "a value") -> None:
         scope[ref.name] = ref
         self.refs.append(ref)
+        self.noted(ref.name, ref.span, what)
+
+    def noted(self, name: str, span: Span, what: str) -> None:
+        """`name` is given at `span` in the innermost open body; `what` it is, in words."""
+        self.given[-1].setdefault(name, (span, what))
+
+    def rebound(self, name: str, span: Span, scope: dict[str, Value]) -> Diagnostic | None:
+        """The error for giving `name`, at `span`, where it is already bound: a name is
+        given once in its body and the bodies nested there (no shadowing)."""
+        if name not in scope:
+            return None
+        # The innermost record is the binding in scope: a block's scope starts from its
+        # parameters, and the records of closed bodies are gone.
+        first = next((f[name] for f in reversed(self.given) if name in f), None)
+        what = first[1] if first is not None else "in use here"
+        notes = (Note(f"`{name}` is first given", first[0]),) if first is not None else ()
+        return Diagnostic(
+            "duplicate",
+            f"`{name}` is already {what}; a name is given once",
+            span,
+            notes=notes,
+            help=f"give this one another name, e.g. `{name}2`, and use that below",
+        )
 
     # ---- a name that is not in scope ------------------------------------------
     def undefined(self, name: str, span: Span, scope: dict[str, Value]) -> Diagnostic:

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from archdsl.diagnostics import Diagnostic, Note, Span
 from archdsl.diagnostics.reasons import reason
 from archdsl.elaborate.expr import DIVISION_HINT, Env, divides, evaluate, unknown_name
-from archdsl.elaborate.values import EvalError, Poisoned, Symbol, show
+from archdsl.elaborate.values import EvalError, Poisoned, Ref, Symbol, show
 from archdsl.ops import Op
 from archdsl.ops.types import OutOfBounds
 from archdsl.syntax import ast
@@ -41,6 +41,8 @@ def bind(cls: type[Op], call: ast.Call, env: Env, errors: list[Diagnostic]) -> B
             continue
         try:
             value = _accept_symbols(evaluate(arg.value, env), cls, field, call)
+            if isinstance(value, Ref):
+                raise EvalError(_value_as_argument(value, arg.value, cls, field, call))
         except EvalError as err:
             errors.append(err.diagnostic)
             ok = False
@@ -80,6 +82,34 @@ def _accept_symbols(value: Any, cls: type[Op], field: str, call: ast.Call) -> An
     if isinstance(value, list):
         return [_accept_symbols(v, cls, field, call) for v in value]
     return value
+
+
+# What an op's first argument means, where it is the op's width.
+_WIDTHS = {
+    "out_channels": "its width (output channels)",
+    "out_features": "its width (output features)",
+    "hidden": "its width (hidden features)",
+}
+
+
+def _value_as_argument(
+    ref: Ref, expr: ast.Expr, cls: type[Op], field: str, call: ast.Call
+) -> Diagnostic:
+    """A value (a tensor) given where an op takes a number: a step reads the value
+    flowing in, so say how to feed that value instead."""
+    name = expr.id if isinstance(expr, ast.Name) else ref.name
+    first = cls.arg_names()[0] == field
+    meaning = _WIDTHS.get(field, "a number") if first else "a number"
+    which = "first argument" if first else "argument"
+    return Diagnostic(
+        "argument",
+        f"`{name}` is a value (a tensor), not a number: `{call.name}`'s {which} "
+        f"`{field}` is {meaning}",
+        expr.span,
+        notes=(Note(f"`{name}` is made", ref.span),),
+        help=f"a step takes the value flowing in; to feed `{name}` to `{call.name}`, "
+        f"start from it: `{name} -> {call.name}(...)`",
+    )
 
 
 def _within(inner: Span, outer: Span) -> bool:

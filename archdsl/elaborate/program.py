@@ -136,7 +136,7 @@ def _model(
     children: list[Node] = []
     outs: tuple[Tensor, ...] | None = None
     try:
-        end = elab.seq(steps, flow, scope, children, "", Frame())
+        end = elab.seq(steps, flow, scope, children, "", Frame(), gives_end=not outputs)
         if outputs:
             outs = given_out(elab, outputs[0], scope, Frame())
         elif end is not None:

@@ -170,11 +170,19 @@ def inputs_of(model: Model) -> tuple[list[str], list[tuple[int, ...]]]:
 
 def outputs_of(model: Model) -> tuple[list[str], list[tuple[int, ...]], list[bool]]:
     """The ONNX output names (`output`, or each output value's name where there are
-    several), their shapes, and whether each has a batch axis (a `param` has none)."""
+    several), their shapes, and whether each has a batch axis (a `param` has none).
+
+    ONNX names each tensor once: an output without a name of its own, or whose name
+    an input or an earlier output has (`output a, b` after `b = a`), is `output_<i>`."""
     if len(model.outputs) <= 1:
         return [OUTPUT_NAME], [model.output], [True]
     values = [model.values[v] for v in model.outputs]
-    names = [v.name or f"{OUTPUT_NAME}_{i}" for i, v in enumerate(values)]
+    taken = set(inputs_of(model)[0])
+    names: list[str] = []
+    for i, value in enumerate(values):
+        name = value.name if value.name and value.name not in taken else f"{OUTPUT_NAME}_{i}"
+        taken.add(name)
+        names.append(name)
     return names, [v.shape for v in values], [v.batched for v in values]
 
 

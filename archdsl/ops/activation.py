@@ -8,6 +8,7 @@ from pydantic import Field
 
 from archdsl.ops.base import Op
 from archdsl.ops.shape_math import Shape
+from archdsl.ops.split import axis_of
 
 if TYPE_CHECKING:
     from torch import nn
@@ -144,12 +145,29 @@ class Tanh(Op):
 
 
 class Softmax(Op):
-    """softmax: normalise over the channels (or features) into probabilities"""
+    """softmax(dim): normalise into probabilities along one per-sample axis
+
+    By default the channels of an image or volume and the features of [F]
+    (axis 0), and the last axis D of a rank-2 input, read as tokens [T, D] (a
+    1-D signal [C, L] takes `dim=0`). `dim` counts per-sample axes, negative
+    from the end.
+    """
 
     name: ClassVar[str] = "softmax"
     op: Literal["softmax"] = "softmax"
+    dim: int | None = None
+
+    def axis(self, shape: Shape) -> int:
+        """The per-sample axis normalised over."""
+        if self.dim is None:
+            return len(shape) - 1 if len(shape) == 2 else 0
+        return axis_of(self.dim, shape)
+
+    def output_shape(self, shape: Shape) -> Shape:
+        self.axis(shape)  # an axis the input lacks is an error
+        return shape
 
     def to_torch(self, shape: Shape, out: Shape) -> nn.Module:
         from torch import nn
 
-        return nn.Softmax(dim=1)
+        return nn.Softmax(dim=self.axis(shape) + 1)  # past the batch axis

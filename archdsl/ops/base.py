@@ -75,6 +75,9 @@ class Op(BaseModel):
     arity: ClassVar[tuple[int, int | None]] = (1, 1)
     # How many values it makes; None where its arguments say (`chunk(3)`).
     outputs: ClassVar[int | None] = 1
+    # How to make it give more values, where an argument can (said when too many
+    # names are given for its values).
+    more: ClassVar[str] = ""
     # Its module overwrites its input where nothing else reads it (see ir/inplace.py).
     in_place: ClassVar[bool] = False
     # Its output may be its input itself or a view of it, sharing the memory.

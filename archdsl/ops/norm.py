@@ -60,7 +60,9 @@ class LayerNorm(Op):
     Normalise each sample over its whole shape (`all`), over the last axis at
     every other position (`last`: nn.LayerNorm(D) on tokens [T, D] or on
     channels-last maps), or over the channels at each position of [C, ...]
-    (`channels`: ConvNeXt's LayerNorm2d).
+    (`channels`: ConvNeXt's LayerNorm2d). Unset, `over` follows the layout:
+    `last` on a rank-2 input, read as tokens [T, D]; `all` on [F] (the same
+    thing), images and volumes.
     """
 
     name: ClassVar[str] = "layernorm"
@@ -68,13 +70,20 @@ class LayerNorm(Op):
     op: Literal["layernorm"] = "layernorm"
     eps: Eps = 1e-5
     affine: bool = True
-    over: Literal["all", "last", "channels"] = "all"
+    over: Literal["all", "last", "channels"] | None = None
+
+    def axes_over(self, shape: Shape) -> Literal["all", "last", "channels"]:
+        """`over`, or where it is unset, what the input's layout chooses."""
+        if self.over is not None:
+            return self.over
+        return "last" if len(shape) == 2 else "all"
 
     def normalized(self, shape: Shape) -> Shape:
         """The axes normalised together, as nn.LayerNorm's `normalized_shape`."""
-        if self.over == "all":
+        over = self.axes_over(shape)
+        if over == "all":
             return shape
-        return (shape[-1],) if self.over == "last" else (shape[0],)
+        return (shape[-1],) if over == "last" else (shape[0],)
 
     def output_shape(self, shape: Shape) -> Shape:
         if self.over == "channels" and len(shape) < 2:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
 from pydantic import Field
 
-from archdsl.ops.base import Op, ShapeError
+from archdsl.ops.base import Op, Operand, ShapeError
 from archdsl.ops.shape_math import Shape, fmt_shape
 
 if TYPE_CHECKING:
@@ -14,20 +15,26 @@ if TYPE_CHECKING:
 
 
 class _Recurrent(Op):
-    """Shared by GRU and LSTM: they differ in their number of gates.
+    """Shared by GRU and LSTM: they differ in their number of gates and of states.
 
-    The op gives the output sequence; the last hidden state h_n that torch
-    also returns is kept by the module for a second output once ops may
-    have several (it is `outputs[1]` of the torch call).
+    The op gives the output sequence; with `state=true` also its last state,
+    batch first: h_n (and the LSTM's c_n), each [layers * directions, hidden]
+    per sample, torch's h_n with the batch axis moved to the front. The module
+    is torch's (its parameters and their names are nn.GRU's and nn.LSTM's);
+    only its `forward` picks what it returns.
     """
 
     ranks: ClassVar[tuple[int, ...]] = (2,)
+    outputs: ClassVar[int | None] = None
     gates: ClassVar[int]
-    torch_class: ClassVar[str]
+    states: ClassVar[int]  # the state tensors torch returns: h_n, or h_n and c_n
+    torch_class: ClassVar[str]  # the module giving the sequence
+    state_class: ClassVar[str]  # the module giving the sequence and the last state
 
     hidden: Annotated[int, Field(ge=1)]
     layers: Annotated[int, Field(ge=1)] = 1
     bidirectional: bool = False
+    state: bool = False
 
     def output_shape(self, shape: Shape) -> Shape:
         if len(shape) != 2:
@@ -36,6 +43,12 @@ class _Recurrent(Op):
                 help="a map [C, H, W] becomes a sequence with `tokens` or `flatten(1)`",
             )
         return (shape[0], self.hidden * self.directions())
+
+    def output_shapes(self, ins: Sequence[Operand]) -> list[Shape]:
+        sequence = self.output_shape(ins[0].shape)
+        if not self.state:
+            return [sequence]
+        return [sequence, *[(self.layers * self.directions(), self.hidden)] * self.states]
 
     def directions(self) -> int:
         return 2 if self.bidirectional else 1
@@ -59,7 +72,7 @@ class _Recurrent(Op):
     def to_torch(self, shape: Shape, out: Shape) -> nn.Module:
         from archdsl.backend import attention_modules
 
-        cls = getattr(attention_modules, self.torch_class)
+        cls = getattr(attention_modules, self.state_class if self.state else self.torch_class)
         return cls(  # type: ignore[no-any-return]
             shape[1],
             self.hidden,
@@ -70,18 +83,32 @@ class _Recurrent(Op):
 
 
 class GRU(_Recurrent):
-    """gru(hidden, layers=1, bidirectional=false): [T, F] to the sequence [T, hidden * dirs]"""
+    """gru(hidden, layers=1, bidirectional=false, state=false)
+
+    [T, F] to the sequence [T, hidden * dirs]; with `state`, also h_n.
+    """
 
     name: ClassVar[str] = "gru"
+    more: ClassVar[str] = "`gru(..., state=true)` also gives its last hidden state: `seq, h = ...`"
     gates: ClassVar[int] = 3
+    states: ClassVar[int] = 1
     torch_class: ClassVar[str] = "SequenceGRU"
+    state_class: ClassVar[str] = "StateGRU"
     op: Literal["gru"] = "gru"
 
 
 class LSTM(_Recurrent):
-    """lstm(hidden, layers=1, bidirectional=false): [T, F] to the sequence [T, hidden * dirs]"""
+    """lstm(hidden, layers=1, bidirectional=false, state=false)
+
+    [T, F] to the sequence [T, hidden * dirs]; with `state`, also h_n and c_n.
+    """
 
     name: ClassVar[str] = "lstm"
+    more: ClassVar[str] = (
+        "`lstm(..., state=true)` also gives its last hidden and cell states: `seq, h, c = ...`"
+    )
     gates: ClassVar[int] = 4
+    states: ClassVar[int] = 2
     torch_class: ClassVar[str] = "SequenceLSTM"
+    state_class: ClassVar[str] = "StateLSTM"
     op: Literal["lstm"] = "lstm"

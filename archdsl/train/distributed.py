@@ -1,19 +1,15 @@
-"""Data-parallel training: which process this is, the few collectives, and `--nproc`.
+"""Data-parallel training: which process this is, and the few collectives.
 
 A run with N processes splits every global batch N ways and averages the
 gradients (DistributedDataParallel): gloo on CPUs, NCCL on GPUs. Processes come
-from `--nproc N` on one machine, or from torchrun, whose environment
-(RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT) is read as it is.
-Only rank 0 prints and writes files.
+from `--nproc N` (see `launch`), or from torchrun; either way their
+environment (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT) is read
+as it is. Only rank 0 prints and writes files.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import signal
-import socket
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,57 +84,3 @@ def gather(obj: Any, world: World) -> list[Any]:
     out: list[Any] = [None] * world.size
     dist.all_gather_object(out, obj)
     return out
-
-
-def launch(nproc: int, target: Callable[..., int], *args: Any) -> int:
-    """Run `target(*args)` in `nproc` fresh processes on this machine; the worst exit code.
-
-    SIGINT and SIGTERM sent to this process are passed on, so every worker
-    saves its checkpoint and stops at the same step.
-    """
-    ctx = multiprocessing.get_context("spawn")
-    port = _free_port()
-    procs = [
-        ctx.Process(target=_worker, args=(rank, nproc, port, target, args), daemon=False)
-        for rank in range(nproc)
-    ]
-    for proc in procs:
-        proc.start()
-
-    def forward(signum: int, frame: object) -> None:
-        for proc in procs:
-            if proc.pid is not None and proc.is_alive():
-                os.kill(proc.pid, signum)
-
-    old = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        for proc in procs:
-            proc.join()
-    finally:
-        for sig, handler in old.items():
-            signal.signal(sig, handler)
-    # A worker killed by a signal has a negative exit code; a shell would say 128 + signal.
-    codes = [128 - code if code < 0 else code for code in (p.exitcode or 0 for p in procs)]
-    return max(codes)
-
-
-def _worker(
-    rank: int, size: int, port: int, target: Callable[..., int], args: tuple[Any, ...]
-) -> None:
-    os.environ.update(
-        {
-            "RANK": str(rank),
-            "WORLD_SIZE": str(size),
-            "LOCAL_RANK": str(rank),
-            "LOCAL_WORLD_SIZE": str(size),
-            "MASTER_ADDR": "127.0.0.1",
-            "MASTER_PORT": str(port),
-        }
-    )
-    raise SystemExit(target(*args))
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])

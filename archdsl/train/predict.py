@@ -33,7 +33,9 @@ class Sample:
 @dataclass(frozen=True)
 class Prediction:
     name: str
-    scores: list[float]  # probabilities (classification), or the output's values
+    # One sample's output, whole: probabilities for classification (over the classes)
+    # and multi-label (per label), else the model's output as it is.
+    output: np.ndarray
 
 
 class Predictor:
@@ -52,6 +54,9 @@ class Predictor:
         self.task = meta["task"]
         self.class_names: list[str] | None = (
             json.loads(meta["class_names"]) if "class_names" in meta else None
+        )
+        self.target_names: list[str] | None = (
+            json.loads(meta["target_names"]) if "target_names" in meta else None
         )
         self.module = build(model)
         load_into(self.module, tensors, weights)
@@ -110,8 +115,10 @@ class Predictor:
         out = self.module(((x - mean) / std).float())
         if self.task == "classification" and out.dim() == 2:
             out = self._probabilities(out)
+        elif self.task == "multilabel" and self.activation != "sigmoid":
+            out = out.sigmoid()
         return [
-            Prediction(s.name, [float(v) for v in o.flatten()])
+            Prediction(s.name, o.numpy().astype(np.float32))
             for s, o in zip(samples, out, strict=True)
         ]
 
@@ -125,3 +132,11 @@ class Predictor:
         if self.class_names is not None and index < len(self.class_names):
             return self.class_names[index]
         return str(index)
+
+    def columns(self, count: int) -> list[str]:
+        """A name for each of a flat output's `count` values: its class, or its target."""
+        if self.task == "regression":
+            if self.target_names is not None and len(self.target_names) == count:
+                return list(self.target_names)
+            return [f"output_{i}" for i in range(count)]
+        return [self.name(i) for i in range(count)]

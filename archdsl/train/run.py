@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from archdsl.ir import Model
-from archdsl.train import checkpoint, metrics
+from archdsl.train import checkpoint, failures, metrics
 from archdsl.train.checkpoint import Checkpoint, load_into
 from archdsl.train.config import TrainConfig
 from archdsl.train.curves import NoCurves, plot
@@ -297,7 +297,7 @@ class Run:
                 else f"by {name}"
             )
             curves = self._curves(f"{self.s.model.name} on {self.s.data.name}")
-            resume = self.options.resume_hint or f"{self.options.command} --resume"
+            resume = self.options.resume_command
             self.errors.print(
                 f"stopped {cause} {where}; checkpoint saved in {self.out}\n"
                 f"  {escape(curves)}\n"
@@ -369,7 +369,7 @@ def _rng_state(device: torch.device) -> dict[str, Any]:
 
 
 def worker(model: Model, config: TrainConfig, options: RunOptions) -> int:
-    """A `--nproc` process: train, with errors as messages like the single-process command."""
+    """A command's or a launched process's run, with errors as messages, not tracebacks."""
     errors = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         return train(model, config, options)
@@ -381,3 +381,9 @@ def worker(model: Model, config: TrainConfig, options: RunOptions) -> int:
         if world_from_env().main:
             errors.print(f"stopped at once; the last checkpoint in {options.out} is kept")
         return 128 + signal.SIGINT
+    except Exception as exc:
+        # Under the launcher the error goes to it, which names the process that failed
+        # first: the others' errors are only the lost connection to it.
+        if world_from_env().size > 1 and failures.record(exc):
+            return failures.RECORDED
+        raise

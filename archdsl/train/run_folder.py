@@ -36,6 +36,10 @@ class RunOptions:
     # How to continue, where not `command --resume` (from Python: `resume=True`).
     resume_hint: str = ""
 
+    @property
+    def resume_command(self) -> str:
+        return self.resume_hint or f"{self.command} --resume"
+
 
 @dataclass
 class RunFolder:

@@ -2,8 +2,9 @@
 
 A trained network expects its inputs normalised as its training split was;
 the weights file (safetensors metadata) and an exported ONNX file (metadata
-properties) say how, beside the class names, the input shape, the task and
-the model's hash (of its layers, as `--resume` compares them):
+properties) say how, beside the class names (or a regression's target names),
+the input shape, the task and the model's hash (of its layers, as `--resume`
+compares them):
 
     x = (raw / raw_scale - mean) / std     per channel (images) or feature (tables)
 
@@ -43,4 +44,6 @@ def shipping_metadata(
     }
     if data.class_names is not None:
         meta["class_names"] = json.dumps(data.class_names)
+    if data.target_names is not None:
+        meta["target_names"] = json.dumps(data.target_names)
     return meta

@@ -1,5 +1,6 @@
 """Pair a source state_dict with a model's: by name where the names are the model's,
-else by order and shape. No torch here: only names and shapes are compared.
+else by order and shape (or, for a source whose order is lost, by kind and shape:
+see `unordered`). No torch here: only names and shapes are compared.
 
 Counters (`num_batches_tracked`) are left out of the pairing: some sources do not
 save them, and they hold no learned value (see `place`).
@@ -22,7 +23,7 @@ class Alignment:
     differ: list[tuple[str, Shape, str, Shape]] = field(default_factory=list)  # key, shape, ...
     missing: list[tuple[str, Shape]] = field(default_factory=list)  # the model's, not given
     extra: list[tuple[str, Shape]] = field(default_factory=list)  # given, not the model's
-    by_name: bool = False
+    how: str = "order and shape"  # what paired them, for the report and the metadata
 
     @property
     def wanted(self) -> int:
@@ -54,17 +55,22 @@ def _learned(layout: Layout) -> Layout:
 
 def align(model: Layout, source: Layout, ordered: bool = True) -> Alignment:
     """How `source` fits `model`. Names decide when most of the model's keys are among
-    the source's; otherwise order and shape do, which needs an `ordered` source."""
+    the source's; otherwise order and shape do, or kind and shape where the source's
+    order is lost (not `ordered`)."""
     own, given = _learned(model), _learned(source)
     names = {k for k, _ in given}
-    if sum(k in names for k, _ in own) * 2 > len(own) or not ordered:
+    if sum(k in names for k, _ in own) * 2 > len(own):
         return _by_name(own, given)
+    if not ordered:
+        from archdsl.weights.unordered import by_kind_and_shape  # it builds on Alignment
+
+        return by_kind_and_shape(own, given)
     return _by_order(own, given)
 
 
 def _by_name(own: Layout, given: Layout) -> Alignment:
     shapes = dict(given)
-    result = Alignment(by_name=True)
+    result = Alignment(how="name")
     for key, shape in own:
         if key not in shapes:
             result.missing.append((key, shape))

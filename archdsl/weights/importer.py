@@ -37,7 +37,7 @@ def import_weights(model: Model, source_name: str, seed: int = 0) -> Imported:
         "model": model.name,
         "model_hash": digest(model_layers(model)),
         "source": source.label,
-        "matched_by": "name" if alignment.by_name else "order and shape",
+        "matched_by": alignment.how,
         "imported": str(len(alignment.pairs)),
         "not_imported": json.dumps(kept),
     }

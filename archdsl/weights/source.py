@@ -3,7 +3,8 @@ name that torchvision or timm (when installed) builds with its pretrained weight
 
 A `.pth` file is read with `torch.load(weights_only=True)`, which unpickles
 tensors and plain containers and nothing that could run code. A `.safetensors`
-file keeps no order (its keys are stored sorted), so only names can pair it.
+file keeps no order (its keys are stored sorted): its own names pair it, or else
+kind and shape (see `unordered`).
 """
 
 from __future__ import annotations

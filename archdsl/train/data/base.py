@@ -71,6 +71,7 @@ class LoadedData:
     # Raw values divided by `scale` lie in [0, 1]: 255 for 8-bit images, 1 for tables.
     scale: float
     class_names: list[str] | None = None
+    target_names: list[str] | None = None  # a regression's outputs, where the data names them
     ids: SampleIds | None = None  # None: nothing to compare (data given from Python)
 
     @property

@@ -51,6 +51,7 @@ def load(
         raise DataError(f"csv gives one target per row: a class or a number, not {task}")
     data = split("csv", features, labels, config.val, 1.0, task, f"csv:{path.resolve()}")
     data.class_names = names
+    data.target_names = [config.target] if task == "regression" else None
     return data
 
 
