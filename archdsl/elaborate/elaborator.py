@@ -26,6 +26,7 @@ from archdsl.ir import (
     OpNode,
 )
 from archdsl.ir import Value as Tensor
+from archdsl.ir.trusted import trusted
 from archdsl.ops import OPS, Op, ShapeError
 from archdsl.ops.base import Operand
 from archdsl.ops.shape_math import Shape, fmt_full, fmt_shape, full_shape
@@ -64,7 +65,7 @@ class Elaborator(Budget):
 
     # ---- values -------------------------------------------------------------------
     def make_value(self, id: str, shape: Shape, span: Span, batched: bool = True) -> Tensor:
-        value = Tensor.model_construct(id=id, shape=shape, batched=batched, span=span, name=None)
+        value = trusted(Tensor, id=id, shape=shape, batched=batched, span=span, name=None)
         self.values[id] = value
         return value
 
@@ -409,11 +410,12 @@ class Elaborator(Budget):
             return None
         operands = [Operand(v.shape, v.batched) for v in inputs]
         try:
-            shapes = op.output_shapes(operands)
+            measured = op.measure(operands)
         except ShapeError as err:
             span = bound.spans.get(err.arg, call.span) if bound and err.arg else call.span
             self.shape_error(op, err, call, span, inputs, frame)
             return None
+        shapes = measured.shapes
         if any(min(s, default=1) < 1 for s in shapes):
             empty = next(s for s in shapes if min(s) < 1)
             self.report(
@@ -441,19 +443,20 @@ class Elaborator(Budget):
         )
         self.consumed.update(v.id for v in inputs)
         out.append(
-            OpNode.model_construct(
-                kind="op",
+            trusted(
+                OpNode,
                 name=name,
                 path=path,
                 span=call.span,
                 in_shape=inputs[0].shape if inputs else (),
                 out_shape=shapes[0],
-                params=op.params_of(operands),
-                buffers=op.buffers_of(operands),
-                macs=op.macs_of(operands, shapes),
+                params=measured.params,
+                buffers=measured.buffers,
+                macs=measured.macs,
                 inputs=[v.id for v in inputs],
                 outputs=[v.id for v in outs],
-                attention_macs=op.attention_macs_of(operands, shapes),
+                attention_macs=measured.attention_macs,
+                kind="op",
                 op=op,
             )
         )

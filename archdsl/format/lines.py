@@ -14,6 +14,8 @@ from typing import NamedTuple
 
 from lark import Lark
 
+from archdsl.syntax.lark_cache import cached_lark
+
 _GRAMMAR = Path(__file__).resolve().parent.parent / "syntax" / "grammar.lark"
 SEMICOLON = "_SEMI"  # a `;` kept between two statements on one line
 
@@ -36,7 +38,7 @@ class Line:
 
 @cache
 def _lexer() -> Lark:
-    return Lark(_GRAMMAR.read_text(), parser="lalr", lexer="basic", cache=True)
+    return cached_lark(_GRAMMAR.read_text(), parser="lalr", lexer="basic")
 
 
 def source_lines(text: str) -> list[Line]:

@@ -6,8 +6,9 @@ need the incoming shape live in `output_shape`, which raises `ShapeError`
 naming the argument at fault so the diagnostic points at it.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: pydantic reads this class's
+# annotations again for each of the fifty-odd op classes, and as strings each
+# was compiled anew, a fifth of the time `archdsl check` spent importing ops.
 from collections.abc import Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
@@ -41,6 +42,16 @@ class Operand(NamedTuple):
 
     shape: Shape
     batched: bool = True
+
+
+class Measured(NamedTuple):
+    """What an op makes of its inputs: each output's shape, and its counts."""
+
+    shapes: tuple[Shape, ...]
+    params: int
+    buffers: int
+    macs: int
+    attention_macs: int
 
 
 class Op(BaseModel):
@@ -162,6 +173,29 @@ class Op(BaseModel):
         """The shape of each output value."""
         return [self.output_shape(ins[0].shape)]
 
+    def measure(self, ins: Sequence[Operand]) -> Measured:
+        """Output shapes and counts for these inputs (counts 0 where an output is
+        empty); raises ShapeError as `output_shapes` does."""
+        key = (id(self), tuple(ins))
+        hit = _MEASURED.get(key)
+        if hit is not None:
+            return hit[1]
+        shapes = tuple(self.output_shapes(ins))
+        if any(min(s, default=1) < 1 for s in shapes):
+            measured = Measured(shapes, 0, 0, 0, 0)
+        else:
+            measured = Measured(
+                shapes,
+                self.params_of(ins),
+                self.buffers_of(ins),
+                self.macs_of(ins, shapes),
+                self.attention_macs_of(ins, shapes),
+            )
+        if len(_MEASURED) >= _MAX_MEASURED:
+            _MEASURED.clear()
+        _MEASURED[key] = (self, measured)
+        return measured
+
     def params_of(self, ins: Sequence[Operand]) -> int:
         return self.params(ins[0].shape)
 
@@ -174,13 +208,13 @@ class Op(BaseModel):
     def attention_macs_of(self, ins: Sequence[Operand], outs: Sequence[Shape]) -> int:
         return self.attention_macs(ins[0].shape, outs[0])
 
-    def torch_of(self, ins: Sequence[Operand], outs: Sequence[Shape]) -> nn.Module:
+    def torch_of(self, ins: Sequence[Operand], outs: Sequence[Shape]) -> "nn.Module":
         """The module; with several inputs its forward takes them in order, and with
         several outputs it returns a tuple."""
         return self.to_torch(ins[0].shape, outs[0])
 
     # ---- backend -------------------------------------------------------------
-    def to_torch(self, shape: Shape, out: Shape) -> nn.Module:
+    def to_torch(self, shape: Shape, out: Shape) -> "nn.Module":
         raise NotImplementedError(f"no torch module for `{self.name}`")
 
     # ---- display -------------------------------------------------------------
@@ -195,6 +229,14 @@ class Op(BaseModel):
             elif value != default:
                 parts.append(f"{field}={text}")
         return f"{self.name}({', '.join(parts)})" if parts else self.name
+
+
+# An op gives the same shapes and counts for the same inputs, and layers with the
+# same arguments share one op instance (elaborate/op_args.py): a stack of equal
+# layers on equal shapes is measured once. An entry holds its op alive, so that
+# no other op can take that op's id while the entry lives.
+_MEASURED: dict[tuple[int, tuple[Operand, ...]], tuple[Op, Measured]] = {}
+_MAX_MEASURED = 4096
 
 
 @cache

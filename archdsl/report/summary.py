@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
 from archdsl.ir import BlockNode, Model, Node, OpNode, ParallelNode, ResidualNode, describe
 from archdsl.ops.shape_math import fmt_full, fmt_shape, full_shape, numel
@@ -10,8 +11,7 @@ from archdsl.ops.shape_math import fmt_full, fmt_shape, full_shape, numel
 BYTES_PER_ELEMENT = 4  # float32
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
+class Row(NamedTuple):  # a tuple: built once per row of a table of 20,000
     node: Node
     depth: int  # 0 for the model's own steps
     collapsed: bool  # has children that the depth limit hides
@@ -54,7 +54,13 @@ def op_text(node: Node, model: Model) -> str:
 def value_shape(model: Model, vid: str) -> str:
     """A value's shape as shown: `[N, 64, 8, 8]`, or a shared one's whole `[1, 768]`."""
     value = model.values[vid]
-    return fmt_full(full_shape(value.shape, value.batched))
+    return _shape_text(value.shape, value.batched)
+
+
+@lru_cache(maxsize=4096)
+def _shape_text(shape: tuple[int, ...], batched: bool) -> str:
+    """Worded once per shape: a table of 20,000 rows has a handful of shapes."""
+    return fmt_full(full_shape(shape, batched))
 
 
 def out_text(node: Node, model: Model) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from archdsl.diagnostics.render import Line
-from archdsl.ir import Model
+from archdsl.ir import Model, OpNode
 from archdsl.ops.shape_math import fmt_hw, fmt_shape
 from archdsl.report.summary import (
     BYTES_PER_ELEMENT,
@@ -59,20 +59,28 @@ def model_table(
     columns = COLUMNS[:3] + (RF_COLUMNS if with_rf else ()) + COLUMNS[3:]
     lines: list[tuple[str, list[str], bool]] = []
     collapsed = False
+    # Layers with the same arguments share one op instance: each is worded once.
+    op_texts: dict[int, str] = {}
     for row in rows(model, max_depth):
         collapsed |= row.collapsed
         node = row.node
         head, _, tail = node.path.rpartition(".")
         prefix = "  " * row.depth + (head + "." if head else "")
-        op = op_text(node, model) + (" ..." if row.collapsed else "")
+        op = op_texts.get(id(node.op)) if isinstance(node, OpNode) else None
+        if op is None:
+            op = op_text(node, model)
+            if isinstance(node, OpNode) and not node.op.takes_values():
+                op_texts[id(node.op)] = op
+        if row.collapsed:
+            op += " ..."
         cells = [prefix + tail, op, out_text(node, model)]
         if fields is not None:
             cells += rf_cells(fields.get(node.path))
         cells += [_count(node.params), _count(node.macs)]
         lines.append((prefix, cells, node.kind == "op"))
     widths = [len(header) for header, _ in columns]
-    for _, cells, _ in lines:
-        widths = [max(w, len(c)) for w, c in zip(widths, cells, strict=True)]
+    for i in range(len(columns)):
+        widths[i] = max(widths[i], max((len(cells[i]) for _, cells, _ in lines), default=0))
     last = len(columns) - 1
 
     def cell(i: int, value: str) -> str:

@@ -13,6 +13,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from archdsl.diagnostics import ArchError, Diagnostic, Span
 from archdsl.syntax import ast
 from archdsl.syntax.build_ast import AstBuilder
+from archdsl.syntax.lark_cache import cached_lark
 from archdsl.syntax.postlex import NewlinePostLex, TokenError
 from archdsl.syntax.syntax_errors import (
     KEYWORDS,
@@ -29,7 +30,7 @@ _lock = threading.Lock()
 def _parser() -> tuple[Lark, AstBuilder, NewlinePostLex]:
     builder = AstBuilder()
     postlex = NewlinePostLex()
-    lark = Lark(
+    lark = cached_lark(
         _GRAMMAR.read_text(),
         parser="lalr",
         lexer="basic",
@@ -37,7 +38,6 @@ def _parser() -> tuple[Lark, AstBuilder, NewlinePostLex]:
         propagate_positions=False,
         maybe_placeholders=False,
         transformer=builder,
-        cache=True,
     )
     return lark, builder, postlex
 
