@@ -106,8 +106,8 @@ def generated_dag(nodes: int) -> str:
     lines = ["model dag {", "  input [8, 8, 8]", "  v0 = conv(8, 1x1)"]
     for i in range(1, nodes // 3 + 1):
         lines.append(f"  a{i} = v{i - 1} -> conv(8, 1x1, bias=false)")
-        lines.append("  b = relu")
-        lines.append(f"  v{i} = add(a{i}, b, v{max(0, i - 7)})")
+        lines.append(f"  b{i} = relu")
+        lines.append(f"  v{i} = add(a{i}, b{i}, v{max(0, i - 7)})")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
