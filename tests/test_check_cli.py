@@ -36,8 +36,9 @@ def test_resnet50_json_counts() -> None:
     assert sum(n["params"] for n in report["nodes"] if n["depth"] == 0) == 25_557_032
 
 
-def test_check_never_imports_torch() -> None:
-    args = ["check", "specs/resnet50.arch"]
+@pytest.mark.parametrize("spec", ["resnet50", "vit_b_16", "unet", "inception_v3", "digits_gru"])
+def test_check_never_imports_torch(spec: str) -> None:
+    args = ["check", f"specs/{spec}.arch"]
     assert loaded_after(args, ["torch", "torch.nn"]) == [False, False]
 
 
