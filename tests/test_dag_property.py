@@ -67,6 +67,8 @@ def graphs(draw: st.DrawFn) -> tuple[str, dict[str, Shape]]:
             lines.append(f"{name}, {name}b = {prefix}chunk(2)")
             half = (shape[0] // 2, *shape[1:])
             shapes[name] = shapes[f"{name}b"] = half
+            last = ""  # no value flows on from a destructuring
+            continue
         else:
             lines.append(f"{name} = {prefix}relu")
             shapes[name] = shape
