@@ -7,6 +7,7 @@ the elastic agent sets (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, ...).
 
 from __future__ import annotations
 
+import os
 import pickle
 import sys
 from pathlib import Path
@@ -16,7 +17,14 @@ def main() -> None:
     model, config, options = pickle.loads(Path(sys.argv[1]).read_bytes())
     from archdsl.train.run import worker
 
-    raise SystemExit(worker(model, config, options))
+    code = worker(model, config, options)
+    # Leave without the interpreter's teardown: by now every file is written and
+    # the process group destroyed, but c10d's store client threads may still be
+    # joinable, and destroying them aborts the process ("terminate called without
+    # an active exception", exit 134) after a finished run.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":
