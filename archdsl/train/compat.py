@@ -26,10 +26,7 @@ from archdsl.train.config import (
 from archdsl.train.data.headers import arrays_shape, csv_shape
 from archdsl.train.dataset_info import DATASETS
 from archdsl.train.monitor import monitor_problem
-from archdsl.train.task_checks import default_loss, task_of, task_problems
-
-Loc = tuple[str | int, ...]
-Shape = tuple[int, ...]
+from archdsl.train.task_checks import Loc, Shape, default_loss, task_of, task_problems
 
 
 class Problem(NamedTuple):

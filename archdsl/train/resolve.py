@@ -18,10 +18,11 @@ from archdsl.diagnostics import ArchError, Diagnostic, Span
 from archdsl.diagnostics.reasons import reason
 from archdsl.diagnostics.suggest import did_you_mean
 from archdsl.ir import CallValue, ConfigValue, Model, TrainEntry
-from archdsl.train.compat import Loc, problems
+from archdsl.train.compat import problems
 from archdsl.train.config import CALLS, CHOICES, TrainConfig
 from archdsl.train.freeze_paths import freeze_problems
 from archdsl.train.outputs import output_problems, trained_output
+from archdsl.train.task_checks import Loc
 
 SpanOf = Callable[[str], Span]
 # The code of the one error that only matters to `archdsl train`: a section may set
