@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
-
-from pydantic import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from archdsl.diagnostics import Diagnostic, Note, Span
 from archdsl.diagnostics.reasons import reason
@@ -14,6 +12,9 @@ from archdsl.elaborate.values import EvalError, Poisoned, Ref, Symbol, show
 from archdsl.ops import Op
 from archdsl.ops.types import OutOfBounds
 from archdsl.syntax import ast
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 
 class Bound:
@@ -139,7 +140,12 @@ def validate(cls: type[Op], call: ast.Call, bound: Bound) -> tuple[Op | None, li
         return made, []
     try:
         op = cls.model_validate(bound.values)
-    except ValidationError as exc:
+    except ValueError as exc:
+        # Only a refusal imports pydantic: the ops check their arguments without it.
+        from pydantic import ValidationError
+
+        if not isinstance(exc, ValidationError):
+            raise
         return None, _describe(cls, call, bound, exc)
     if len(_MADE) < _MAX_MADE:
         _MADE[key] = op

@@ -1,20 +1,18 @@
 """The contract every op fulfils: arguments, shape rule, counts, torch module.
 
-An op is a pydantic model whose fields are its arguments, in positional order.
-Validation of each argument's type and bounds is pydantic's; the rules that
-need the incoming shape live in `output_shape`, which raises `ShapeError`
-naming the argument at fault so the diagnostic points at it.
+An op is a frozen object whose fields are its arguments, in positional order,
+declared as annotated class attributes (`kernel: Size`, `stride: Size = 1`).
+`model_validate` checks each argument's type and bounds as pydantic's strict
+mode would, without importing pydantic (checks.py); pydantic is imported only to
+word a refusal or to carry ops in JSON (pydantic_model.py). The rules that need
+the incoming shape live in `output_shape`, which raises `ShapeError` naming the
+argument at fault so the diagnostic points at it.
 """
 
-# No `from __future__ import annotations` here: pydantic reads this class's
-# annotations again for each of the fifty-odd op classes, and as strings each
-# was compiled anew, a fifth of the time `archdsl check` spent importing ops.
-from collections.abc import Sequence
-from functools import cache
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Self, get_type_hints
 
-from pydantic import BaseModel, ConfigDict
-
+from archdsl.ops.checks import ArgumentChecks
 from archdsl.ops.shape_math import Shape, fmt_shape
 from archdsl.ops.types import axes
 
@@ -54,9 +52,7 @@ class Measured(NamedTuple):
     attention_macs: int
 
 
-class Op(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, defer_build=True)
-
+class Op:
     # The name a spec calls the op by; subclasses also declare `op: Literal[name]`,
     # the tag that tells ops apart in the IR's JSON.
     name: ClassVar[str]
@@ -83,16 +79,32 @@ class Op(BaseModel):
     # Its output may be its input itself or a view of it, sharing the memory.
     view: ClassVar[bool] = False
 
-    # Argument names in positional order, and the required ones; set per subclass.
+    # Set per subclass from its annotations: every field in order (the `op` tag
+    # included), the defaults of those that have one, the argument names in
+    # positional order (no `op`), and the required ones.
+    _fields: ClassVar[tuple[str, ...]] = ()
+    _defaults: ClassVar[dict[str, Any]] = {}
     _arg_names: ClassVar[tuple[str, ...]] = ()
     _required: ClassVar[tuple[str, ...]] = ()
+    # (name, required, default) of each argument: what `summary` prints.
+    _arguments: ClassVar[tuple[tuple[str, bool, Any], ...]] = ()
 
-    @classmethod
-    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
-        super().__pydantic_init_subclass__(**kwargs)
-        fields = cls.model_fields
-        cls._arg_names = tuple(f for f in fields if f != "op")
-        cls._required = tuple(f for f in cls._arg_names if fields[f].is_required())
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Names and defaults only, which costs nothing: the annotations are
+        # resolved and compiled into checks when the class first validates.
+        super().__init_subclass__(**kwargs)
+        own = [
+            name
+            for name, hint in cls.__annotations__.items()  # its own (Python 3.10+)
+            if not name.startswith("_") and not _is_class_var(hint)
+        ]
+        cls._fields = tuple(dict.fromkeys((*cls._fields, *own)))
+        cls._defaults = {**cls._defaults, **{n: cls.__dict__[n] for n in own if n in cls.__dict__}}
+        cls._arg_names = tuple(f for f in cls._fields if f != "op")
+        cls._required = tuple(f for f in cls._arg_names if f not in cls._defaults)
+        cls._arguments = tuple(
+            (f, f not in cls._defaults, cls._defaults.get(f)) for f in cls._arg_names
+        )
 
     @classmethod
     def arg_names(cls) -> tuple[str, ...]:
@@ -104,6 +116,21 @@ class Op(BaseModel):
         return cls._required
 
     @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        """Every field in the order JSON writes them, the `op` tag included."""
+        return cls._fields
+
+    @classmethod
+    def defaults(cls) -> Mapping[str, Any]:
+        """The default of each field that has one."""
+        return cls._defaults
+
+    @classmethod
+    def field_types(cls) -> dict[str, Any]:
+        """Each field's annotation, resolved, with its markers (fields.py)."""
+        return _field_types(cls)
+
+    @classmethod
     def takes_values(cls) -> bool:
         """Whether its positional arguments are the values it joins, not its fields."""
         return cls.arity != (1, 1) and cls.arity != (0, 0)
@@ -113,15 +140,60 @@ class Op(BaseModel):
         """Each argument in positional order, with its default as a spec writes it
         (None for a required one): what an editor offers after `conv(`."""
         out: list[tuple[str, str | None]] = []
-        for name in cls.arg_names():
-            info = cls.model_fields[name]
-            default = info.default
-            if info.is_required():
-                shown = None
-            else:
-                shown = "unset" if default is None else _fmt_value(default, name)
-            out.append((name, shown))
+        for name, required, default in cls._arguments:
+            shown = "unset" if default is None else _fmt_value(default, name)
+            out.append((name, None if required else shown))
         return out
+
+    # ---- making one ----------------------------------------------------------
+    @classmethod
+    def model_validate(cls, obj: Any) -> Self:
+        """The op with these arguments (a dict by field name), or pydantic's
+        ValidationError saying what is wrong with them; an op is returned as is."""
+        if isinstance(obj, cls):
+            return obj
+        return cls.trusted(_validated(cls, obj))
+
+    def __init__(self, **values: Any) -> None:
+        object.__setattr__(self, "__dict__", _validated(type(self), values))
+
+    @classmethod
+    def trusted(cls, fields: dict[str, Any]) -> Self:
+        """The op holding `fields`: every field, in order, already valid."""
+        op = object.__new__(cls)
+        object.__setattr__(op, "__dict__", fields)
+        return op
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None) -> Self:
+        """A copy with some fields replaced, unchecked (eject puts expressions there)."""
+        return self.trusted({**self.__dict__, **(update or {})})
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is frozen: `{name}` cannot change")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is frozen: `{name}` cannot change")
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    def __hash__(self) -> int:
+        return hash((type(self), *self.__dict__.values()))
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={v!r}" for k, v in self.__dict__.items())
+        return f"{type(self).__name__}({fields})"
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        """A pydantic model or TypeAdapter holding an op (or `AnyOp`: any op, told
+        apart by its `op` tag) validates, dumps and describes it as the op's
+        pydantic model would: see pydantic_model.py."""
+        from archdsl.ops.pydantic_model import op_core_schema
+
+        return op_core_schema(cls, handler)
 
     # ---- static semantics ---------------------------------------------------
     def check_rank(self, shape: Shape) -> None:
@@ -221,7 +293,7 @@ class Op(BaseModel):
     def summary(self) -> str:
         """`conv(64, 3x3, stride=2)`: the op with its non-default arguments."""
         parts: list[str] = []
-        for field, required, default in _arguments(type(self)):
+        for field, required, default in self._arguments:
             value = getattr(self, field)
             text = _fmt_value(value, field)
             if required:
@@ -239,15 +311,40 @@ _MEASURED: dict[tuple[int, tuple[Operand, ...]], tuple[Op, Measured]] = {}
 _MAX_MEASURED = 4096
 
 
-@cache
-def _arguments(cls: type[Op]) -> tuple[tuple[str, bool, Any], ...]:
-    """An op class's arguments: (name, required, default). Asking pydantic for
-    `model_fields` costs more than the rest of a summary, once per printed row."""
-    return tuple(
-        (name, info.is_required(), info.default)
-        for name, info in cls.model_fields.items()
-        if name != "op"
-    )
+def _is_class_var(hint: Any) -> bool:
+    # Op modules write their annotations as strings (`from __future__ import annotations`).
+    text = hint if isinstance(hint, str) else repr(hint)
+    return text.startswith(("ClassVar", "typing.ClassVar"))
+
+
+def _field_types(cls: type[Op]) -> dict[str, Any]:
+    types = _TYPES.get(cls)
+    if types is None:
+        hints = get_type_hints(cls, include_extras=True)
+        types = _TYPES[cls] = {name: hints[name] for name in cls.field_names()}
+    return types
+
+
+_TYPES: dict[type[Op], dict[str, Any]] = {}
+
+
+# Each op class's checks, compiled when it first validates: `check` pays only for
+# the ops a spec uses.
+_CHECKS: dict[type[Op], ArgumentChecks] = {}
+
+
+def _validated(cls: type[Op], values: Any) -> dict[str, Any]:
+    """The fields of op `cls` made of `values`, or pydantic's ValidationError."""
+    checks = _CHECKS.get(cls)
+    if checks is None:
+        checks = _CHECKS[cls] = ArgumentChecks(cls.field_types(), cls.defaults())
+    fields = checks(values)
+    if fields is None:
+        # Refused, or not surely accepted: pydantic decides, and words the error.
+        from archdsl.ops.pydantic_model import validated_fields
+
+        fields = validated_fields(cls, values)
+    return fields
 
 
 _RANK_WORDS = {

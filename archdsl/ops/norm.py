@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
-from pydantic import Field
-
 from archdsl.ops.base import Op, ShapeError
+from archdsl.ops.fields import Field
 from archdsl.ops.shape_math import Shape, fmt_shape, numel
 
 if TYPE_CHECKING:

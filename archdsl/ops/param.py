@@ -6,9 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
-from pydantic import Field
-
 from archdsl.ops.base import Op, Operand
+from archdsl.ops.fields import Field
 from archdsl.ops.shape_math import Shape, numel
 
 if TYPE_CHECKING:

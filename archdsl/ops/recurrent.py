@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
-from pydantic import Field
-
 from archdsl.ops.base import Op, Operand, ShapeError
+from archdsl.ops.fields import Field
 from archdsl.ops.shape_math import Shape, fmt_shape
 
 if TYPE_CHECKING:

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Union
-
-from pydantic import Field
-
 from archdsl.ops.activation import (
     ELU,
     GELU,
@@ -95,8 +91,6 @@ for _cls in OP_CLASSES:
     for _name in (_cls.name, *_cls.aliases):
         OPS[_name] = _cls
 
-if TYPE_CHECKING:
-    AnyOp = Op
-else:
-    # Any op, told apart in JSON by its `op` tag.
-    AnyOp = Annotated[Union[OP_CLASSES], Field(discriminator="op")]  # noqa: UP007
+# Any op, told apart in JSON by its `op` tag: as a pydantic field's type, `Op`
+# stands for the union of every op's model (Op.__get_pydantic_core_schema__).
+AnyOp = Op

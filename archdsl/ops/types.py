@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator
+from archdsl.ops.fields import AfterValidator, BeforeValidator
 
 
 class OutOfBounds(ValueError):

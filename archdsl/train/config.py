@@ -9,7 +9,7 @@ keyword-only.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal, Self, get_args
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Self, get_args
 
 from pydantic import (
     AfterValidator,
@@ -27,7 +27,14 @@ from pydantic import (
     model_validator,
 )
 
-from archdsl.ops.types import Pair
+from archdsl.ops.pydantic_model import pydantic_type
+from archdsl.ops.types import Pair as OpPair
+
+if TYPE_CHECKING:
+    Pair = OpPair
+else:
+    # The ops' size, its markers made pydantic's (the ops check it without pydantic).
+    Pair = pydantic_type(OpPair)
 
 Fraction = Annotated[float, Field(ge=0, lt=1)]
 Probability = Annotated[float, Field(ge=0, le=1)]
