@@ -108,10 +108,15 @@ def http_server(handler: type[http.server.BaseHTTPRequestHandler] | object) -> I
 ZOO = sorted(p.name for p in SPECS.glob("*.arch"))
 
 
+# Prepended to code that calls `archdsl.cli.main` in-process and reports after it:
+# `check` leaves by os._exit, which here raises SystemExit instead.
+EXIT_RETURNS = "import os\ndef _leave(status):\n    raise SystemExit(status)\nos._exit = _leave\n"
+
+
 def loaded_after(args: list[str], modules: list[str]) -> list[bool]:
     """Run `archdsl ARGS` in a fresh interpreter; which of `modules` it imported."""
     code = (
-        "import sys\n"
+        EXIT_RETURNS + "import sys\n"
         f"sys.argv = ['archdsl', *{args!r}]\n"
         "from archdsl.cli import main\n"
         "try:\n"

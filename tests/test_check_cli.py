@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.helpers import ROOT, loaded_after, run_cli, run_python
+from tests.helpers import ROOT, SPECS, loaded_after, run_cli, run_python, start_cli
 
 
 def test_resnet50_json_counts() -> None:
@@ -126,3 +126,16 @@ def test_unknown_model_name_is_a_usage_error() -> None:
     assert result.returncode == 2
     assert "no model `resnet5`" in result.stderr
     assert "did you mean `resnet50`?" in result.stderr
+
+
+@pytest.mark.parametrize("command", [["check"], ["eject", "-o", "-"]])
+def test_a_reader_that_leaves_early_gets_no_traceback(command: list[str]) -> None:
+    """`archdsl check big.arch | head -1`: the command stops quietly, status 1 (click's
+    convention, which the typer commands follow). The reader leaves before the first
+    line is written, so that every write finds the pipe closed."""
+    proc = start_cli(*command[:1], str(SPECS / "resnet152.arch"), *command[1:])
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 1
+    assert err == ""

@@ -23,7 +23,7 @@ from pygments.token import (
 )
 
 from archdsl.syntax.highlight import ArchLexer
-from tests.helpers import ROOT, SPECS
+from tests.helpers import EXIT_RETURNS, ROOT, SPECS
 
 ZOO = sorted(SPECS.rglob("*.arch"))
 
@@ -100,7 +100,7 @@ def test_registered_with_pygments() -> None:
 BAD = "model m {\n  input [3, 8, 8]\n  stem: conv(4, 9x9, bias=false) -> relu  # too big\n}\n"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 PROBE = (
-    "import sys\n"
+    EXIT_RETURNS + "import sys\n"
     "from archdsl.cli import main\n"
     "sys.argv = ['archdsl', 'check', sys.argv[1]]\n"
     "try:\n"

@@ -13,6 +13,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from archdsl.diagnostics import ArchError, Diagnostic, Span
 from archdsl.syntax import ast
 from archdsl.syntax.build_ast import AstBuilder
+from archdsl.syntax.fast_parse import FastParser
 from archdsl.syntax.lark_cache import cached_lark
 from archdsl.syntax.postlex import NewlinePostLex, TokenError
 from archdsl.syntax.syntax_errors import (
@@ -27,7 +28,7 @@ _lock = threading.Lock()
 
 
 @cache
-def _parser() -> tuple[Lark, AstBuilder, NewlinePostLex]:
+def _parser() -> tuple[Lark, AstBuilder, NewlinePostLex, FastParser]:
     builder = AstBuilder()
     postlex = NewlinePostLex()
     lark = cached_lark(
@@ -39,16 +40,23 @@ def _parser() -> tuple[Lark, AstBuilder, NewlinePostLex]:
         maybe_placeholders=False,
         transformer=builder,
     )
-    return lark, builder, postlex
+    return lark, builder, postlex, FastParser(lark)
 
 
 def parse(text: str, file: str = "<string>") -> ast.SourceFile:
     """Parse one source file; raise ArchError carrying a syntax diagnostic."""
-    lark, builder, postlex = _parser()
+    lark, builder, postlex, fast = _parser()
     with _lock:
         builder.file = file
         try:
-            result = lark.parse(text)
+            # Well-formed text parses on the fast path; lark's own driver
+            # parses the rest again, to word the error.
+            result = fast.parse(text)
+        except TokenError:  # a callback's refusal (`a < b < c`): worded below
+            result = None
+        try:
+            if result is None:
+                result = lark.parse(text)
         except TokenError as err:
             raise ArchError([_token_diagnostic(err, file)], {file: text}) from None
         except UnexpectedInput as err:

@@ -58,15 +58,18 @@ NUMBERS = frozenset({"INT", "FLOAT", "SIZE"})
 _MAX_DIGITS = len(str(2**MAX_INT_BITS))
 
 
+def number_too_large(text: str, kind: str) -> bool:
+    """Whether a number literal is too large to compute with."""
+    text = text.replace("_", "")
+    if kind == "FLOAT":
+        return not math.isfinite(float(text))
+    sides = text.split("x")
+    return any(len(d) > _MAX_DIGITS or int(d).bit_length() > MAX_INT_BITS for d in sides)
+
+
 def _check_number(tok: Token) -> None:
     """Refuse a literal too large to compute with, before anything converts it."""
-    text = tok.replace("_", "")
-    if tok.type == "FLOAT":
-        too_large = not math.isfinite(float(text))
-    else:
-        sides = text.split("x")
-        too_large = any(len(d) > _MAX_DIGITS or int(d).bit_length() > MAX_INT_BITS for d in sides)
-    if too_large:
+    if number_too_large(tok, tok.type):
         bits = "" if tok.type == "FLOAT" else f" (over {MAX_INT_BITS} bits)"
         raise TokenError(f"number too large{bits}", tok, code="limit")
 
