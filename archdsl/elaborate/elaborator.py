@@ -26,7 +26,6 @@ from archdsl.ir import (
     OpNode,
 )
 from archdsl.ir import Value as Tensor
-from archdsl.ir.trusted import trusted
 from archdsl.ops import OPS, Op, ShapeError
 from archdsl.ops.base import Operand
 from archdsl.ops.shape_math import Shape, fmt_full, fmt_shape, full_shape
@@ -65,7 +64,7 @@ class Elaborator(Budget):
 
     # ---- values -------------------------------------------------------------------
     def make_value(self, id: str, shape: Shape, span: Span, batched: bool = True) -> Tensor:
-        value = trusted(Tensor, id=id, shape=shape, batched=batched, span=span, name=None)
+        value = Tensor(id=id, shape=shape, batched=batched, span=span)
         self.values[id] = value
         return value
 
@@ -443,8 +442,7 @@ class Elaborator(Budget):
         )
         self.consumed.update(v.id for v in inputs)
         out.append(
-            trusted(
-                OpNode,
+            OpNode(
                 name=name,
                 path=path,
                 span=call.span,
@@ -456,7 +454,6 @@ class Elaborator(Budget):
                 inputs=[v.id for v in inputs],
                 outputs=[v.id for v in outs],
                 attention_macs=measured.attention_macs,
-                kind="op",
                 op=op,
             )
         )
