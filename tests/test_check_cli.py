@@ -42,6 +42,16 @@ def test_check_never_imports_torch(spec: str) -> None:
     assert loaded_after(args, ["torch", "torch.nn"]) == [False, False]
 
 
+@pytest.mark.parametrize("spec", ["resnet152", "vit_b_16", "unet", "efficientnet_b0"])
+def test_check_imports_no_pydantic(spec: str) -> None:
+    """Neither the op classes nor the IR need pydantic to check a spec (issue 12:
+    start-up); `--ir` dumps through pydantic, and a refused argument is worded by it."""
+    modules = ["pydantic", "pydantic_core", "typing_extensions"]
+    for extra in ([], ["--json"]):
+        assert loaded_after(["check", f"specs/{spec}.arch", *extra], modules) == [False] * 3
+    assert loaded_after(["check", f"specs/{spec}.arch", "--ir"], modules[:1]) == [True]
+
+
 def test_check_loads_neither_typer_nor_rich() -> None:
     """`archdsl check` answers without the CLI libraries (issue 12: start-up);
     `--help` still goes through typer."""
