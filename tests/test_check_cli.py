@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.helpers import SPECS, loaded_after, run_cli, start_cli
+from tests.helpers import ROOT, SPECS, loaded_after, run_cli, run_python, start_cli
 
 
 def test_resnet50_json_counts() -> None:
@@ -42,11 +42,43 @@ def test_check_never_imports_torch(spec: str) -> None:
     assert loaded_after(args, ["torch", "torch.nn"]) == [False, False]
 
 
+@pytest.mark.parametrize("spec", ["resnet152", "vit_b_16", "unet", "efficientnet_b0"])
+def test_check_imports_no_pydantic(spec: str) -> None:
+    """Neither the op classes nor the IR need pydantic to check a spec (issue 12:
+    start-up); `--ir` dumps through pydantic, and a refused argument is worded by it."""
+    modules = ["pydantic", "pydantic_core", "typing_extensions"]
+    for extra in ([], ["--json"]):
+        assert loaded_after(["check", f"specs/{spec}.arch", *extra], modules) == [False] * 3
+    assert loaded_after(["check", f"specs/{spec}.arch", "--ir"], modules[:1]) == [True]
+
+
 def test_check_loads_neither_typer_nor_rich() -> None:
     """`archdsl check` answers without the CLI libraries (issue 12: start-up);
     `--help` still goes through typer."""
     for args in (["check", "specs/resnet50.arch"], ["check", "specs/resnet50.arch", "--json"]):
         assert loaded_after(args, ["typer", "rich", "click"]) == [False, False, False]
+
+
+def test_the_ir_imports_no_pydantic() -> None:
+    """The IR's classes are plain dataclasses; pydantic (and typing_extensions, which
+    it brings) loads only when IR JSON is written or read (issue 12: start-up). The
+    ops are stubbed here: they are the IR's only import from elsewhere."""
+    ir_modules = sorted(
+        f"archdsl.ir.{p.stem}" for p in (ROOT / "archdsl/ir").glob("*.py") if p.stem != "adapters"
+    )
+    code = (
+        "import sys, types\n"
+        "ops = sys.modules['archdsl.ops'] = types.ModuleType('archdsl.ops')\n"
+        "ops.AnyOp = object\n"
+        f"for name in {ir_modules!r}:\n"
+        "    __import__(name)\n"
+        "heavy = ('pydantic', 'pydantic_core', 'typing_extensions', 'annotated_types')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))\n"
+    )
+    result = run_python(code)
+    assert result.returncode == 0, result.stderr
+    assert len(ir_modules) >= 8  # __init__, nodes, value, program, json_io, flow, ...
+    assert result.stdout.strip() == "[]"
 
 
 FAST_FORMS = [

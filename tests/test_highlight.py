@@ -19,6 +19,7 @@ from pygments.token import (
     Operator,
     Punctuation,
     String,
+    Whitespace,
     _TokenType,
 )
 
@@ -90,6 +91,177 @@ def test_every_construct() -> None:
     assert lexed[lexed.index((Keyword.Declaration, "train")) + 1] == (Name.Class, "m")
     assert (Punctuation, "{") in lexed
     assert all(t not in Error for t, _ in lexed)
+
+
+NAMED = (
+    "model m {\n"
+    "  input image: [3, 8, 8]\n"
+    "  expect params = 1,\n    output = [2]\n"
+    "  skip = conv(64, 1x1, stride=2, padding=same)\n"
+    "  a, b = chunk(2)\n"
+    "  let width = image.channels * 2\n"
+    "  y = add(a, b) -> conv(width, 3x3,\n    groups=skip.channels)\n"
+    "  | z = y\n"
+    "  output y, \\\n    b\n"
+    "}\n"
+)
+
+
+def test_named_values_definitions_keywords_and_attributes() -> None:
+    lexed = tokens(NAMED)
+    assert lexed[3:6] == [(Keyword, "input"), (Name.Variable, "image"), (Punctuation, ":")]
+    assert lexed[13:25] == [
+        (Keyword, "expect"),
+        (Name.Attribute, "params"),
+        (Operator, "="),
+        (Number.Integer, "1"),
+        (Punctuation, ","),
+        (Name.Attribute, "output"),  # a keyword of expect, on the next line
+        (Operator, "="),
+        (Punctuation, "["),
+        (Number.Integer, "2"),
+        (Punctuation, "]"),
+        (Name.Variable, "skip"),
+        (Operator, "="),
+    ]
+    assert lexed[25:37] == [
+        (Name.Builtin, "conv"),
+        (Punctuation, "("),
+        (Number.Integer, "64"),
+        (Punctuation, ","),
+        (Number, "1x1"),
+        (Punctuation, ","),
+        (Name.Attribute, "stride"),
+        (Operator, "="),
+        (Number.Integer, "2"),
+        (Punctuation, ","),
+        (Name.Attribute, "padding"),
+        (Operator, "="),
+    ]
+    assert lexed[37:44] == [
+        (Name, "same"),
+        (Punctuation, ")"),
+        (Name.Variable, "a"),
+        (Punctuation, ","),
+        (Name.Variable, "b"),
+        (Operator, "="),
+        (Name.Builtin, "chunk"),
+    ]
+    let = lexed.index((Keyword, "let"))
+    assert lexed[let : let + 6] == [
+        (Keyword, "let"),
+        (Name.Variable, "width"),
+        (Operator, "="),
+        (Name.Variable, "image"),
+        (Punctuation, "."),
+        (Name.Attribute, "channels"),
+    ]
+    y = lexed.index((Name.Variable, "y"))
+    assert lexed[y : y + 8] == [
+        (Name.Variable, "y"),
+        (Operator, "="),
+        (Keyword, "add"),
+        (Punctuation, "("),
+        (Name, "a"),  # a value read, not defined
+        (Punctuation, ","),
+        (Name, "b"),
+        (Punctuation, ")"),
+    ]
+    # A keyword argument on a call's second line is still a keyword argument.
+    groups = lexed.index((Name.Attribute, "groups"))
+    assert lexed[groups - 1 : groups + 5] == [
+        (Punctuation, ","),
+        (Name.Attribute, "groups"),
+        (Operator, "="),
+        (Name.Variable, "skip"),
+        (Punctuation, "."),
+        (Name.Attribute, "channels"),
+    ]
+    # A definition after the call's `)` and in a parallel branch.
+    assert lexed[groups + 5 : groups + 10] == [
+        (Punctuation, ")"),
+        (Operator, "|"),
+        (Name.Variable, "z"),
+        (Operator, "="),
+        (Name, "y"),
+    ]
+    assert lexed[-6:] == [
+        (Keyword, "output"),
+        (Name.Variable, "y"),
+        (Punctuation, ","),
+        (Whitespace, "\\\n"),
+        (Name.Variable, "b"),
+        (Punctuation, "}"),
+    ]
+    assert all(t not in Error for t, _ in lexed)
+
+
+def test_zoo_named_values() -> None:
+    lib = tokens((SPECS / "lib" / "shufflenet.arch").read_text())
+    kept = lib.index((Name.Variable, "kept"))
+    assert lib[kept : kept + 12] == [
+        (Name.Variable, "kept"),
+        (Punctuation, ","),
+        (Name.Variable, "rest"),
+        (Operator, "="),
+        (Name.Builtin, "chunk"),
+        (Punctuation, "("),
+        (Number.Integer, "2"),
+        (Punctuation, ")"),
+        (Name.Variable, "changed"),
+        (Operator, "="),
+        (Name, "rest"),
+        (Operator, "->"),
+    ]
+    assert lib[kept + 12 : kept + 19] == [
+        (Name, "shuffle_branch"),
+        (Punctuation, "("),
+        (Name.Variable, "rest"),
+        (Punctuation, "."),
+        (Name.Attribute, "channels"),
+        (Punctuation, ")"),
+        (Keyword, "concat"),
+    ]
+    x = lib.index((Keyword, "input"))
+    assert lib[x : x + 10] == [
+        (Keyword, "input"),
+        (Name.Variable, "x"),
+        (Name.Variable, "left"),
+        (Operator, "="),
+        (Name.Builtin, "conv"),
+        (Punctuation, "("),
+        (Name.Variable, "x"),
+        (Punctuation, "."),
+        (Name.Attribute, "channels"),
+        (Punctuation, ","),
+    ]
+    assert (Name.Attribute, "groups") in lib and (Name.Variable, "groups") not in lib
+    assert (Name.Variable, "right") in lib and (Name.Attribute, "right") not in lib
+    # `stride=1`, a block's parameter with a default, stays a keyword.
+    block = lib.index((Name.Function, "shuffle_branch"))
+    assert lib[block : block + 7] == [
+        (Name.Function, "shuffle_branch"),
+        (Punctuation, "("),
+        (Name, "out"),
+        (Punctuation, ","),
+        (Name.Attribute, "stride"),
+        (Operator, "="),
+        (Number.Integer, "1"),
+    ]
+    inception = tokens((SPECS / "inception_v3.arch").read_text())
+    out = inception.index((Keyword, "output"))
+    assert inception[out : out + 5] == [
+        (Keyword, "output"),
+        (Name.Variable, "logits"),
+        (Punctuation, ","),
+        (Name.Variable, "aux"),
+        (Punctuation, "}"),
+    ]
+    expect = inception.index((Keyword, "expect"))
+    assert [v for t, v in inception[expect:out] if t == Name.Attribute] == [
+        "params", "buffers", "macs",
+    ]  # fmt: skip
+    assert not [v for t, v in inception if t == Name.Variable and v != "logits" and v != "aux"]
 
 
 def test_registered_with_pygments() -> None:

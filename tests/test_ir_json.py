@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from archdsl.diagnostics import ArchError, Span
-from archdsl.ir import BlockNode, Node, Program
+from archdsl.ir import BlockNode, Model, Node, Program
 from archdsl.loader import load
 from archdsl.syntax.limits import MAX_NODE_DEPTH
 from tests.helpers import SPECS
@@ -97,3 +99,54 @@ def test_the_deepest_ir_the_limits_allow_round_trips() -> None:
     with pytest.raises(ArchError) as refused:
         load(deepest.replace("repeat(1) ", "repeat(1) repeat(1) ", 1))
     assert [d.code for d in refused.value.diagnostics] == ["limit"]
+
+
+# A model with two values never used: elaboration warns of them.
+UNUSED = """model net {
+  input x: [8]
+  spare = linear(4)
+  y = x -> linear(8)
+  y -> linear(3)
+}
+"""
+
+
+def test_warnings_stay_out_of_the_json() -> None:
+    model = load(UNUSED).model()
+    assert [(w.code, w.span.line if w.span else 0) for w in model.warnings] == [("unused", 3)]
+    data = json.loads(model.model_dump_json())
+    assert list(data) == [
+        "name", "span", "input", "output", "params", "buffers", "macs",
+        "attention_macs", "root", "train", "values", "inputs", "outputs",
+    ]  # fmt: skip
+    again = Model.model_validate_json(model.model_dump_json())
+    assert again.warnings == []
+    assert again.root == model.root
+
+
+def test_a_node_is_validated_by_its_kind() -> None:
+    """The node union dispatches on `kind`: a wrong tag is named, not tried against
+    every kind of node."""
+    data = load(EVERY_KIND).model().model_dump()
+    data["root"]["children"][1]["kind"] = "loop"
+    with pytest.raises(ValidationError) as refused:
+        Model.model_validate(data)
+    [error] = refused.value.errors()
+    assert (error["type"], error["loc"]) == ("union_tag_invalid", ("root", "children", 1))
+    assert "'op', 'group', 'block', 'repeat', 'residual', 'parallel'" in error["msg"]
+
+
+def test_json_with_an_unknown_key_or_a_wrong_value_is_refused() -> None:
+    program = load(EVERY_KIND)
+    data = program.model_dump(mode="json")
+    data["models"][0]["root"]["colour"] = "red"
+    with pytest.raises(ValidationError) as refused:
+        Program.model_validate(data)
+    assert [e["loc"] for e in refused.value.errors()] == [("models", 0, "root", "colour")]
+    block = next(n for n in all_nodes(program) if isinstance(n, BlockNode))
+    data = block.model_dump()
+    data["args"]["width"] = {"not": "a value"}
+    with pytest.raises(ValidationError) as refused:
+        BlockNode.model_validate(data)
+    assert {e["loc"][:2] for e in refused.value.errors()} == {("args", "width")}
+    assert BlockNode.model_validate(block.model_dump()) == block

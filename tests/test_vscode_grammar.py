@@ -2,8 +2,8 @@
 
 The grammar's patterns are written in the subset of Oniguruma that Python's
 `re` reads the same way, so this test tokenises as VS Code does: at each
-position, the first pattern that matches wins (a pattern anchored at `^` may
-take a line's indentation); nothing but whitespace may be left unclassified.
+position, the open context's `end` if it matches, else the first of its
+patterns that matches wins; nothing but whitespace may be left unclassified.
 The words of the language are read from its lark grammar, the ops from the
 registry and the functions from the builtins, so a new one fails a test here
 until the TextMate grammar knows it.
@@ -15,6 +15,7 @@ import json
 import re
 from functools import cache
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
@@ -27,38 +28,75 @@ EXTENSION = ROOT / "editors" / "vscode"
 GRAMMAR = EXTENSION / "syntaxes" / "arch.tmLanguage.json"
 ZOO_FILES = sorted([*SPECS.glob("*.arch"), *SPECS.glob("lib/*.arch")])
 Token = tuple[str, str]  # (scope, text)
+Rule = dict[str, Any]  # one rule of the grammar's JSON
 
 
 @cache
-def patterns() -> list[tuple[re.Pattern[str], dict[str, str], str | None]]:
-    grammar = json.loads(GRAMMAR.read_text())
-    out = []
-    for rule in grammar["patterns"]:
-        captures = {k: v["name"] for k, v in rule.get("captures", {}).items()}
-        out.append((re.compile(rule["match"], re.MULTILINE), captures, rule.get("name")))
+def grammar() -> dict[str, Any]:
+    return cast("dict[str, Any]", json.loads(GRAMMAR.read_text()))
+
+
+def resolve(rules: list[Rule]) -> list[Rule]:
+    """`rules` with each `{"include": "#name"}` replaced by the repository's patterns."""
+    out: list[Rule] = []
+    for rule in rules:
+        if "include" in rule:
+            out += resolve(grammar()["repository"][rule["include"].removeprefix("#")]["patterns"])
+        else:
+            out.append(rule)
     return out
 
 
-def tokenise(text: str) -> list[Token]:
-    """Scopes for every piece of `text`; raises at the first character no rule matches."""
+@cache
+def compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.MULTILINE)
+
+
+def scoped(text: str, match: re.Match[str], rule: Rule, captures: dict[str, Rule]) -> list[Token]:
+    """The tokens of one match: the rule's name, or its captured groups' (a group with
+    `patterns` tokenised again with them, as TextMate does)."""
+    if "name" in rule and "match" in rule:
+        return [(rule["name"], match.group())]
+    tokens: list[Token] = []
+    covered = match.start()
+    for group, capture in sorted(captures.items(), key=lambda kv: int(kv[0])):
+        start, end = match.span(int(group))
+        # Between captured groups only whitespace may stand unclassified.
+        assert not text[covered:start].strip(), (text[covered:start], capture)
+        if "patterns" in capture:
+            tokens += tokenise(match.group(int(group)), capture["patterns"])
+        else:
+            tokens.append((capture["name"], match.group(int(group))))
+        covered = end
+    assert not text[covered : match.end()].strip()
+    return tokens
+
+
+def tokenise(text: str, rules: list[Rule] | None = None) -> list[Token]:
+    """Scopes for every piece of `text`; raises at the first character no rule matches.
+
+    A `begin`/`end` rule opens a context of its own patterns, which its `end`
+    closes (tried first at each position, as an end wins a tie in VS Code)."""
+    stack: list[tuple[list[Rule], re.Pattern[str] | None, Rule]] = [
+        (resolve(grammar()["patterns"] if rules is None else rules), None, {})
+    ]
     tokens: list[Token] = []
     pos = 0
     while pos < len(text):
-        for pattern, captures, name in patterns():
-            match = pattern.match(text, pos)
+        inner, end, opened = stack[-1]
+        if end is not None and (closed := end.match(text, pos)) is not None:
+            tokens += scoped(text, closed, opened, opened.get("endCaptures", {}))
+            stack.pop()
+            pos = closed.end()
+            continue
+        for rule in inner:
+            match = compiled(rule.get("match") or rule["begin"]).match(text, pos)
             if match is None or match.end() == pos:
                 continue
-            if name is not None:
-                tokens.append((name, match.group()))
-            else:
-                covered = pos
-                for group, scope in sorted(captures.items(), key=lambda kv: int(kv[0])):
-                    start, end = match.span(int(group))
-                    # Between captured groups only whitespace may stand unclassified.
-                    assert not text[covered:start].strip(), (text[covered:start], scope)
-                    tokens.append((scope, match.group(int(group))))
-                    covered = end
-                assert not text[covered : match.end()].strip()
+            captures = rule.get("captures") or rule.get("beginCaptures", {})
+            tokens += scoped(text, match, rule, captures)
+            if "begin" in rule:
+                stack.append((resolve(rule["patterns"]), compiled(rule["end"]), rule))
             pos = match.end()
             break
         else:
@@ -161,7 +199,9 @@ def test_scopes_of_named_values() -> None:
         ("punctuation.separator.arch", ","),
         ("constant.numeric.integer.arch", "8"),
         ("punctuation.section.arch", "]"),
-        ("variable.other.definition.arch", "a, b"),
+        ("variable.other.definition.arch", "a"),
+        ("punctuation.separator.arch", ","),
+        ("variable.other.definition.arch", "b"),
         ("keyword.operator.assignment.arch", "="),
         ("support.function.op.arch", "chunk"),
         ("punctuation.section.arch", "("),
@@ -197,9 +237,101 @@ def test_scopes_of_named_values() -> None:
     ]
 
 
+def test_a_definition_is_told_from_a_keyword_argument() -> None:
+    """Inside a call's parentheses `name=` is a keyword, on whatever line it stands;
+    outside them it defines a value, wherever the statement starts."""
+    text = (
+        "block b(c, k=3) { x = conv(c, 3x3,\n    stride=k) | y = x }\n"
+        "model m { expect params = 1, output = [2]\n  output y }"
+    )
+    assert tokenise(text) == [
+        ("storage.type.block.arch", "block"),
+        ("entity.name.function.block.arch", "b"),
+        ("punctuation.section.arch", "("),
+        ("variable.other.arch", "c"),
+        ("punctuation.separator.arch", ","),
+        ("variable.parameter.arch", "k"),
+        ("keyword.operator.assignment.arch", "="),
+        ("constant.numeric.integer.arch", "3"),
+        ("punctuation.section.arch", ")"),
+        ("punctuation.section.arch", "{"),
+        ("variable.other.definition.arch", "x"),
+        ("keyword.operator.assignment.arch", "="),
+        ("support.function.op.arch", "conv"),
+        ("punctuation.section.arch", "("),
+        ("variable.other.arch", "c"),
+        ("punctuation.separator.arch", ","),
+        ("constant.numeric.size.arch", "3x3"),
+        ("punctuation.separator.arch", ","),
+        ("variable.parameter.arch", "stride"),
+        ("keyword.operator.assignment.arch", "="),
+        ("variable.other.arch", "k"),
+        ("punctuation.section.arch", ")"),
+        ("punctuation.separator.branch.arch", "|"),
+        ("variable.other.definition.arch", "y"),
+        ("keyword.operator.assignment.arch", "="),
+        ("variable.other.arch", "x"),
+        ("punctuation.section.arch", "}"),
+        ("storage.type.model.arch", "model"),
+        ("entity.name.type.model.arch", "m"),
+        ("punctuation.section.arch", "{"),
+        ("keyword.control.arch", "expect"),
+        ("variable.parameter.arch", "params"),
+        ("keyword.operator.assignment.arch", "="),
+        ("constant.numeric.integer.arch", "1"),
+        ("punctuation.separator.arch", ","),
+        ("variable.parameter.arch", "output"),
+        ("keyword.operator.assignment.arch", "="),
+        ("punctuation.section.arch", "["),
+        ("constant.numeric.integer.arch", "2"),
+        ("punctuation.section.arch", "]"),
+        ("keyword.control.arch", "output"),
+        ("variable.other.arch", "y"),
+        ("punctuation.section.arch", "}"),
+    ]
+
+
+def test_scopes_of_named_values_in_the_zoo() -> None:
+    tokens = tokenise((SPECS / "lib" / "shufflenet.arch").read_text())
+    kept = tokens.index(("variable.other.definition.arch", "kept"))
+    assert tokens[kept : kept + 16] == [
+        ("variable.other.definition.arch", "kept"),
+        ("punctuation.separator.arch", ","),
+        ("variable.other.definition.arch", "rest"),
+        ("keyword.operator.assignment.arch", "="),
+        ("support.function.op.arch", "chunk"),
+        ("punctuation.section.arch", "("),
+        ("constant.numeric.integer.arch", "2"),
+        ("punctuation.section.arch", ")"),
+        ("variable.other.definition.arch", "changed"),
+        ("keyword.operator.assignment.arch", "="),
+        ("variable.other.arch", "rest"),
+        ("keyword.operator.arrow.arch", "->"),
+        ("variable.other.arch", "shuffle_branch"),
+        ("punctuation.section.arch", "("),
+        ("variable.other.arch", "rest"),
+        ("punctuation.accessor.arch", "."),
+    ]
+    definitions = [text for scope, text in tokens if scope == "variable.other.definition.arch"]
+    assert definitions == ["kept", "rest", "changed", "x", "left", "right"]
+    keywords = {text for scope, text in tokens if scope == "variable.parameter.arch"}
+    assert keywords == {"stride", "bias", "padding", "groups"}
+    inception = tokenise((SPECS / "inception_v3.arch").read_text())
+    assert [t for s, t in inception if s == "variable.parameter.arch"][:3] == [
+        "params", "buffers", "macs",
+    ]  # fmt: skip
+    assert inception[-4:] == [
+        ("variable.other.arch", "logits"),
+        ("punctuation.separator.arch", ","),
+        ("variable.other.arch", "aux"),
+        ("punctuation.section.arch", "}"),
+    ]
+
+
 def _listed(scope: str) -> set[str]:
-    rule = next(p for p, _, name in patterns() if name == scope)
-    return set(rule.pattern.removeprefix(r"\b(").removesuffix(r")\b").split("|"))
+    rules = resolve(grammar()["repository"]["expression"]["patterns"])
+    match = next(rule["match"] for rule in rules if rule.get("name") == scope)
+    return set(match.removeprefix(r"\b(").removesuffix(r")\b").split("|"))
 
 
 def test_the_grammar_knows_every_op_and_keyword() -> None:

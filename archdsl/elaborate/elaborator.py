@@ -26,7 +26,6 @@ from archdsl.ir import (
     OpNode,
 )
 from archdsl.ir import Value as Tensor
-from archdsl.ir.trusted import trusted
 from archdsl.ops import OPS, Op, ShapeError
 from archdsl.ops.base import Measured, Operand
 from archdsl.ops.shape_math import Shape, fmt_full, fmt_shape, full_shape
@@ -70,7 +69,7 @@ class Elaborator(Budget):
 
     # ---- values -------------------------------------------------------------------
     def make_value(self, id: str, shape: Shape, span: Span, batched: bool = True) -> Tensor:
-        value = trusted(Tensor, id=id, shape=shape, batched=batched, span=span, name=None)
+        value = Tensor(id=id, shape=shape, batched=batched, span=span)
         self.values[id] = value
         return value
 
@@ -487,8 +486,7 @@ class Elaborator(Budget):
         read = [v.id for v in inputs]
         self.consumed.update(read)
         out.append(
-            trusted(
-                OpNode,
+            OpNode(
                 name=name,
                 path=path,
                 span=call.span,
@@ -500,7 +498,6 @@ class Elaborator(Budget):
                 inputs=read,
                 outputs=[v.id for v in outs],
                 attention_macs=measured.attention_macs,
-                kind="op",
                 op=op,
             )
         )

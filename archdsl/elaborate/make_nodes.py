@@ -21,9 +21,7 @@ def composite(cls: type[N], parts: Sequence[NodeBase], **fields: Any) -> N:
         buffers += part.buffers
         macs += part.macs
         attention += part.attention_macs
-    kind = cls.model_fields["kind"].default
-    return cls.model_construct(
-        kind=kind,
+    return cls(
         params=params,
         buffers=buffers,
         macs=macs,

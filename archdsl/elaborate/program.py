@@ -68,7 +68,7 @@ def elaborate(unit: Unit, only: str | None = None) -> tuple[Program, list[Diagno
         extra = models[MAX_MODELS]
         message = f"the file defines more than {MAX_MODELS:,} models"
         diags.append(Diagnostic("limit", message, extra.name_span, help="split it into files"))
-        return Program.model_construct(models=[], sources=unit.sources), diags
+        return Program(models=[], sources=unit.sources), diags
     trains, train_diags = _train_sections(unit.main, only)
     diags += train_diags
     out: list[Model] = []
@@ -91,7 +91,7 @@ def elaborate(unit: Unit, only: str | None = None) -> tuple[Program, list[Diagno
         diags += model_diags
         if model is not None:
             out.append(model)
-    return Program.model_construct(models=out, sources=unit.sources), diags
+    return Program(models=out, sources=unit.sources), diags
 
 
 @contextmanager
@@ -153,7 +153,7 @@ def _model(
     root.inputs = [v.id for v in inputs]  # the model's forward takes every input, in order
     for stmt in expects:
         diags += check_expect(stmt, root)
-    model = Model.model_construct(
+    model = Model(
         name=mdef.name,
         span=mdef.name_span,
         input=flow.shape,

@@ -25,7 +25,7 @@ def convert(expr: ast.Expr, path: str, spans: dict[str, Span]) -> ConfigValue:
         for arg in expr.args:
             if arg.name is not None:
                 kwargs[arg.name] = convert(arg.value, f"{path}.{arg.name}", spans)
-        return CallValue.model_construct(name=expr.name, args=args, kwargs=kwargs)
+        return CallValue(name=expr.name, args=args, kwargs=kwargs)
     if isinstance(expr, ast.ListExpr):
         return [convert(item, f"{path}.{i}", spans) for i, item in enumerate(expr.items)]
     if isinstance(expr, ast.Name):
@@ -43,7 +43,7 @@ def _data(value: Value) -> ConfigValue:
     if isinstance(value, Call):
         args = [_data(v) for v in value.args]
         kwargs = {k: _data(v) for k, v in value.kwargs}
-        return CallValue.model_construct(name=value.name, args=args, kwargs=kwargs)
+        return CallValue(name=value.name, args=args, kwargs=kwargs)
     return value
 
 
@@ -66,7 +66,5 @@ def train_entries(section: ast.TrainDef) -> tuple[list[TrainEntry], list[Diagnos
         except EvalError as err:
             diags.append(err.diagnostic)
             continue
-        entries.append(
-            TrainEntry.model_construct(key=item.key, value=value, span=item.span, spans=spans)
-        )
+        entries.append(TrainEntry(key=item.key, value=value, span=item.span, spans=spans))
     return entries, diags

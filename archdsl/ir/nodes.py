@@ -10,21 +10,21 @@ tree of modules is also a graph of values.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
-from typing_extensions import TypeAliasType
-
 from archdsl.diagnostics import Span
+from archdsl.ir.json_io import Adapted, JsonIO
 from archdsl.ops import AnyOp
 
 Shape = tuple[int, ...]
-ArgValue = TypeAliasType("ArgValue", "int | float | bool | str | list[ArgValue]")
+ArgValue = Annotated[int | float | bool | str | list["ArgValue"], Adapted("ArgValue")]
 
 
-class NodeBase(BaseModel):
-    model_config = ConfigDict(defer_build=True, extra="forbid")
-
+# Dataclasses with slots, their fields in the order their JSON lists them. The
+# elaborator makes two objects a layer; a slots dataclass is quick to make.
+@dataclass(slots=True, kw_only=True)
+class NodeBase(JsonIO):
     name: str
     path: str
     span: Span
@@ -35,8 +35,8 @@ class NodeBase(BaseModel):
     macs: int
     # Value ids: what the node reads (the flowing value first; for a composite,
     # the values its insides read from outside) and what it makes or exposes.
-    inputs: list[str] = Field(default_factory=list)
-    outputs: list[str] = Field(default_factory=list)
+    inputs: list[str] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
     # The part of `macs` in attention's q·kᵀ and attn·v products.
     attention_macs: int = 0
 
@@ -52,11 +52,13 @@ class NodeBase(BaseModel):
             stack.extend(reversed(node.subnodes()))
 
 
+@dataclass(slots=True, kw_only=True)
 class OpNode(NodeBase):
     kind: Literal["op"] = "op"
     op: AnyOp
 
 
+@dataclass(slots=True, kw_only=True)
 class GroupNode(NodeBase):
     """A named sequence: a labelled chain, a branch, a residual body, the model itself."""
 
@@ -67,6 +69,7 @@ class GroupNode(NodeBase):
         return self.children
 
 
+@dataclass(slots=True, kw_only=True)
 class BlockNode(NodeBase):
     """The expansion of one call of a user-defined block."""
 
@@ -80,6 +83,7 @@ class BlockNode(NodeBase):
         return self.children
 
 
+@dataclass(slots=True, kw_only=True)
 class RepeatNode(NodeBase):
     kind: Literal["repeat"] = "repeat"
     count: int
@@ -89,6 +93,7 @@ class RepeatNode(NodeBase):
         return self.children
 
 
+@dataclass(slots=True, kw_only=True)
 class ResidualNode(NodeBase):
     """body(x) + shortcut(x); the shortcut is `project` where the body changes the shape."""
 
@@ -100,6 +105,7 @@ class ResidualNode(NodeBase):
         return [self.body] if self.project is None else [self.body, self.project]
 
 
+@dataclass(slots=True, kw_only=True)
 class ParallelNode(NodeBase):
     """Branches fed the same input, merged by channel concatenation, a sum or a product."""
 
@@ -113,7 +119,7 @@ class ParallelNode(NodeBase):
 
 Node = Annotated[
     Union[OpNode, GroupNode, BlockNode, RepeatNode, ResidualNode, ParallelNode],  # noqa: UP007
-    Field(discriminator="kind"),
+    Adapted("Node"),  # validated by its `kind`
 ]
 
 

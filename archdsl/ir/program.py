@@ -2,44 +2,42 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
-from typing_extensions import TypeAliasType
+from dataclasses import dataclass, field
+from typing import Annotated
 
 from archdsl.diagnostics import Diagnostic, Span
+from archdsl.ir.json_io import Adapted, JsonIO
 from archdsl.ir.nodes import GroupNode, Shape
 from archdsl.ir.value import Value
 
 
-class CallValue(BaseModel):
+@dataclass(slots=True, kw_only=True)
+class CallValue(JsonIO):
     """A call in a train section, such as `sgd(lr=0.1)`, kept as data."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-
     name: str
-    args: list[ConfigValue] = Field(default_factory=list)
-    kwargs: dict[str, ConfigValue] = Field(default_factory=dict)
+    args: list[ConfigValue] = field(default_factory=list)
+    kwargs: dict[str, ConfigValue] = field(default_factory=dict)
 
 
-ConfigValue = TypeAliasType(
-    "ConfigValue", "int | float | bool | str | CallValue | list[ConfigValue]"
-)
+ConfigValue = Annotated[
+    int | float | bool | str | CallValue | list["ConfigValue"], Adapted("ConfigValue")
+]
 
 
-class TrainEntry(BaseModel):
+@dataclass(slots=True, kw_only=True)
+class TrainEntry(JsonIO):
     """One line of a train section: `optimizer sgd(lr=0.1)`."""
-
-    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     key: str
     value: ConfigValue
     span: Span
     # Where each part of the value came from, by position path such as "kwargs.lr".
-    spans: dict[str, Span] = Field(default_factory=dict)
+    spans: dict[str, Span] = field(default_factory=dict)
 
 
-class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-
+@dataclass(slots=True, kw_only=True)
+class Model(JsonIO):
     name: str
     span: Span
     input: Shape  # the first input's shape
@@ -49,13 +47,13 @@ class Model(BaseModel):
     macs: int
     attention_macs: int = 0  # the part of `macs` in attention's q·kᵀ and attn·v
     root: GroupNode
-    train: list[TrainEntry] = Field(default_factory=list)
+    train: list[TrainEntry] = field(default_factory=list)
     # The graph of values: every value by id, and the model's inputs and outputs in order.
-    values: dict[str, Value] = Field(default_factory=dict)
-    inputs: list[str] = Field(default_factory=list)
-    outputs: list[str] = Field(default_factory=list)
+    values: dict[str, Value] = field(default_factory=dict)
+    inputs: list[str] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
     # What elaboration warned of (a value never used); not part of the IR's JSON.
-    warnings: list[Diagnostic] = Field(default_factory=list, repr=False, exclude=True)
+    warnings: list[Diagnostic] = field(default_factory=list, metadata={"exclude": True})
 
     def __repr__(self) -> str:
         # The default repr prints the whole IR: 65k characters for a ResNet-50.
@@ -89,14 +87,13 @@ class Model(BaseModel):
             return None
 
 
-class Program(BaseModel):
+@dataclass(slots=True, kw_only=True)
+class Program(JsonIO):
     """Everything `archdsl.load` returns: the checked models and their sources."""
-
-    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     models: list[Model]
     # Source text by file, so later stages can quote the spec in their diagnostics.
-    sources: dict[str, str] = Field(default_factory=dict, repr=False)
+    sources: dict[str, str] = field(default_factory=dict, repr=False)
 
     def model(self, name: str | None = None) -> Model:
         """The named model, or the only one. Raises KeyError naming the choices."""

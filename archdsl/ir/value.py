@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from dataclasses import dataclass
 
 from archdsl.diagnostics import Span
+from archdsl.ir.json_io import JsonIO
 
 Shape = tuple[int, ...]
 
 
-class Value(BaseModel):
+@dataclass(slots=True, kw_only=True)
+class Value(JsonIO):
     """One tensor flowing between nodes.
 
     `id` is unique in its model: an op's first output is its path, further ones
@@ -17,8 +19,6 @@ class Value(BaseModel):
     the value is shared by every sample (`batched` false, a `param`): then it is
     the whole stored shape.
     """
-
-    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     id: str
     shape: Shape
