@@ -17,7 +17,7 @@ from archdsl.elaborate.expr import Env, evaluate, require
 from archdsl.elaborate.flow import Outs, join, outs_of, reads_flow, shape_of
 from archdsl.elaborate.make_nodes import composite, reads
 from archdsl.elaborate.names import Names
-from archdsl.elaborate.op_args import bind, validate
+from archdsl.elaborate.op_args import bind, literal_form, validate
 from archdsl.elaborate.static import StaticChecker
 from archdsl.elaborate.values import POISON, EvalError, Poisoned, Ref, Value, show, type_name
 from archdsl.ir import (
@@ -27,7 +27,7 @@ from archdsl.ir import (
 )
 from archdsl.ir import Value as Tensor
 from archdsl.ops import OPS, Op, ShapeError
-from archdsl.ops.base import Operand
+from archdsl.ops.base import Measured, Operand
 from archdsl.ops.shape_math import Shape, fmt_full, fmt_shape, full_shape
 from archdsl.syntax import ast
 from archdsl.syntax.limits import MAX_LAYERS
@@ -61,6 +61,11 @@ class Elaborator(Budget):
         self.values: dict[str, Tensor] = {}
         self.consumed: set[str] = set()  # ids of values some node reads or an `output` gives
         self.names = Names()
+        # Ops bound from literal arguments, by `literal_form`: the same arguments make
+        # the same op wherever they are written, so each is bound and validated once.
+        self.ops: dict[tuple[object, ...], Op] = {}
+        # By literal form and the shape read: the op, and what it makes of that shape.
+        self.known: dict[tuple[tuple[object, ...], Shape, bool], tuple[Op, Measured]] = {}
 
     # ---- values -------------------------------------------------------------------
     def make_value(self, id: str, shape: Shape, span: Span, batched: bool = True) -> Tensor:
@@ -393,41 +398,73 @@ class Elaborator(Budget):
         frame: Frame,
     ) -> Outs:
         cls = OPS[call.name]
+        joins = cls.takes_values()
         # A merge's positional arguments are the values it joins, not its fields.
         fields = call
-        if cls.takes_values():
+        if joins:
             fields = call._replace(args=tuple(a for a in call.args if a.name is not None))
-        errors: list[Diagnostic] = []
-        bound = bind(cls, fields, Env(scope, shape_of(flow)), errors)
-        op = None
-        if bound is not None:
-            op, errors = validate(cls, fields, bound)
-        for diag in errors:
-            self.report(diag, frame)
+        form = literal_form(fields)
+        # Literal arguments on a value of a shape met before: the same op, the same
+        # outputs and counts (most layers of a large model), nothing to check again.
+        known = None
+        if form is not None and flow is not None and not joins:
+            known = (form, flow.shape, flow.batched)
+            layer = self.known.get(known)
+            if layer is not None:
+                read = [flow] if cls.arity[0] else []  # an op of no input reads none
+                return self.add_layer(*layer, read, call, path, name, out, frame)
+        op = self.ops.get(form) if form is not None else None
+        bound = None
+        if op is None:
+            errors: list[Diagnostic] = []
+            bound = bind(cls, fields, Env(scope, shape_of(flow)), errors)
+            if bound is not None:
+                op, errors = validate(cls, fields, bound)
+            for diag in errors:
+                self.report(diag, frame)
+            if op is not None and form is not None:
+                self.ops[form] = op
         inputs = self.op_inputs(cls, call, flow, scope, frame)
         if op is None or inputs is None:
             return None
-        operands = [Operand(v.shape, v.batched) for v in inputs]
         try:
-            measured = op.measure(operands)
+            measured = op.measure([Operand(v.shape, v.batched) for v in inputs])
         except ShapeError as err:
-            span = bound.spans.get(err.arg, call.span) if bound and err.arg else call.span
+            span = call.span
+            if err.arg:  # the argument at fault, bound again where the op was remembered
+                bound = bound or bind(cls, fields, Env(scope, shape_of(flow)), [])
+                span = bound.spans.get(err.arg, span) if bound else span
             self.shape_error(op, err, call, span, inputs, frame)
             return None
-        shapes = measured.shapes
-        if any(min(s, default=1) < 1 for s in shapes):
-            empty = next(s for s in shapes if min(s) < 1)
-            self.report(
-                Diagnostic(
-                    "shape",
-                    f"{op.summary()} gives an empty output {fmt_shape(empty)}",
-                    call.span,
-                    help="start from a larger input or downsample less",
-                ),
-                frame,
-                inputs[0].shape if inputs else None,
-            )
-            return None
+        for shape in measured.shapes:
+            if shape and min(shape) < 1:
+                self.report(
+                    Diagnostic(
+                        "shape",
+                        f"{op.summary()} gives an empty output {fmt_shape(shape)}",
+                        call.span,
+                        help="start from a larger input or downsample less",
+                    ),
+                    frame,
+                    inputs[0].shape if inputs else None,
+                )
+                return None
+        if known is not None:
+            self.known[known] = (op, measured)
+        return self.add_layer(op, measured, inputs, call, path, name, out, frame)
+
+    def add_layer(
+        self,
+        op: Op,
+        measured: Measured,
+        inputs: list[Tensor],
+        call: ast.Call,
+        path: str,
+        name: str,
+        out: list[Node],
+        frame: Frame,
+    ) -> Outs:
+        """The checked layer's node, appended to `out`, and the values it makes."""
         self.layers += 1
         if self.layers > MAX_LAYERS:
             self.refuse(
@@ -435,12 +472,19 @@ class Elaborator(Budget):
                 call.span,
                 frame,
             )
-        batched = any(v.batched for v in inputs)
-        outs = tuple(
-            self.make_value(path if i == 0 else f"{path}#{i}", s, call.span, batched)
-            for i, s in enumerate(shapes)
-        )
-        self.consumed.update(v.id for v in inputs)
+        shapes = measured.shapes
+        batched = any([v.batched for v in inputs])
+        first = self.make_value(path, shapes[0], call.span, batched)
+        outs: tuple[Tensor, ...] = (first,)
+        if len(shapes) > 1:  # further outputs: `path#1`, `path#2`
+            outs += tuple(
+                [
+                    self.make_value(f"{path}#{i}", s, call.span, batched)
+                    for i, s in enumerate(shapes[1:], 1)
+                ]
+            )
+        read = [v.id for v in inputs]
+        self.consumed.update(read)
         out.append(
             OpNode(
                 name=name,
@@ -451,7 +495,7 @@ class Elaborator(Budget):
                 params=measured.params,
                 buffers=measured.buffers,
                 macs=measured.macs,
-                inputs=[v.id for v in inputs],
+                inputs=read,
                 outputs=[v.id for v in outs],
                 attention_macs=measured.attention_macs,
                 op=op,

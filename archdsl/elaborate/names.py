@@ -4,7 +4,7 @@ values never used."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from archdsl.diagnostics import Diagnostic, Note, Severity, Span
 from archdsl.diagnostics.suggest import did_you_mean
@@ -18,8 +18,7 @@ NESTED_HELP = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Later:
+class Later(NamedTuple):  # a tuple: one per name of a body, built as the body opens
     """A name a body gives further down: where, and the statement that gives it."""
 
     span: Span

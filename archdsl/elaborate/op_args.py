@@ -68,6 +68,21 @@ def bind(cls: type[Op], call: ast.Call, env: Env, errors: list[Diagnostic]) -> B
     return bound if ok and not missing else None
 
 
+def literal_form(call: ast.Call) -> tuple[object, ...] | None:
+    """The call's name and arguments where every argument is a literal: what `bind`
+    makes of them is the same wherever they are written, so an op bound from them
+    can be kept under this key. None where an argument is an expression, whose value
+    may depend on the scope."""
+    form: list[object] = [call.name]
+    for arg in call.args:
+        value = arg.value
+        if type(value) is not ast.Literal:
+            return None
+        # The type too: `true` equals 1 and `1.0` equals 1, but they bind differently.
+        form += (arg.name, type(value.value), value.value)
+    return tuple(form)
+
+
 def _accept_symbols(value: Any, cls: type[Op], field: str, call: ast.Call) -> Any:
     """Turn accepted bare words into strings; report any other as an unknown name."""
     if isinstance(value, Symbol):

@@ -24,6 +24,8 @@ def walk(stmts: tuple[ast.Stmt, ...]) -> Iterator[ast.Stmt | ast.Step]:
     while todo:
         item = todo.pop()
         yield item
+        if isinstance(item, ast.Call):  # most items, with nothing inside
+            continue
         if isinstance(item, ast.Chain):
             todo.extend(reversed(item.steps))
         elif isinstance(item, ast.Assign):
@@ -59,17 +61,6 @@ def _steps_of(stmts: tuple[ast.Stmt, ...]) -> list[ast.Step]:
     return [s for chain in chains if isinstance(chain, ast.Chain) for s in chain.steps]
 
 
-def given_names(stmts: tuple[ast.Stmt, ...]) -> Iterator[tuple[str, Span | None]]:
-    """Every name a body gives a value (assignments, inputs, labels), nested ones included."""
-    for item in walk(stmts):
-        if isinstance(item, ast.Assign):
-            yield from zip(item.names, item.name_spans, strict=True)
-        elif isinstance(item, ast.NamedInput):
-            yield item.name, item.name_span
-        elif isinstance(item, ast.Chain) and item.label is not None:
-            yield item.label, None
-
-
 # Other libraries' names for archdsl's ops: a spelling suggestion would point
 # at an op that only looks alike (`interpolate` is not `scale`).
 MISSING_OPS = {
@@ -89,6 +80,7 @@ class StaticChecker:
         # Every name a model or block gives a value or passes in as a parameter: a step
         # written as one of these is a value, which elaboration looks up in its scope.
         self.value_names: set[str] = set()
+        self._right: set[tuple[str, tuple[str | None, ...]]] = set()  # see _check_call
 
     # ---- names and arguments ------------------------------------------------
     def check_body(
@@ -96,17 +88,29 @@ class StaticChecker:
     ) -> list[Diagnostic]:
         diags: list[Diagnostic] = []
         names = set(params)
-        for name, span in given_names(stmts):
-            names.add(name)
-            if span is not None and name != "_":
-                diags += self._check_value_name(name, span)
-        self.value_names |= names
+        # One walk gathers the names (reported as met) and the calls and bad labels,
+        # which are checked after it: a step may name a value given further down.
+        later: list[ast.Call | ast.Chain] = []
         for item in walk(stmts):
+            if isinstance(item, ast.Call):
+                later.append(item)
+            elif isinstance(item, ast.Chain):
+                if item.label is not None:
+                    names.add(item.label)
+                    if item.label and reserved_label(item.label):
+                        later.append(item)
+            elif isinstance(item, ast.Assign):
+                for name, span in zip(item.names, item.name_spans, strict=True):
+                    diags += self._given(name, span, names)
+            elif isinstance(item, ast.NamedInput):
+                diags += self._given(item.name, item.name_span, names)
+        self.value_names |= names
+        for item in later:
             if isinstance(item, ast.Call):
                 if item.name in names and item.name not in OPS and item.name not in self.blocks:
                     continue  # a value's name as a step: elaboration looks it up
                 diags += self._check_call(item)
-            elif isinstance(item, ast.Chain) and item.label and reserved_label(item.label):
+            else:
                 diags.append(
                     Diagnostic(
                         "label",
@@ -116,6 +120,11 @@ class StaticChecker:
                     )
                 )
         return diags
+
+    def _given(self, name: str, span: Span, names: set[str]) -> list[Diagnostic]:
+        """Note a name a body gives a value; an error if it is an op's or a block's."""
+        names.add(name)
+        return self._check_value_name(name, span) if name != "_" else []
 
     def _check_value_name(self, name: str, span: Span) -> list[Diagnostic]:
         what = "an op" if name in OPS else "a block" if name in self.blocks else None
@@ -131,6 +140,18 @@ class StaticChecker:
         ]
 
     def _check_call(self, call: ast.Call) -> list[Diagnostic]:
+        # What is wrong with a call depends on its name and on which of its arguments
+        # are named how, never on their values or place: a form found right once is
+        # right wherever it is written again (20,000 layers have a few forms).
+        form = (call.name, tuple([a.name for a in call.args]))
+        if form in self._right:
+            return []
+        diags = self._call_problems(call)
+        if not diags:
+            self._right.add(form)
+        return diags
+
+    def _call_problems(self, call: ast.Call) -> list[Diagnostic]:
         diags: list[Diagnostic] = []
         if call.name in OPS:
             names = OPS[call.name].arg_names()

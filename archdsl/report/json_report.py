@@ -15,11 +15,10 @@ from archdsl.diagnostics.diagnostic import Severity
 from archdsl.ir import Model
 from archdsl.report.summary import (
     BYTES_PER_ELEMENT,
-    activation_elements,
-    layer_count,
     op_name,
     op_text,
     rows,
+    tally,
 )
 
 VERSION = 1
@@ -36,7 +35,7 @@ def check_json(models: list[dict[str, Any]], diagnostics: list[Diagnostic]) -> d
 
 
 def model_json(model: Model) -> dict[str, Any]:
-    acts = activation_elements(model)
+    layers, acts = tally(model)
     fields = receptive_fields(model) or {}
     return {
         "name": model.name,
@@ -47,7 +46,7 @@ def model_json(model: Model) -> dict[str, Any]:
         "buffers": model.buffers,
         "macs": model.macs,
         "attention_macs": model.attention_macs,
-        "layers": layer_count(model),
+        "layers": layers,
         "activations": {"elements": acts, "bytes": acts * BYTES_PER_ELEMENT},
         "nodes": [
             {

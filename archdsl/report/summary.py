@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from math import prod
 from typing import NamedTuple
 
 from archdsl.ir import BlockNode, Model, Node, OpNode, ParallelNode, ResidualNode, describe
-from archdsl.ops.shape_math import fmt_full, fmt_shape, full_shape, numel
+from archdsl.ops.shape_math import fmt_full, fmt_shape, full_shape
 
 BYTES_PER_ELEMENT = 4  # float32
 
@@ -28,10 +29,13 @@ def rows(model: Model, max_depth: int | None = None) -> list[Row]:
     while stack:
         node, depth = stack.pop()
         kids = node.subnodes()
-        hidden = max_depth is not None and depth >= max_depth and bool(kids)
+        if not kids:  # most rows: a layer
+            out.append(Row(node, depth, False))
+            continue
+        hidden = max_depth is not None and depth >= max_depth
         out.append(Row(node, depth, hidden))
         if not hidden:
-            stack.extend((k, depth + 1) for k in reversed(kids))
+            stack += [(k, depth + 1) for k in reversed(kids)]
     return out
 
 
@@ -65,9 +69,14 @@ def _shape_text(shape: tuple[int, ...], batched: bool) -> str:
 
 def out_text(node: Node, model: Model) -> str:
     """A row's output: its shape, a shared value's whole shape, or several shapes."""
-    if not node.outputs or node.outputs[0] not in model.values:
+    outputs, values = node.outputs, model.values
+    if len(outputs) == 1:  # most rows, the quickest way
+        value = values.get(outputs[0])
+        if value is not None:
+            return _shape_text(value.shape, value.batched)
+    if not outputs or outputs[0] not in values:
         return fmt_shape(node.out_shape)
-    return ", ".join(value_shape(model, v) for v in node.outputs)
+    return ", ".join(value_shape(model, v) for v in outputs)
 
 
 def op_name(node: Node) -> str:
@@ -81,20 +90,38 @@ def op_name(node: Node) -> str:
     return node.kind
 
 
-def activation_elements(model: Model) -> int:
-    """Elements of every tensor the forward pass materialises, per sample.
+class Tally(NamedTuple):
+    layers: int  # ops
+    activations: int  # elements of every tensor the forward pass makes, per sample
 
-    Each op's output, plus the outputs of merges (a concat or a residual sum).
+
+def tally(model: Model) -> Tally:
+    """The layers and activation elements of a model, in one pass over its nodes.
+
+    Activations are each op's output, plus the outputs of merges (a concat or a
+    residual sum).
     """
-    total = 0
-    for node in model.root.walk():
-        if isinstance(node, OpNode | ParallelNode | ResidualNode):
-            total += numel(node.out_shape)
-    return total
+    layers = elements = 0
+    stack: list[Node] = [model.root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, OpNode):  # a leaf: most nodes of a large model
+            layers += 1
+            elements += prod(node.out_shape)
+            continue
+        if isinstance(node, ParallelNode | ResidualNode):
+            elements += prod(node.out_shape)
+        stack += node.subnodes()
+    return Tally(layers, elements)
+
+
+def activation_elements(model: Model) -> int:
+    """Elements of every tensor the forward pass materialises, per sample."""
+    return tally(model).activations
 
 
 def layer_count(model: Model) -> int:
-    return sum(1 for n in model.root.walk() if isinstance(n, OpNode))
+    return tally(model).layers
 
 
 def human(n: int | float) -> str:

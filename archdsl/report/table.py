@@ -14,13 +14,12 @@ from archdsl.ir import Model, OpNode
 from archdsl.ops.shape_math import fmt_hw, fmt_shape
 from archdsl.report.summary import (
     BYTES_PER_ELEMENT,
-    activation_elements,
     human,
     human_bytes,
-    layer_count,
     op_text,
     out_text,
     rows,
+    tally,
     value_label,
     value_shape,
 )
@@ -32,6 +31,16 @@ GAP = "  "
 # (header, right-aligned?); the receptive-field columns appear only with --rf.
 COLUMNS = (("Layer", False), ("Op", False), ("Output", False), ("Params", True), ("MACs", True))
 RF_COLUMNS = (("RF", True), ("Jump", True))
+
+
+# A row after its name: whether it is an op, its op, output and RF cells, params, MACs.
+Rest = tuple[bool, tuple[str, ...], int, int]
+
+
+def _cells(rest: Rest) -> list[str]:
+    """The cells of a row after its name, as written."""
+    _, texts, params, macs = rest
+    return [*texts, _count(params), _count(macs)]
 
 
 def _count(n: int) -> str:
@@ -55,64 +64,69 @@ def model_table(
     model: Model, max_depth: int | None, source: str, fields: dict[str, Field] | None = None
 ) -> list[Line]:
     """The table of a model; with `fields`, receptive-field columns after the shape."""
-    with_rf = fields is not None
-    columns = COLUMNS[:3] + (RF_COLUMNS if with_rf else ()) + COLUMNS[3:]
-    lines: list[tuple[str, list[str], bool]] = []
+    columns = COLUMNS[:3] + (RF_COLUMNS if fields is not None else ()) + COLUMNS[3:]
+    # Rows differ in their names, but the rest of a row (op, shape, counts) repeats:
+    # 20,000 layers have a handful of distinct ones. Each distinct rest is measured
+    # and laid out once; a row only pads its name.
+    named: list[tuple[str, str, int]] = []  # indent and path prefix, last name, rest's number
+    rests: dict[Rest, int] = {}  # each distinct rest, numbered
+    name_width = len(columns[0][0])
     collapsed = False
-    # Layers with the same arguments share one op instance: each is worded once.
-    op_texts: dict[int, str] = {}
-    for row in rows(model, max_depth):
-        collapsed |= row.collapsed
-        node = row.node
+    op_texts: dict[int, str] = {}  # layers with the same arguments share one op instance
+    for node, depth, hidden in rows(model, max_depth):
+        collapsed |= hidden
         head, _, tail = node.path.rpartition(".")
-        prefix = "  " * row.depth + (head + "." if head else "")
+        prefix = "  " * depth + (head + "." if head else "")
+        if len(prefix) + len(tail) > name_width:
+            name_width = len(prefix) + len(tail)
+        is_op = isinstance(node, OpNode)
         op = op_texts.get(id(node.op)) if isinstance(node, OpNode) else None
         if op is None:
             op = op_text(node, model)
             if isinstance(node, OpNode) and not node.op.takes_values():
                 op_texts[id(node.op)] = op
-        if row.collapsed:
+        if hidden:
             op += " ..."
-        cells = [prefix + tail, op, out_text(node, model)]
+        texts: tuple[str, ...] = (op, out_text(node, model))
         if fields is not None:
-            cells += rf_cells(fields.get(node.path))
-        cells += [_count(node.params), _count(node.macs)]
-        lines.append((prefix, cells, node.kind == "op"))
-    widths = [len(header) for header, _ in columns]
-    for i in range(len(columns)):
-        widths[i] = max(widths[i], max((len(cells[i]) for _, cells, _ in lines), default=0))
+            texts += rf_cells(fields.get(node.path))
+        rest = (is_op, texts, node.params, node.macs)
+        named.append((prefix, tail, rests.setdefault(rest, len(rests))))
+    cells = [_cells(rest) for rest in rests]
+    widths = [name_width] + [
+        max([len(header)] + [len(c[i]) for c in cells]) for i, (header, _) in enumerate(columns[1:])
+    ]
     last = len(columns) - 1
 
     def cell(i: int, value: str) -> str:
-        return value.rjust(widths[i]) if columns[i][1] else value.ljust(widths[i])
+        padded = value.rjust(widths[i]) if columns[i][1] else value.ljust(widths[i])
+        return padded + (GAP if i < last else "")
 
+    # Per distinct rest: the style of the row's name, and the segments after it.
+    laid = [
+        (
+            "" if is_op else "bold",
+            [(cell(1, c[0]), "cyan" if is_op else "magenta")]
+            + [(cell(i, v), "dim" if v == "-" else "") for i, v in enumerate(c[1:], 2)],
+        )
+        for (is_op, *_), c in zip(rests, cells, strict=True)
+    ]
     out: list[Line] = [
-        [
-            *(
-                (cell(i, header) + (GAP if i < last else ""), "bold")
-                for i, (header, _) in enumerate(columns)
-            ),
-        ],
+        [(cell(i, header), "bold") for i, (header, _) in enumerate(columns)],
         [("-" * (sum(widths) + len(GAP) * last), "dim")],
     ]
-    for prefix, cells, is_op in lines:
-        line: Line = [
-            (prefix, "dim"),
-            (cell(0, cells[0])[len(prefix) :] + GAP, "" if is_op else "bold"),
-            (cell(1, cells[1]) + GAP, "cyan" if is_op else "magenta"),
-        ]
-        line += [
-            (cell(i, cells[i]) + (GAP if i < last else ""), "dim" if cells[i] == "-" else "")
-            for i in range(2, len(cells))
-        ]
-        out.append(line)
+    for prefix, tail, number in named:
+        style, segments = laid[number]
+        out.append(
+            [(prefix, "dim"), (tail.ljust(name_width - len(prefix)) + GAP, style), *segments]
+        )
     out.append([])
-    acts = activation_elements(model)
+    layers, acts = tally(model)
     totals = [
         ("Model", f"{model.name}  ({source})"),
         *_ends("Input", model.inputs, model.input, model),
         *_ends("Output", model.outputs, model.output, model),
-        ("Layers", f"{layer_count(model):,}"),
+        ("Layers", f"{layers:,}"),
         ("Params", f"{model.params:,}  ({human(model.params)}, all trainable)"),
         ("Buffers", f"{model.buffers:,}  (state not learnt, e.g. batchnorm statistics)"),
         ("MACs", f"{model.macs:,}  ({human(model.macs)} per sample)"),
