@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
-
+from archdsl.collector import collector_paused
 from archdsl.diagnostics import Diagnostic, Note
 from archdsl.diagnostics.suggest import did_you_mean
 from archdsl.elaborate.blocks import given_out
@@ -86,27 +83,12 @@ def elaborate(unit: Unit, only: str | None = None) -> tuple[Program, list[Diagno
             continue
         seen[mdef.name] = mdef
         diags += static.check_body(mdef.body.stmts)
-        with _collector_paused():
+        with collector_paused():
             model, model_diags = _model(mdef, blocks, static, trains.get(mdef.name, []))
         diags += model_diags
         if model is not None:
             out.append(model)
     return Program(models=out, sources=unit.sources), diags
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Elaboration allocates many small objects that all stay alive; the cycle
-    collector's repeated passes over them would make it superlinear in model
-    size. The little cyclic garbage made meanwhile waits for the next pass,
-    and the layer and step limits bound it."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _model(

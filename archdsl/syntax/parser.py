@@ -10,6 +10,7 @@ from pathlib import Path
 from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
+from archdsl.collector import collector_paused
 from archdsl.diagnostics import ArchError, Diagnostic, Span
 from archdsl.syntax import ast
 from archdsl.syntax.build_ast import AstBuilder
@@ -46,7 +47,7 @@ def _parser() -> tuple[Lark, AstBuilder, NewlinePostLex, FastParser]:
 def parse(text: str, file: str = "<string>") -> ast.SourceFile:
     """Parse one source file; raise ArchError carrying a syntax diagnostic."""
     lark, builder, postlex, fast = _parser()
-    with _lock:
+    with _lock, collector_paused():
         builder.file = file
         try:
             # Well-formed text parses on the fast path; lark's own driver
