@@ -44,10 +44,12 @@ def test_parse_and_load_restore_the_collector(collector: bool) -> None:
     assert gc.isenabled() is collector
 
 
-@pytest.mark.parametrize("text", [BAD_SYNTAX, BAD_SHAPE], ids=["syntax", "shape"])
-def test_a_refused_spec_restores_it_too(collector: bool, text: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "line"), [(BAD_SYNTAX, 4), (BAD_SHAPE, 3)], ids=["syntax", "shape"]
+)
+def test_a_refused_spec_restores_it_too(collector: bool, text: str, line: int) -> None:
     with pytest.raises(ArchError) as err:
         archdsl.load(text)
     assert err.value.diagnostics[0].span is not None
-    assert err.value.diagnostics[0].span.line == 3
+    assert err.value.diagnostics[0].span.line == line
     assert gc.isenabled() is collector
