@@ -205,3 +205,54 @@ def test_classification_keeps_top_k_and_writes_probabilities(tmp_path: Path) -> 
         for line, p in zip(result.stdout.splitlines(), probabilities, strict=True):
             first, second = np.argsort(-p)[:2]
             assert line.split(": ")[1] == f"{first} {p[first]:.2%}, {second} {p[second]:.2%}"
+
+
+MULTILABEL = """
+model tags {
+  input [3]
+  linear(4)
+}
+train {
+  task multilabel
+  epochs 30
+  optimizer adam(lr=0.05)
+  batch 8
+  device cpu
+}
+"""
+
+
+def test_multilabel_prints_the_labels_found_present_and_writes_every_probability(
+    tmp_path: Path,
+) -> None:
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(96, 3)).astype(np.float32)
+    # Label k is on where feature k (or, for the last, their sum) is positive.
+    y = np.stack([x[:, 0] > 0, x[:, 1] > 0, x[:, 2] > 0, x.sum(1) > 0], 1).astype(np.int64)
+    spec, weights = trained(tmp_path / "ml", MULTILABEL, data=(x, y))
+    np.save(tmp_path / "x.npy", x[:16])
+    target = tmp_path / "p.csv"
+    result = run_cli("predict", str(spec), str(tmp_path / "x.npy"), "--weights", str(weights),
+                     "--top", "2", "-o", str(target))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    probabilities = forward(spec, weights, x[:16]).sigmoid().numpy()
+    lines = result.stdout.splitlines()
+    assert [line.split(": ")[0] for line in lines] == [
+        f"{tmp_path / 'x.npy'}[{i}]" for i in range(16)
+    ]
+    counts = []
+    for line, p in zip(lines, probabilities, strict=True):
+        present = [k for k in np.argsort(-p, kind="stable") if p[k] > 0.5]
+        counts.append(len(present))
+        if present:
+            shown = ", ".join(f"{k} {p[k]:.2%}" for k in present[:2])
+            assert line.split(": ", 1)[1] == f"{shown} ({len(present)} of 4 labels)"
+        else:
+            best = int(np.argmax(p))
+            assert line.split(": ", 1)[1] == f"no label (most likely: {best} {p[best]:.2%})"
+    # Inputs with no label, fewer than --top and more than --top labels were all seen.
+    assert min(counts) == 0 and 1 in counts and max(counts) > 2, counts
+    rows = list(csv.reader(target.open()))
+    assert rows[0] == ["input", "0", "1", "2", "3"]
+    saved = np.array([[float(v) for v in r[1:]] for r in rows[1:]], np.float32)
+    np.testing.assert_allclose(saved, probabilities, rtol=1e-5, atol=1e-7)

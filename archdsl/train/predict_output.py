@@ -1,6 +1,7 @@
 """What `predict` shows of each prediction, and the file `--output` writes of them all.
 
-A line per input: the `top` classes (or labels) with their probabilities; a
+A line per input: the `top` classes with their probabilities; the labels a
+multi-label model finds present; a
 regression's every value, by target name where the weights know it; a
 segmentation's class histogram (pixels of the predicted mask per class).
 The file holds every value: `.npy`, one array stacking the inputs' outputs,
@@ -33,8 +34,22 @@ def describe(predictor: Predictor, prediction: Prediction, top: int) -> str:
         names = predictor.columns(output.size)
         return ", ".join(f"{n} {v:.6g}" for n, v in zip(names, output.flat, strict=True))
     scores = output.flatten()
-    ranked = np.argsort(-scores, kind="stable")[:top]
-    return ", ".join(f"{predictor.name(int(i))} {scores[i]:.2%}" for i in ranked)
+    ranked = np.argsort(-scores, kind="stable")
+    if predictor.task == "multilabel":
+        return _labels(predictor, scores, ranked, top)
+    return ", ".join(f"{predictor.name(int(i))} {scores[i]:.2%}" for i in ranked[:top])
+
+
+def _labels(predictor: Predictor, scores: np.ndarray, ranked: np.ndarray, top: int) -> str:
+    """A multi-label prediction: the labels it finds present (probability above
+    one half, as the `f1` and `label_acc` metrics count them), most likely
+    first, at most `top` of them, and how many there are."""
+    present = [int(i) for i in ranked if scores[i] > 0.5]
+    if not present:
+        best = int(ranked[0])
+        return f"no label (most likely: {predictor.name(best)} {scores[best]:.2%})"
+    shown = ", ".join(f"{predictor.name(i)} {scores[i]:.2%}" for i in present[:top])
+    return f"{shown} ({len(present)} of {scores.size} labels)"
 
 
 def _histogram(predictor: Predictor, scores: np.ndarray) -> str:
