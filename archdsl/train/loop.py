@@ -82,10 +82,11 @@ def train_epoch(
     began = time.perf_counter()
     batches = s.train.batches(gen, start, gen_state)
     for x, y in batches:
-        with s.autocast():
-            out = s.network(x)
-        loss = s.objective.loss(out, y)
-        s.stepper.backward(loss, step)
+        with s.stepper.synced(step):  # under DDP, one all-reduce per optimiser step
+            with s.autocast():
+                out = s.network(x)
+            loss = s.objective.loss(out, y)
+            s.stepper.backward(loss, step)
         step += 1
         n = len(y)
         detached = loss.detach()

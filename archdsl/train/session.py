@@ -178,10 +178,12 @@ def open_session(
     if transform.channels_last:
         module = module.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     network: nn.Module = module
+    ddp = None
     if world.size > 1:
-        network = nn.parallel.DistributedDataParallel(
+        ddp = nn.parallel.DistributedDataParallel(
             module, device_ids=[device.index] if cuda else None
         )
+        network = ddp
     if config.compile:
         network = torch.compile(network)  # type: ignore[assignment]
     k = config.accumulate
@@ -201,6 +203,7 @@ def open_session(
         clip=config.clip,
         scaler=grad_scaler(precision, device),
         ema=averaged(module, config.ema),
+        ddp=ddp,
     )
     objective = SeveralOutputs(
         make_task(

@@ -8,6 +8,10 @@ each epoch's first batch, an epoch holds whole windows only, and a run
 stops for a signal only between windows, so every checkpoint lies on a step
 boundary with no gradient in flight.
 
+Under DDP, the window's first k-1 batches run inside `no_sync` (`synced`):
+their gradients add up on each process, and only the last batch's backward
+all-reduces the sum, once per optimiser step.
+
 Off (accumulate 1, no clip, no ema, no fp16), a batch costs exactly the plain
 zero_grad, backward, step, schedule step.
 """
@@ -15,11 +19,13 @@ zero_grad, backward, step, schedule step.
 from __future__ import annotations
 
 import warnings
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 from torch.optim.lr_scheduler import LambdaLR
 from torch.optim.swa_utils import AveragedModel
 
@@ -37,6 +43,7 @@ class Stepper:
         clip: float | None = None,
         scaler: torch.amp.GradScaler | None = None,
         ema: AveragedModel | None = None,
+        ddp: DistributedDataParallel | None = None,
     ) -> None:
         self.module = module
         self.optimizer = optimizer
@@ -45,7 +52,15 @@ class Stepper:
         self.clip = clip
         self.scaler = scaler
         self.ema = ema
+        self.ddp = ddp  # the DDP wrapper of `module` (under any torch.compile), when one
         self.params = [p for g in optimizer.param_groups for p in g["params"]]
+
+    def synced(self, step: int) -> AbstractContextManager[Any]:
+        """What batch `step`'s forward and backward run in: DDP's `no_sync` for all but a
+        window's last batch, whose backward all-reduces the window's summed gradients."""
+        if self.ddp is None or (step + 1) % self.accumulate == 0:
+            return nullcontext()
+        return self.ddp.no_sync()
 
     def backward(self, loss: torch.Tensor, step: int) -> None:
         """Batch `step` (0-based, within its epoch) adds its gradient; the window's last
