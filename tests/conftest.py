@@ -20,6 +20,7 @@ SLOW_MODULES = frozenset(
         "test_train_learning",
         "test_train_resume",
         "test_train_distributed",
+        "test_train_no_sync",
         "test_train_cifar10",
         "test_train_tasks",
         "test_train_eval",
