@@ -136,6 +136,19 @@ def test_tables_the_author_padded_stay_tables() -> None:
     assert format_text(aligned) == aligned
 
 
+def test_a_trailing_comma_stays_with_its_cell_in_a_table() -> None:
+    """A comma before a closer starts no column: as its own cell, the `]` was parted
+    from `0.5,` by a space that the next pass, finding no table, took away."""
+    text = "model t {\n  input [4]\n  let a = [1,  2 ,]\n  let b = [10, 20,]\n}\n"
+    once = format_text(text)
+    assert once == "model t {\n  input [4]\n  let a = [1,   2,]\n  let b = [10, 20,]\n}\n"
+    assert format_text(once) == once
+    block = "block b(x, y = 0  or [ 0.5 ,], z){}\n"
+    once = format_text(block * 2)
+    assert once == "block b(x, y=0 or [0.5,], z) {}\n" * 2
+    assert format_text(once) == once
+
+
 def test_a_syntax_error_is_refused_with_its_place() -> None:
     with pytest.raises(ArchError) as caught:
         format_text("model m {\n  conv(8,, 3x3)\n}\n", "bad.arch")

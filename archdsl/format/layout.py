@@ -187,9 +187,12 @@ def _rows(lines: list[Line]) -> list[_Row]:
             prev = tok
         head = "".join(parts[:head_length])
         cells = [""]
-        for tok, part in zip(tokens[head_length:], parts[head_length:], strict=True):
+        rest = tokens[head_length:]
+        for i, (tok, part) in enumerate(zip(rest, parts[head_length:], strict=True)):
             cells[-1] += part
-            if tok.kind == "_COMMA":
+            # A comma starts a table's next cell, unless it trails before a closer
+            # (`[0.5,]`), which a cell of its own would part from it by a space.
+            if tok.kind == "_COMMA" and not (i + 1 < len(rest) and rest[i + 1].kind in CLOSERS):
                 cells.append("")
         cells[0] = cells[0].lstrip()
         opens = _braces(stack) > _braces(base)
