@@ -115,11 +115,6 @@ def tally(model: Model) -> Tally:
     return Tally(layers, elements)
 
 
-def activation_elements(model: Model) -> int:
-    """Elements of every tensor the forward pass materialises, per sample."""
-    return tally(model).activations
-
-
 def layer_count(model: Model) -> int:
     return tally(model).layers
 

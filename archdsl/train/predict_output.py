@@ -37,7 +37,7 @@ def describe(predictor: Predictor, prediction: Prediction, top: int) -> str:
     ranked = np.argsort(-scores, kind="stable")
     if predictor.task == "multilabel":
         return _labels(predictor, scores, ranked, top)
-    return ", ".join(f"{predictor.name(int(i))} {scores[i]:.2%}" for i in ranked[:top])
+    return ", ".join(_scored(predictor, scores, int(i)) for i in ranked[:top])
 
 
 def _labels(predictor: Predictor, scores: np.ndarray, ranked: np.ndarray, top: int) -> str:
@@ -47,9 +47,14 @@ def _labels(predictor: Predictor, scores: np.ndarray, ranked: np.ndarray, top: i
     present = [int(i) for i in ranked if scores[i] > 0.5]
     if not present:
         best = int(ranked[0])
-        return f"no label (most likely: {predictor.name(best)} {scores[best]:.2%})"
-    shown = ", ".join(f"{predictor.name(i)} {scores[i]:.2%}" for i in present[:top])
+        return f"no label (most likely: {_scored(predictor, scores, best)})"
+    shown = ", ".join(_scored(predictor, scores, i) for i in present[:top])
     return f"{shown} ({len(present)} of {scores.size} labels)"
+
+
+def _scored(predictor: Predictor, scores: np.ndarray, index: int) -> str:
+    """`cat 93.10%`: a class or label by name, with its probability."""
+    return f"{predictor.name(index)} {scores[index]:.2%}"
 
 
 def _histogram(predictor: Predictor, scores: np.ndarray) -> str:
